@@ -1,0 +1,298 @@
+// Package testpeer is a Worktogether client in Go for tests and the load tool:
+// it speaks the websocket protocol, answers the server's offers with a Pion
+// peer that keeps to 127.0.0.1, publishes VP8 and Opus from files, and counts
+// the RTP it receives from each publisher. It knows the wire contract, not the
+// server's insides.
+package testpeer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+)
+
+// Message is one server message, decoded loosely.
+type Message struct {
+	Type string
+	Raw  json.RawMessage
+}
+
+// Decode decodes the message into v.
+func (m Message) Decode(v any) error { return json.Unmarshal(m.Raw, v) }
+
+// Options say what the peer publishes.
+type Options struct {
+	IVF   string // VP8 video to publish, or "" for none
+	Ogg   string // Opus audio to publish, or "" for none
+	Audio bool   // publish an audio track even without Ogg (silence frames)
+	// Origin, when set, is sent as the websocket Origin header.
+	Origin string
+}
+
+// Counter counts what arrived on one received track.
+type Counter struct {
+	Packets atomic.Uint64
+	Bytes   atomic.Uint64
+	First   atomic.Int64 // unix nanoseconds of the first packet
+}
+
+// Peer is one connected participant.
+type Peer struct {
+	conn *websocket.Conn
+	pc   *webrtc.PeerConnection
+
+	writeMu sync.Mutex
+	events  chan Message
+	closed  chan struct{}
+	once    sync.Once
+	wg      sync.WaitGroup
+
+	mu       sync.Mutex
+	received map[string]*Counter // "streamid/kind"
+	answers  int
+	closeErr error
+
+	// CloseCode is the websocket close code the server sent, once closed.
+	CloseCode atomic.Int32
+}
+
+// LoopbackAPI returns a Pion API whose candidates stay on 127.0.0.1.
+func LoopbackAPI() (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+		return nil, err
+	}
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+}
+
+// ErrRefused is returned by Dial when the handshake is refused.
+type ErrRefused struct{ Status int }
+
+func (e ErrRefused) Error() string { return fmt.Sprintf("websocket refused with HTTP %d", e.Status) }
+
+// Dial connects to wsURL (ws://host/ws?token=T) and starts answering offers.
+// It does not wait for welcome: use Expect.
+func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Peer, error) {
+	hdr := http.Header{}
+	if opt.Origin != "" {
+		hdr.Set("Origin", opt.Origin)
+	}
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	conn, resp, err := d.DialContext(ctx, wsURL, hdr)
+	if err != nil {
+		if resp != nil {
+			return nil, ErrRefused{Status: resp.StatusCode}
+		}
+		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("peer connection: %w", err)
+	}
+	p := &Peer{
+		conn:     conn,
+		pc:       pc,
+		events:   make(chan Message, 4096),
+		closed:   make(chan struct{}),
+		received: make(map[string]*Counter),
+	}
+	if err := p.publish(opt); err != nil {
+		p.Close()
+		return nil, err
+	}
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c != nil {
+			_ = p.Send(map[string]any{"type": "candidate", "candidate": c.ToJSON()})
+		}
+	})
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		key := tr.StreamID() + "/" + tr.Kind().String()
+		p.mu.Lock()
+		cnt := p.received[key]
+		if cnt == nil {
+			cnt = &Counter{}
+			p.received[key] = cnt
+		}
+		p.mu.Unlock()
+		buf := make([]byte, 1500)
+		for {
+			n, _, err := tr.Read(buf)
+			if err != nil {
+				return
+			}
+			cnt.First.CompareAndSwap(0, time.Now().UnixNano())
+			cnt.Packets.Add(1)
+			cnt.Bytes.Add(uint64(n))
+		}
+	})
+	p.wg.Add(1)
+	go p.readLoop()
+	return p, nil
+}
+
+// Send writes one message.
+func (p *Peer) Send(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return p.SendRaw(websocket.TextMessage, b)
+}
+
+// SendRaw writes one frame as it is.
+func (p *Peer) SendRaw(kind int, b []byte) error {
+	p.writeMu.Lock()
+	defer p.writeMu.Unlock()
+	_ = p.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	return p.conn.WriteMessage(kind, b)
+}
+
+func (p *Peer) readLoop() {
+	defer p.wg.Done()
+	defer close(p.events)
+	for {
+		_, data, err := p.conn.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				p.CloseCode.Store(int32(ce.Code))
+			}
+			p.mu.Lock()
+			p.closeErr = err
+			p.mu.Unlock()
+			return
+		}
+		var head struct {
+			Type string `json:"type"`
+		}
+		_ = json.Unmarshal(data, &head)
+		msg := Message{Type: head.Type, Raw: append(json.RawMessage(nil), data...)}
+		switch head.Type {
+		case "offer":
+			if err := p.answer(msg); err != nil {
+				p.mu.Lock()
+				p.closeErr = err
+				p.mu.Unlock()
+			}
+		case "candidate":
+			var c struct {
+				Candidate webrtc.ICECandidateInit `json:"candidate"`
+			}
+			if msg.Decode(&c) == nil {
+				_ = p.pc.AddICECandidate(c.Candidate)
+			}
+		}
+		select {
+		case p.events <- msg:
+		default: // a test that does not read events must not stall media
+		}
+	}
+}
+
+func (p *Peer) answer(msg Message) error {
+	var o struct {
+		SDP string `json:"sdp"`
+	}
+	if err := msg.Decode(&o); err != nil {
+		return err
+	}
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: o.SDP}); err != nil {
+		return fmt.Errorf("set offer: %w", err)
+	}
+	ans, err := p.pc.CreateAnswer(nil)
+	if err != nil {
+		return fmt.Errorf("create answer: %w", err)
+	}
+	if err := p.pc.SetLocalDescription(ans); err != nil {
+		return fmt.Errorf("set answer: %w", err)
+	}
+	p.mu.Lock()
+	p.answers++
+	p.mu.Unlock()
+	return p.Send(map[string]any{"type": "answer", "sdp": ans.SDP})
+}
+
+// Expect waits for the next message of type typ, skipping others, until ctx
+// is done or the connection closes.
+func (p *Peer) Expect(ctx context.Context, typ string) (Message, error) {
+	return p.ExpectWhere(ctx, typ, nil)
+}
+
+// ExpectWhere waits for the next message of type typ for which match (if
+// given) returns true.
+func (p *Peer) ExpectWhere(ctx context.Context, typ string, match func(Message) bool) (Message, error) {
+	for {
+		select {
+		case msg, ok := <-p.events:
+			if !ok {
+				return Message{}, fmt.Errorf("connection closed waiting for %s: %v", typ, p.Err())
+			}
+			if msg.Type == typ && (match == nil || match(msg)) {
+				return msg, nil
+			}
+		case <-ctx.Done():
+			return Message{}, fmt.Errorf("waiting for %s: %w", typ, ctx.Err())
+		}
+	}
+}
+
+// Err is why the connection ended, if it has.
+func (p *Peer) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closeErr
+}
+
+// Received returns the counter of the track of kind ("audio", "video")
+// published by streamID, or nil if none arrived yet.
+func (p *Peer) Received(streamID, kind string) *Counter {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.received[streamID+"/"+kind]
+}
+
+// Packets returns how many packets of kind arrived from streamID so far.
+func (p *Peer) Packets(streamID, kind string) uint64 {
+	if c := p.Received(streamID, kind); c != nil {
+		return c.Packets.Load()
+	}
+	return 0
+}
+
+// PC is the underlying peer connection.
+func (p *Peer) PC() *webrtc.PeerConnection { return p.pc }
+
+// Conn is the underlying websocket.
+func (p *Peer) Conn() *websocket.Conn { return p.conn }
+
+// Close hangs up and waits for the peer's goroutines.
+func (p *Peer) Close() {
+	p.once.Do(func() {
+		close(p.closed)
+		p.conn.Close()
+		_ = p.pc.GracefulClose()
+	})
+	p.wg.Wait()
+}

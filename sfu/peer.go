@@ -1,0 +1,242 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+	"go.uber.org/zap"
+)
+
+// Errors a client's answer or candidate can meet.
+var (
+	ErrNoOffer    = errors.New("no offer is waiting for an answer")
+	ErrBadAnswer  = errors.New("answer refused")
+	ErrBadICE     = errors.New("candidate refused")
+	ErrPeerClosed = errors.New("peer closed")
+)
+
+// maxQueuedCandidates bounds the candidates held before the first answer.
+const maxQueuedCandidates = 64
+
+// Peer is one participant's connection: what they publish and what they
+// receive.
+//
+// Negotiation is serialized per peer: while an offer waits for its answer, any
+// further need to renegotiate is only noted, and one new offer follows the
+// answer.
+type Peer struct {
+	room *Room
+	id   string
+	pc   *webrtc.PeerConnection
+	sig  Signaler
+	log  *zap.Logger
+
+	muted atomic.Bool // host mute: this peer's audio is not forwarded
+
+	mu            sync.Mutex
+	closed        bool
+	waitingAnswer bool
+	pending       bool
+	remoteSet     bool
+	candidates    []webrtc.ICECandidateInit
+	senders       map[*forwarder]*webrtc.RTPSender
+}
+
+func newPeer(r *Room, id string, pc *webrtc.PeerConnection, sig Signaler) *Peer {
+	p := &Peer{
+		room:    r,
+		id:      id,
+		pc:      pc,
+		sig:     sig,
+		log:     r.log.With(zap.String("participant", id)),
+		senders: make(map[*forwarder]*webrtc.RTPSender),
+	}
+	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		r.publish(p, remote)
+	})
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c != nil {
+			sig.SendCandidate(c.ToJSON())
+		}
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		p.log.Debug("connection state", zap.String("state", s.String()))
+		if s == webrtc.PeerConnectionStateFailed {
+			sig.PeerFailed()
+		}
+	})
+	return p
+}
+
+// ID is the participant's id.
+func (p *Peer) ID() string { return p.id }
+
+// SetMuted turns forwarding of this peer's audio off (true) or on.
+func (p *Peer) SetMuted(m bool) { p.muted.Store(m) }
+
+// Start sends the first offer.
+func (p *Peer) Start() { p.negotiate() }
+
+// negotiate sends an offer now, or after the answer to the one in flight.
+func (p *Peer) negotiate() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	if p.waitingAnswer {
+		p.pending = true
+		return
+	}
+	p.offerLocked()
+}
+
+func (p *Peer) offerLocked() {
+	offer, err := p.pc.CreateOffer(nil)
+	if err == nil {
+		err = p.pc.SetLocalDescription(offer)
+	}
+	if err != nil {
+		if !p.closed && p.pc.ConnectionState() != webrtc.PeerConnectionStateClosed {
+			p.log.Warn("make offer", zap.Error(err))
+		}
+		return
+	}
+	p.waitingAnswer = true
+	p.pending = false
+	p.sig.SendOffer(offer.SDP)
+}
+
+// HandleAnswer applies the client's answer to the last offer.
+func (p *Peer) HandleAnswer(sdp string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return ErrPeerClosed
+	}
+	if !p.waitingAnswer {
+		return ErrNoOffer
+	}
+	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
+	if err != nil {
+		// Take the offer back and make a fresh one, so the client can answer
+		// again; the connection stays usable.
+		p.waitingAnswer = false
+		if rbErr := p.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); rbErr == nil {
+			p.offerLocked()
+		} else {
+			p.log.Warn("roll back offer", zap.Error(rbErr))
+		}
+		return fmt.Errorf("%w: %v", ErrBadAnswer, err)
+	}
+	p.waitingAnswer = false
+	if !p.remoteSet {
+		p.remoteSet = true
+		for _, c := range p.candidates {
+			if err := p.pc.AddICECandidate(c); err != nil {
+				p.log.Debug("queued candidate refused", zap.Error(err))
+			}
+		}
+		p.candidates = nil
+	}
+	if p.pending {
+		p.offerLocked()
+	}
+	return nil
+}
+
+// AddCandidate adds a candidate the client trickled.
+func (p *Peer) AddCandidate(c webrtc.ICECandidateInit) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return ErrPeerClosed
+	}
+	if !p.remoteSet {
+		if len(p.candidates) >= maxQueuedCandidates {
+			return fmt.Errorf("%w: too many candidates before the answer", ErrBadICE)
+		}
+		p.candidates = append(p.candidates, c)
+		return nil
+	}
+	if err := p.pc.AddICECandidate(c); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadICE, err)
+	}
+	return nil
+}
+
+// addSender adds f's track to what this peer receives; the caller
+// renegotiates when it returns true. Called with Room.mu held.
+func (p *Peer) addSender(f *forwarder) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	if _, ok := p.senders[f]; ok {
+		return false
+	}
+	tr, err := p.pc.AddTransceiverFromTrack(f.local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		p.log.Warn("add forwarded track", zap.Error(err))
+		return false
+	}
+	sender := tr.Sender()
+	p.senders[f] = sender
+	go drainRTCP(sender, f)
+	return true
+}
+
+// removeSender stops sending f's track; the caller renegotiates when it
+// returns true. Called with Room.mu held.
+func (p *Peer) removeSender(f *forwarder) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	sender, ok := p.senders[f]
+	if !ok {
+		return false
+	}
+	delete(p.senders, f)
+	if p.closed {
+		return false
+	}
+	if err := p.pc.RemoveTrack(sender); err != nil {
+		p.log.Debug("remove forwarded track", zap.Error(err))
+	}
+	return true
+}
+
+// drainRTCP reads what a subscriber says about a forwarded track (this feeds
+// the NACK responder) and turns its keyframe requests into one to the
+// publisher. It ends when the sender stops.
+func drainRTCP(sender *webrtc.RTPSender, f *forwarder) {
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, pkt := range pkts {
+			switch pkt.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				f.requestKeyframe()
+			}
+		}
+	}
+}
+
+func (p *Peer) close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	p.senders = nil
+	p.candidates = nil
+	p.mu.Unlock()
+	p.room.router.closePC(p.pc)
+}

@@ -1,0 +1,182 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/webrtc/v4"
+	"go.uber.org/zap"
+)
+
+// ErrClosed is returned when joining a room that was closed.
+var ErrClosed = errors.New("room closed")
+
+// Signaler carries the SFU's half of the signaling to one participant. Its
+// methods must not block: they queue.
+type Signaler interface {
+	SendOffer(sdp string)
+	SendCandidate(c webrtc.ICECandidateInit)
+	// PeerFailed says the media connection died (ICE failed); the participant
+	// should reconnect.
+	PeerFailed()
+}
+
+// Room forwards every published track to every other peer in it.
+//
+// Lock order: Room.mu, then Peer.mu. Offers are made outside Room.mu.
+type Room struct {
+	router *Router
+	id     string
+	log    *zap.Logger
+
+	audioOff atomic.Bool // the quiet of the work phase
+
+	mu     sync.Mutex
+	peers  map[string]*Peer
+	tracks map[*forwarder]struct{}
+	closed bool
+}
+
+func newRoom(r *Router, id string) *Room {
+	return &Room{
+		router: r,
+		id:     id,
+		log:    r.log.With(zap.String("room", id)),
+		peers:  make(map[string]*Peer),
+		tracks: make(map[*forwarder]struct{}),
+	}
+}
+
+// SetAudioForwarded turns forwarding of everyone's audio on or off. Off, every
+// audio packet is dropped in the forwarding loop, whatever clients send.
+func (r *Room) SetAudioForwarded(on bool) { r.audioOff.Store(!on) }
+
+// AudioForwarded tells whether audio is forwarded.
+func (r *Room) AudioForwarded() bool { return !r.audioOff.Load() }
+
+// Join adds a peer for participant id. It makes the peer connection and adds
+// every track already published, but sends no offer until Start, so the
+// caller can hand the peer to whoever routes answers first. A participant
+// already in the room must Leave first.
+func (r *Room) Join(id string, sig Signaler) (*Peer, error) {
+	pc, err := r.router.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, fmt.Errorf("new peer connection: %w", err)
+	}
+	p := newPeer(r, id, pc, sig)
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
+		_, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+		if err != nil {
+			r.router.closePC(pc)
+			return nil, fmt.Errorf("add %s receiver: %w", kind, err)
+		}
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		r.router.closePC(pc)
+		return nil, ErrClosed
+	}
+	if old := r.peers[id]; old != nil {
+		r.router.closePC(pc)
+		return nil, fmt.Errorf("participant %s already has a peer", id)
+	}
+	r.peers[id] = p
+	for f := range r.tracks {
+		if f.publisher != p {
+			p.addSender(f)
+		}
+	}
+	return p, nil
+}
+
+// Leave removes a peer, stops what it published and closes its connection.
+func (r *Room) Leave(p *Peer) {
+	r.mu.Lock()
+	if r.peers[p.id] == p {
+		delete(r.peers, p.id)
+	}
+	var gone []*forwarder
+	for f := range r.tracks {
+		if f.publisher == p {
+			gone = append(gone, f)
+		}
+	}
+	r.mu.Unlock()
+	for _, f := range gone {
+		r.unpublish(f)
+	}
+	p.close()
+}
+
+// Close removes every peer. A closed room takes no new peers.
+func (r *Room) Close() {
+	r.mu.Lock()
+	r.closed = true
+	peers := make([]*Peer, 0, len(r.peers))
+	for _, p := range r.peers {
+		peers = append(peers, p)
+	}
+	r.mu.Unlock()
+	for _, p := range peers {
+		r.Leave(p)
+	}
+}
+
+// Peers returns how many peers are in the room.
+func (r *Room) Peers() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.peers)
+}
+
+// publish starts forwarding a track that p sends: every other peer gets it.
+func (r *Room) publish(p *Peer, remote *webrtc.TrackRemote) {
+	f, err := newForwarder(r, p, remote)
+	if err != nil {
+		r.log.Warn("cannot forward track", zap.String("participant", p.id), zap.Error(err))
+		return
+	}
+	r.mu.Lock()
+	if r.closed || r.peers[p.id] != p {
+		r.mu.Unlock()
+		return
+	}
+	r.tracks[f] = struct{}{}
+	var renegotiate []*Peer
+	for _, sub := range r.peers {
+		if sub != p && sub.addSender(f) {
+			renegotiate = append(renegotiate, sub)
+		}
+	}
+	r.mu.Unlock()
+	r.log.Debug("track published", zap.String("participant", p.id), zap.String("kind", remote.Kind().String()))
+	go f.run()
+	for _, sub := range renegotiate {
+		sub.negotiate()
+	}
+}
+
+// unpublish stops forwarding f and removes it from every subscriber. It is
+// safe to call more than once.
+func (r *Room) unpublish(f *forwarder) {
+	r.mu.Lock()
+	if _, ok := r.tracks[f]; !ok {
+		r.mu.Unlock()
+		return
+	}
+	delete(r.tracks, f)
+	var renegotiate []*Peer
+	for _, sub := range r.peers {
+		if sub.removeSender(f) {
+			renegotiate = append(renegotiate, sub)
+		}
+	}
+	r.mu.Unlock()
+	for _, sub := range renegotiate {
+		sub.negotiate()
+	}
+}

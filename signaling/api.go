@@ -1,0 +1,432 @@
+package signaling
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/worktogether/worktogether/session"
+	"github.com/worktogether/worktogether/store"
+	"github.com/worktogether/worktogether/token"
+	"go.uber.org/zap"
+)
+
+// Bounds of what the API takes.
+const (
+	maxBody          = 64 << 10
+	maxTitle         = 200
+	maxName          = 80
+	defaultCapacity  = 20
+	maxCapacity      = 200
+	defaultLobby     = 600
+	maxLobby         = 86400
+	maxAhead         = 366 * 24 * time.Hour
+	tokenGracePeriod = 24 * time.Hour // join tokens outlive the plan by this, for extensions
+)
+
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var e apiError
+	e.Error.Code = code
+	e.Error.Message = msg
+	writeJSON(w, status, e)
+}
+
+// internalError logs err and answers 500: for failures of the server itself
+// (storage), never for bad input.
+func (s *Server) internalError(w http.ResponseWriter, what string, err error) {
+	s.log.Error(what, zap.Error(err))
+	writeError(w, http.StatusInternalServerError, "internal", what+" failed; see the server log")
+}
+
+// decodeBody reads a JSON object into v: at most maxBody bytes, no unknown
+// fields, nothing after it.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	body := http.MaxBytesReader(w, r.Body, maxBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body over %d bytes", maxBody))
+		default:
+			writeError(w, http.StatusBadRequest, "bad_message", "body is not the expected JSON object: "+err.Error())
+		}
+		return false
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, "bad_message", "body has data after the JSON object")
+		return false
+	}
+	return true
+}
+
+func (s *Server) isHost(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.HostKey)) == 1
+}
+
+func (s *Server) requireHost(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.isHost(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="worktogether"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid host key is required (Authorization: Bearer <host key>)")
+			return
+		}
+		h(w, r)
+	}
+}
+
+type createSessionRequest struct {
+	Title        string       `json:"title"`
+	StartsAt     *time.Time   `json:"starts_at"`
+	Plan         session.Plan `json:"plan"`
+	Capacity     *int         `json:"capacity"`
+	LobbySeconds *int         `json:"lobby_seconds"`
+}
+
+func validText(s string, max int) bool {
+	n := utf8.RuneCountInString(s)
+	return utf8.ValidString(s) && n >= 1 && n <= max
+}
+
+func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
+	var req createSessionRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	now := s.now()
+	req.Title = strings.TrimSpace(req.Title)
+	if !validText(req.Title, maxTitle) {
+		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("title must be 1 to %d characters", maxTitle))
+		return
+	}
+	if req.StartsAt == nil {
+		writeError(w, http.StatusBadRequest, "invalid", "starts_at is required (RFC 3339)")
+		return
+	}
+	if req.Plan == nil {
+		req.Plan = session.DefaultPlan()
+	}
+	if err := req.Plan.Validate(); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", err.Error())
+		return
+	}
+	startsAt := req.StartsAt.UTC().Truncate(time.Millisecond)
+	if !startsAt.Add(req.Plan.Duration()).After(now) {
+		writeError(w, http.StatusBadRequest, "invalid", "starts_at is so far in the past that the session would be over")
+		return
+	}
+	if startsAt.After(now.Add(maxAhead)) {
+		writeError(w, http.StatusBadRequest, "invalid", "starts_at is more than a year ahead")
+		return
+	}
+	capacity := defaultCapacity
+	if req.Capacity != nil {
+		capacity = *req.Capacity
+	}
+	if capacity < 1 || capacity > maxCapacity {
+		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("capacity must be 1 to %d", maxCapacity))
+		return
+	}
+	lobby := defaultLobby
+	if req.LobbySeconds != nil {
+		lobby = *req.LobbySeconds
+	}
+	if lobby < 0 || lobby > maxLobby {
+		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("lobby_seconds must be 0 to %d", maxLobby))
+		return
+	}
+	sess := store.Session{
+		ID: uuid.NewString(), Title: req.Title, StartsAt: startsAt, Plan: req.Plan,
+		Capacity: capacity, LobbySeconds: lobby, HostParticipant: uuid.NewString(), CreatedAt: now,
+	}
+	host := store.Participant{ID: sess.HostParticipant, SessionID: sess.ID, Name: "Host", Role: roleHost}
+	if err := s.cfg.Store.CreateSession(r.Context(), sess, host); err != nil {
+		s.internalError(w, "create session", err)
+		return
+	}
+	s.log.Info("session created", zap.String("session", sess.ID), zap.Time("starts_at", startsAt))
+	out, err := s.describe(sess, true)
+	if err != nil {
+		s.internalError(w, "create session", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// machineFor builds the session's state machine where the clock says it is.
+func (s *Server) machineFor(sess store.Session) *session.Machine {
+	m := session.New(sess.Plan, sess.StartsAt, sess.LobbySeconds, sess.Phase)
+	m.Tick(s.now())
+	return m
+}
+
+// describe renders a session for the API; for the host it adds host_url.
+func (s *Server) describe(sess store.Session, forHost bool) (wireSession, error) {
+	out := toWireSession(sess)
+	m := s.machineFor(sess)
+	ph := toWirePhase(m.State())
+	out.Phase = &ph
+	out.Participants = s.hub.present(sess.ID)
+	if forHost {
+		link, _, err := s.joinLink(sess, m, store.Participant{ID: sess.HostParticipant, Name: "Host", Role: roleHost})
+		if err != nil {
+			return wireSession{}, err
+		}
+		out.HostURL = link
+	}
+	return out, nil
+}
+
+// joinLink signs a join token for p and returns the room link and the token.
+func (s *Server) joinLink(sess store.Session, m *session.Machine, p store.Participant) (string, string, error) {
+	tok, err := s.cfg.Signer.SignJoin(token.Join{
+		Session: sess.ID, Participant: p.ID, Name: p.Name, Role: p.Role,
+		Expires: m.PlannedEnd().Add(tokenGracePeriod).Unix(),
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return s.link("/s/"+sess.ID, url.Values{"t": {tok}}), tok, nil
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
+	// Sessions can run for days at most in practice; a month back covers
+	// every one that can still be running.
+	list, err := s.cfg.Store.ListSessions(r.Context(), s.now().Add(-31*24*time.Hour))
+	if err != nil {
+		s.internalError(w, "list sessions", err)
+		return
+	}
+	host := s.isHost(r)
+	out := make([]wireSession, 0, len(list))
+	for _, sess := range list {
+		d, err := s.describe(sess, host)
+		if err != nil {
+			s.internalError(w, "list sessions", err)
+			return
+		}
+		if d.Phase.Kind == session.Ended.String() {
+			continue
+		}
+		out = append(out, d)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// loadSession finds a live (not cancelled) session by the id in the path, or
+// answers 404.
+func (s *Server) loadSession(w http.ResponseWriter, r *http.Request) (store.Session, bool) {
+	id := r.PathValue("id")
+	if _, err := uuid.Parse(id); err != nil {
+		writeError(w, http.StatusNotFound, "not_found", "no such session")
+		return store.Session{}, false
+	}
+	sess, err := s.cfg.Store.GetSession(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "no such session")
+		return store.Session{}, false
+	}
+	if err != nil {
+		s.internalError(w, "get session", err)
+		return store.Session{}, false
+	}
+	if sess.Cancelled {
+		writeError(w, http.StatusNotFound, "not_found", "this session was cancelled")
+		return store.Session{}, false
+	}
+	return sess, true
+}
+
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.loadSession(w, r)
+	if !ok {
+		return
+	}
+	out, err := s.describe(sess, s.isHost(r))
+	if err != nil {
+		s.internalError(w, "get session", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) cancelSession(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.loadSession(w, r)
+	if !ok {
+		return
+	}
+	if err := s.cfg.Store.CancelSession(r.Context(), sess.ID, s.now()); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			writeError(w, http.StatusNotFound, "not_found", "no such session")
+			return
+		}
+		s.internalError(w, "cancel session", err)
+		return
+	}
+	s.log.Info("session cancelled", zap.String("session", sess.ID))
+	s.hub.closeRoom(r.Context(), sess.ID, byeCancelled)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type inviteRequest struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+type inviteResponse struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+}
+
+func (s *Server) createInvite(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.loadSession(w, r)
+	if !ok {
+		return
+	}
+	var req inviteRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	req.Name = strings.TrimSpace(req.Name)
+	if !validText(req.Name, maxName) {
+		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("name must be 1 to %d characters", maxName))
+		return
+	}
+	switch req.Role {
+	case "":
+		req.Role = roleParticipant
+	case roleParticipant, roleHost:
+	default:
+		writeError(w, http.StatusBadRequest, "invalid", `role must be "participant" or "host"`)
+		return
+	}
+	m := s.machineFor(sess)
+	if m.Ended() {
+		writeError(w, http.StatusConflict, "ended", "this session has ended")
+		return
+	}
+	p := store.Participant{ID: uuid.NewString(), SessionID: sess.ID, Name: req.Name, Role: req.Role}
+	if err := s.cfg.Store.AddParticipant(r.Context(), p, s.now()); err != nil {
+		s.internalError(w, "create invite", err)
+		return
+	}
+	link, tok, err := s.joinLink(sess, m, p)
+	if err != nil {
+		s.internalError(w, "create invite", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, inviteResponse{URL: link, Token: tok})
+}
+
+// admission is what a valid join token lets in.
+type admission struct {
+	claims  token.Join
+	session store.Session
+}
+
+// errRefused carries the reason a join token is refused, for a 401.
+type errRefused struct{ msg string }
+
+func (e errRefused) Error() string { return e.msg }
+
+// admit checks a join token against the signature, the clock and the session.
+// When sessionID is not empty, the token must be for that session.
+func (s *Server) admit(ctx context.Context, tok, sessionID string) (admission, error) {
+	claims, err := s.cfg.Signer.VerifyJoin(tok, s.now())
+	switch {
+	case errors.Is(err, token.ErrExpired):
+		return admission{}, errRefused{"this link has expired"}
+	case err != nil:
+		return admission{}, errRefused{"this link is not valid"}
+	case sessionID != "" && sessionID != claims.Session:
+		return admission{}, errRefused{"this link is for another session"}
+	}
+	sess, err := s.cfg.Store.GetSession(ctx, claims.Session)
+	if errors.Is(err, store.ErrNotFound) {
+		return admission{}, errRefused{"this link is not valid"}
+	}
+	if err != nil {
+		return admission{}, fmt.Errorf("admit: %w", err)
+	}
+	if sess.Cancelled {
+		return admission{}, errRefused{"this session was cancelled"}
+	}
+	if s.machineFor(sess).Ended() {
+		return admission{}, errRefused{"this session has ended"}
+	}
+	removed, err := s.cfg.Store.IsRemoved(ctx, sess.ID, claims.Participant)
+	if err != nil {
+		return admission{}, fmt.Errorf("admit: %w", err)
+	}
+	if removed {
+		return admission{}, errRefused{"the host has removed you from this session"}
+	}
+	return admission{claims: claims, session: sess}, nil
+}
+
+// refuse answers a failed admission: 401 with the reason, or 500 when the
+// server itself failed.
+func (s *Server) refuse(w http.ResponseWriter, err error) {
+	var refused errRefused
+	if errors.As(err, &refused) {
+		writeError(w, http.StatusUnauthorized, "unauthorized", refused.msg)
+		return
+	}
+	s.internalError(w, "check join link", err)
+}
+
+type meResponse struct {
+	You     wireYou     `json:"you"`
+	Session wireSession `json:"session"`
+}
+
+// whoAmI lets the room page check its link before it opens the camera:
+// GET /api/me?t=T[&session=S] answers who the token admits, or 401 with the
+// reason.
+func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
+	adm, err := s.admit(r.Context(), tokenParam(r), r.URL.Query().Get("session"))
+	if err != nil {
+		s.refuse(w, err)
+		return
+	}
+	desc, err := s.describe(adm.session, false)
+	if err != nil {
+		s.internalError(w, "describe session", err)
+		return
+	}
+	c := adm.claims
+	writeJSON(w, http.StatusOK, meResponse{You: wireYou{ID: c.Participant, Name: c.Name, Role: c.Role}, Session: desc})
+}
+
+func tokenParam(r *http.Request) string {
+	if t := r.URL.Query().Get("token"); t != "" {
+		return t
+	}
+	return r.URL.Query().Get("t")
+}

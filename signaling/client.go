@@ -1,0 +1,242 @@
+package signaling
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/webrtc/v4"
+	"github.com/worktogether/worktogether/sfu"
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+)
+
+// maxFrame is the largest websocket message a client may send; a larger one
+// closes the connection with status 1009.
+const maxFrame = 64 << 10
+
+// client is one websocket. Only the writer goroutine writes to the
+// connection; everyone else queues. The reader runs in the HTTP handler's
+// goroutine.
+type client struct {
+	srv     *Server
+	conn    *websocket.Conn
+	log     *zap.Logger
+	id      string // participant id
+	name    string
+	role    string
+	limiter *rate.Limiter
+
+	send        chan []byte
+	closing     chan struct{}
+	closeOnce   sync.Once
+	dropped     atomic.Bool // closed without flushing the queue
+	closeCode   int
+	closeText   string
+	writerDone  chan struct{}
+	peer        atomic.Pointer[sfu.Peer]
+	room        atomic.Pointer[liveRoom]
+	lastLimited atomic.Int64 // when we last told this client it was rate limited
+}
+
+var _ sfu.Signaler = (*client)(nil)
+
+func (s *Server) upgrader() *websocket.Upgrader {
+	return &websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.checkOrigin,
+	}
+}
+
+// checkOrigin admits clients without an Origin (not browsers), and browsers on
+// the server's own origin: its public URL or the host they asked for.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Scheme, s.publicURL.Scheme) && strings.EqualFold(u.Host, s.publicURL.Host) {
+		return true
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// serveWS admits the token, upgrades and runs the client until it goes.
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	adm, err := s.admit(r.Context(), tokenParam(r), r.URL.Query().Get("session"))
+	if err != nil {
+		s.refuse(w, err)
+		return
+	}
+	if !s.checkOrigin(r) {
+		writeError(w, http.StatusForbidden, "forbidden", "websocket from another origin")
+		return
+	}
+	conn, err := s.upgrader().Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := &client{
+		srv:        s,
+		conn:       conn,
+		log:        s.log.With(zap.String("session", adm.session.ID), zap.String("participant", adm.claims.Participant)),
+		id:         adm.claims.Participant,
+		name:       adm.claims.Name,
+		role:       adm.claims.Role,
+		limiter:    rate.NewLimiter(rate.Limit(s.cfg.Limits.MessagesPerSecond), s.cfg.Limits.MessageBurst),
+		send:       make(chan []byte, s.cfg.Limits.SendQueue),
+		closing:    make(chan struct{}),
+		writerDone: make(chan struct{}),
+		closeCode:  websocket.CloseNormalClosure,
+	}
+	go c.writeLoop()
+	if err := s.hub.join(r.Context(), adm, c); err != nil {
+		c.log.Warn("join", zap.Error(err))
+		c.closeWith(websocket.CloseInternalServerErr, "could not join the room")
+	}
+	c.readLoop()
+	if room := c.room.Load(); room != nil {
+		room.do(func() { room.leave(c) })
+	}
+	c.closeWith(websocket.CloseNormalClosure, "")
+	<-c.writerDone
+}
+
+// sendJSON queues a message. A client whose queue is full is too slow and is
+// dropped, so it never holds up the room.
+func (c *client) sendJSON(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.log.Error("encode message", zap.Error(err))
+		return
+	}
+	select {
+	case <-c.closing:
+		return
+	default:
+	}
+	select {
+	case c.send <- b:
+	default:
+		c.log.Warn("client too slow, dropping it", zap.Int("queued", len(c.send)))
+		c.drop()
+	}
+}
+
+func (c *client) sendError(code, msg, ref string) {
+	c.sendJSON(msgError{Type: "error", Code: code, Message: msg, Ref: ref})
+}
+
+// sendBye queues bye and closes the connection once the queue is flushed.
+func (c *client) sendBye(reason string) {
+	c.sendJSON(msgBye{Type: "bye", Reason: reason})
+	c.closeWith(websocket.CloseNormalClosure, reason)
+}
+
+// closeWith closes the connection after what is queued has been written.
+func (c *client) closeWith(code int, text string) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeText = code, text
+		close(c.closing)
+	})
+}
+
+// drop closes the connection at once, dropping what is queued.
+func (c *client) drop() {
+	c.closeOnce.Do(func() {
+		c.dropped.Store(true)
+		close(c.closing)
+		c.conn.Close() // unblocks a write stuck on a client that does not read
+	})
+}
+
+func (c *client) writeLoop() {
+	defer close(c.writerDone)
+	defer c.conn.Close()
+	limits := c.srv.cfg.Limits
+	ping := time.NewTicker(limits.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case b := <-c.send:
+			if !c.write(b) {
+				c.drop()
+				return
+			}
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(limits.WriteTimeout)); err != nil {
+				c.drop()
+				return
+			}
+		case <-c.closing:
+			if c.dropped.Load() {
+				return
+			}
+			for {
+				select {
+				case b := <-c.send:
+					if !c.write(b) {
+						return
+					}
+					continue
+				default:
+				}
+				break
+			}
+			msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
+			_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+			return
+		}
+	}
+}
+
+func (c *client) write(b []byte) bool {
+	_ = c.conn.SetWriteDeadline(time.Now().Add(c.srv.cfg.Limits.WriteTimeout))
+	return c.conn.WriteMessage(websocket.TextMessage, b) == nil
+}
+
+func (c *client) readLoop() {
+	limits := c.srv.cfg.Limits
+	c.conn.SetReadLimit(maxFrame)
+	_ = c.conn.SetReadDeadline(time.Now().Add(limits.PongWait))
+	c.conn.SetPongHandler(func(string) error {
+		return c.conn.SetReadDeadline(time.Now().Add(limits.PongWait))
+	})
+	for {
+		kind, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(limits.PongWait))
+		if kind != websocket.TextMessage {
+			c.sendError(codeBadMessage, "messages are JSON text frames", "")
+			continue
+		}
+		c.handle(data)
+	}
+}
+
+// SendOffer implements sfu.Signaler.
+func (c *client) SendOffer(sdp string) { c.sendJSON(msgOffer{Type: "offer", SDP: sdp}) }
+
+// SendCandidate implements sfu.Signaler.
+func (c *client) SendCandidate(cand webrtc.ICECandidateInit) {
+	c.sendJSON(msgCandidate{Type: "candidate", Candidate: cand})
+}
+
+// PeerFailed implements sfu.Signaler: the media connection is dead, so the
+// websocket is closed and the client reconnects with a fresh one.
+func (c *client) PeerFailed() {
+	c.log.Info("media connection failed, closing so the client reconnects")
+	c.closeWith(websocket.CloseTryAgainLater, "media connection failed, reconnect")
+}

@@ -1,0 +1,124 @@
+package signaling
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/worktogether/worktogether/sfu"
+)
+
+// fields decodes a client message into its top-level fields and checks that
+// exactly the allowed ones (besides type) are present and the required ones
+// are there.
+func fields(raw map[string]json.RawMessage, required []string, optional ...string) error {
+	allowed := map[string]bool{"type": true}
+	for _, f := range required {
+		allowed[f] = true
+		if _, ok := raw[f]; !ok {
+			return fmt.Errorf("missing field %q", f)
+		}
+	}
+	for _, f := range optional {
+		allowed[f] = true
+	}
+	var extra []string
+	for k := range raw {
+		if !allowed[k] {
+			extra = append(extra, k)
+		}
+	}
+	if len(extra) > 0 {
+		sort.Strings(extra)
+		return fmt.Errorf("unknown field %s", strings.Join(extra, ", "))
+	}
+	return nil
+}
+
+// rateLimitNotice is how often a client flooding the server is told so.
+const rateLimitNotice = time.Second
+
+// handle answers one message from the client.
+func (c *client) handle(data []byte) {
+	if !c.limiter.Allow() {
+		// Tell a flooding client once a second, not once a message.
+		now := time.Now().UnixNano()
+		if last := c.lastLimited.Load(); now-last >= int64(rateLimitNotice) && c.lastLimited.CompareAndSwap(last, now) {
+			c.sendError(codeRateLimited, "too many messages; slow down", "")
+		}
+		return
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		c.sendError(codeBadMessage, "message is not a JSON object", "")
+		return
+	}
+	var typ string
+	if err := json.Unmarshal(raw["type"], &typ); err != nil || typ == "" {
+		c.sendError(codeBadMessage, "message has no type", "")
+		return
+	}
+	switch typ {
+	case "answer":
+		c.handleAnswer(raw)
+	case "candidate":
+		c.handleCandidate(raw)
+	case "commit", "report", "host":
+		room := c.room.Load()
+		if room == nil {
+			c.sendError(codeNotAllowed, "not in a room yet", typ)
+			return
+		}
+		room.do(func() { room.handle(c, typ, raw) })
+	default:
+		c.sendError(codeBadMessage, fmt.Sprintf("unknown message type %q", typ), typ)
+	}
+}
+
+func (c *client) handleAnswer(raw map[string]json.RawMessage) {
+	var sdp string
+	if err := fields(raw, []string{"sdp"}); err != nil {
+		c.sendError(codeBadMessage, err.Error(), "answer")
+		return
+	}
+	if err := json.Unmarshal(raw["sdp"], &sdp); err != nil || sdp == "" {
+		c.sendError(codeBadMessage, "sdp must be a non-empty string", "answer")
+		return
+	}
+	peer := c.peer.Load()
+	if peer == nil {
+		c.sendError(codeNotAllowed, "no offer is waiting for an answer", "answer")
+		return
+	}
+	switch err := peer.HandleAnswer(sdp); {
+	case err == nil, errors.Is(err, sfu.ErrPeerClosed):
+	case errors.Is(err, sfu.ErrNoOffer):
+		c.sendError(codeNotAllowed, err.Error(), "answer")
+	default:
+		c.sendError(codeInvalid, err.Error(), "answer")
+	}
+}
+
+func (c *client) handleCandidate(raw map[string]json.RawMessage) {
+	if err := fields(raw, []string{"candidate"}); err != nil {
+		c.sendError(codeBadMessage, err.Error(), "candidate")
+		return
+	}
+	var cand webrtc.ICECandidateInit
+	if err := json.Unmarshal(raw["candidate"], &cand); err != nil || string(raw["candidate"]) == "null" {
+		c.sendError(codeBadMessage, "candidate must be an RTCIceCandidateInit object", "candidate")
+		return
+	}
+	peer := c.peer.Load()
+	if peer == nil {
+		c.sendError(codeNotAllowed, "no media connection yet", "candidate")
+		return
+	}
+	if err := peer.AddCandidate(cand); err != nil && !errors.Is(err, sfu.ErrPeerClosed) {
+		c.sendError(codeInvalid, err.Error(), "candidate")
+	}
+}

@@ -1,0 +1,143 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/worktogether/worktogether/session"
+	"go.uber.org/zap"
+)
+
+// handle runs a room-level message (commit, report, host) on the actor.
+func (r *liveRoom) handle(c *client, typ string, raw map[string]json.RawMessage) {
+	if r.members[c.id] == nil || r.members[c.id].client != c {
+		return // this connection was replaced or removed meanwhile
+	}
+	switch typ {
+	case "host":
+		r.hostAction(c, raw)
+	default:
+		// Commitments and reports are kept from the next release on.
+		c.sendError(codeNotAllowed, typ+" is not available on this server yet", typ)
+	}
+}
+
+// sessionError maps the session machine's errors to wire codes.
+func sessionError(c *client, ref string, err error) {
+	switch {
+	case errors.Is(err, session.ErrWrongPhase):
+		c.sendError(codeNotAllowed, err.Error(), ref)
+	case errors.Is(err, session.ErrInvalid):
+		c.sendError(codeInvalid, err.Error(), ref)
+	default:
+		c.sendError(codeInvalid, err.Error(), ref)
+	}
+}
+
+func (r *liveRoom) hostAction(c *client, raw map[string]json.RawMessage) {
+	if c.role != roleHost {
+		c.sendError(codeNotAllowed, "only a host can do that", "host")
+		return
+	}
+	var action string
+	if err := json.Unmarshal(raw["action"], &action); err != nil {
+		c.sendError(codeBadMessage, "action must be a string", "host")
+		return
+	}
+	var required []string
+	switch action {
+	case "advance", "end":
+	case "extend":
+		required = []string{"seconds"}
+	case "mute", "remove":
+		required = []string{"participant"}
+	default:
+		c.sendError(codeBadMessage, fmt.Sprintf("unknown host action %q", action), "host")
+		return
+	}
+	if err := fields(raw, append([]string{"action"}, required...)); err != nil {
+		c.sendError(codeBadMessage, err.Error(), "host")
+		return
+	}
+	now := r.srv.now()
+	switch action {
+	case "advance":
+		r.changePhase(c, func() error { return r.machine.Advance(now) })
+	case "end":
+		r.changePhase(c, func() error { return r.machine.End(now) })
+	case "extend":
+		var secs int
+		if err := json.Unmarshal(raw["seconds"], &secs); err != nil {
+			c.sendError(codeBadMessage, "seconds must be a whole number", "host")
+			return
+		}
+		r.changePhase(c, func() error { return r.machine.Extend(secs) })
+	case "mute", "remove":
+		var id string
+		if err := json.Unmarshal(raw["participant"], &id); err != nil {
+			c.sendError(codeBadMessage, "participant must be a participant id", "host")
+			return
+		}
+		target := r.members[id]
+		if target == nil {
+			c.sendError(codeInvalid, "no such participant in this session", "host")
+			return
+		}
+		if action == "mute" {
+			target.muted = true
+			r.setMuted(target, true)
+			return
+		}
+		r.remove(c, target)
+	}
+}
+
+// changePhase applies a host's change to the machine, stores it, and only then
+// announces it. If storing fails the change is taken back.
+func (r *liveRoom) changePhase(c *client, change func() error) {
+	r.machine.Tick(r.srv.now())
+	before := r.machine.State()
+	if err := change(); err != nil {
+		sessionError(c, "host", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	err := r.srv.cfg.Store.SavePhase(ctx, r.id, r.machine.State())
+	cancel()
+	if err != nil {
+		r.log.Error("store host change", zap.Error(err))
+		r.machine = session.New(r.sess.Plan, r.sess.StartsAt, r.sess.LobbySeconds, &before)
+		c.sendError(codeInvalid, "the change could not be saved; try again", "host")
+		return
+	}
+	r.phaseChanged()
+	if !r.finished {
+		r.armTimer()
+	}
+}
+
+func (r *liveRoom) remove(c *client, target *member) {
+	if target.p.Role == roleHost {
+		c.sendError(codeNotAllowed, "a host cannot be removed", "host")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	err := r.srv.cfg.Store.SetRemoved(ctx, r.id, target.p.ID, r.srv.now())
+	cancel()
+	if err != nil {
+		r.log.Error("store removal", zap.Error(err))
+		c.sendError(codeInvalid, "the removal could not be saved; try again", "host")
+		return
+	}
+	if tc := target.client; tc != nil {
+		tc.sendBye(byeRemoved)
+		if p := tc.peer.Load(); p != nil {
+			r.media.Leave(p)
+		}
+		target.client = nil
+		r.present.Store(r.countPresent())
+	}
+	r.broadcastParticipant(target)
+}

@@ -1,0 +1,302 @@
+package signaling
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/worktogether/worktogether/session"
+	"github.com/worktogether/worktogether/sfu"
+	"github.com/worktogether/worktogether/store"
+	"go.uber.org/zap"
+)
+
+// storeTimeout bounds one write to the database from a room.
+const storeTimeout = 5 * time.Second
+
+// member is someone who has joined the session, connected now or not.
+type member struct {
+	p      store.Participant
+	client *client // nil while away
+	muted  bool
+}
+
+// liveRoom is the actor of one running session: a single goroutine owns the
+// session machine, the members and the SFU room, and runs every change in
+// order. Others talk to it through do.
+type liveRoom struct {
+	srv *Server
+	id  string
+	log *zap.Logger
+
+	inbox   chan func() // unbuffered: a closure is either run or refused
+	done    chan struct{}
+	present atomic.Int32
+
+	// Owned by the actor goroutine.
+	sess     store.Session
+	machine  *session.Machine
+	members  map[string]*member
+	order    []string // member ids in the order they first joined
+	media    *sfu.Room
+	timer    *time.Timer
+	finished bool
+}
+
+func newLiveRoom(ctx context.Context, s *Server, sess store.Session) (*liveRoom, error) {
+	joined, err := s.cfg.Store.JoinedParticipants(ctx, sess.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load room %s: %w", sess.ID, err)
+	}
+	r := &liveRoom{
+		srv:     s,
+		id:      sess.ID,
+		log:     s.log.With(zap.String("session", sess.ID)),
+		inbox:   make(chan func()),
+		done:    make(chan struct{}),
+		sess:    sess,
+		machine: s.machineFor(sess),
+		members: make(map[string]*member, len(joined)),
+		media:   s.cfg.Router.NewRoom(sess.ID),
+	}
+	for _, p := range joined {
+		r.members[p.ID] = &member{p: p}
+		r.order = append(r.order, p.ID)
+	}
+	r.media.SetAudioForwarded(r.machine.State().Kind.AudioForwarded())
+	return r, nil
+}
+
+// do runs fn on the room's goroutine. It reports false, without running fn,
+// when the room has stopped.
+func (r *liveRoom) do(fn func()) bool {
+	select {
+	case r.inbox <- fn:
+		return true
+	case <-r.done:
+		return false
+	}
+}
+
+func (r *liveRoom) run() {
+	defer close(r.done)
+	r.timer = time.NewTimer(time.Hour)
+	r.armTimer()
+	defer r.timer.Stop()
+	for !r.finished {
+		select {
+		case fn := <-r.inbox:
+			fn()
+		case <-r.timer.C:
+			r.tick()
+			if !r.finished {
+				r.armTimer()
+			}
+		}
+	}
+}
+
+// armTimer sets the timer for the current phase's end.
+func (r *liveRoom) armTimer() {
+	r.timer.Stop()
+	next, ok := r.machine.Next()
+	if !ok {
+		return
+	}
+	wait := next.Sub(r.srv.now())
+	if wait < 0 {
+		wait = 0
+	}
+	r.timer.Reset(wait)
+}
+
+// tick follows the clock: phases whose time is up end.
+func (r *liveRoom) tick() {
+	if r.machine.Tick(r.srv.now()) {
+		r.phaseChanged()
+	}
+}
+
+// phaseChanged stores the new state, then applies and announces it.
+func (r *liveRoom) phaseChanged() {
+	st := r.machine.State()
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := r.srv.cfg.Store.SavePhase(ctx, r.id, st); err != nil {
+		// The clock-driven state can be recomputed after a restart; log and
+		// carry on rather than freeze the room.
+		r.log.Error("store phase", zap.Error(err))
+	}
+	r.log.Info("phase", zap.Int("index", st.Index), zap.String("kind", st.Kind.String()))
+	r.media.SetAudioForwarded(st.Kind.AudioForwarded())
+	for _, m := range r.members {
+		if m.muted { // a host's mute lasts until the next phase
+			m.muted = false
+			r.setMuted(m, false)
+		}
+	}
+	r.broadcast(msgState{Type: "state", wireState: r.wireState()})
+	if r.machine.Ended() {
+		r.finish(byeEnded)
+	}
+}
+
+// finish closes every connection with bye reason and stops the room.
+func (r *liveRoom) finish(reason string) {
+	if r.finished {
+		return
+	}
+	for _, m := range r.members {
+		if m.client != nil {
+			m.client.sendBye(reason)
+			m.client = nil
+		}
+	}
+	r.present.Store(0)
+	r.media.Close()
+	r.finished = true
+	r.srv.hub.forget(r)
+	r.log.Info("room closed", zap.String("reason", reason))
+}
+
+func (r *liveRoom) wireState() wireState {
+	return wireState{Phase: toWirePhase(r.machine.State()), ServerTime: r.srv.now()}
+}
+
+func (r *liveRoom) wireParticipant(m *member) wireParticipant {
+	return wireParticipant{
+		ID: m.p.ID, Name: m.p.Name, Role: m.p.Role,
+		Present: m.client != nil, Muted: m.muted,
+	}
+}
+
+func (r *liveRoom) broadcast(v any) {
+	for _, m := range r.members {
+		if m.client != nil {
+			m.client.sendJSON(v)
+		}
+	}
+}
+
+func (r *liveRoom) broadcastParticipant(m *member) {
+	r.broadcast(msgParticipant{Type: "participant", wireParticipant: r.wireParticipant(m)})
+}
+
+func (r *liveRoom) countPresent() int32 {
+	var n int32
+	for _, m := range r.members {
+		if m.client != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// join admits a client: capacity, replacement of an earlier connection,
+// welcome, announcement, then media.
+func (r *liveRoom) join(c *client) {
+	if r.machine.Tick(r.srv.now()) {
+		r.phaseChanged()
+		r.armTimer()
+		if r.finished {
+			c.sendBye(byeEnded)
+			return
+		}
+	}
+	m := r.members[c.id]
+	if m != nil && m.client != nil {
+		old := m.client
+		old.sendBye(byeReplaced)
+		if p := old.peer.Load(); p != nil {
+			r.media.Leave(p)
+		}
+		m.client = nil
+	} else if c.role != roleHost && int(r.countPresent()) >= r.sess.Capacity {
+		c.sendError(codeFull, fmt.Sprintf("this session is full (%d people)", r.sess.Capacity), "")
+		c.closeWith(websocket.CloseTryAgainLater, "full")
+		return
+	}
+	if m == nil {
+		p := store.Participant{ID: c.id, SessionID: r.id, Name: c.name, Role: c.role, Joined: true}
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		err := r.srv.cfg.Store.MarkJoined(ctx, p, r.srv.now())
+		cancel()
+		if err != nil {
+			r.log.Error("store join", zap.Error(err))
+			c.closeWith(websocket.CloseInternalServerErr, "could not join the room")
+			return
+		}
+		m = &member{p: p}
+		r.members[c.id] = m
+		r.order = append(r.order, c.id)
+	}
+	m.client = c
+	r.present.Store(r.countPresent())
+	c.room.Store(r)
+	c.sendJSON(r.welcome(c))
+	for _, other := range r.members {
+		if other.client != nil && other != m {
+			other.client.sendJSON(msgParticipant{Type: "participant", wireParticipant: r.wireParticipant(m)})
+		}
+	}
+
+	peer, err := r.media.Join(c.id, c)
+	if err != nil {
+		r.log.Error("media join", zap.Error(err))
+		c.closeWith(websocket.CloseInternalServerErr, "could not set up media")
+		return
+	}
+	peer.SetMuted(m.muted)
+	c.peer.Store(peer)
+	peer.Start()
+	c.log.Info("joined", zap.String("role", c.role), zap.Int32("present", r.present.Load()))
+}
+
+func (r *liveRoom) welcome(c *client) msgWelcome {
+	desc := toWireSession(r.sess)
+	ph := toWirePhase(r.machine.State())
+	desc.Phase = &ph
+	desc.Participants = int(r.present.Load())
+	parts := make([]wireParticipant, 0, len(r.order))
+	for _, id := range r.order {
+		parts = append(parts, r.wireParticipant(r.members[id]))
+	}
+	ice := r.srv.cfg.ICEServers
+	if ice == nil {
+		ice = []ICEServer{}
+	}
+	return msgWelcome{
+		Type:         "welcome",
+		You:          wireYou{ID: c.id, Name: c.name, Role: c.role},
+		Session:      desc,
+		State:        r.wireState(),
+		Participants: parts,
+		ICEServers:   ice,
+	}
+}
+
+// leave handles a client that went away.
+func (r *liveRoom) leave(c *client) {
+	m := r.members[c.id]
+	if m == nil || m.client != c {
+		return // replaced or removed already
+	}
+	m.client = nil
+	r.present.Store(r.countPresent())
+	if p := c.peer.Load(); p != nil {
+		r.media.Leave(p)
+	}
+	r.broadcastParticipant(m)
+	c.log.Info("left", zap.Int32("present", r.present.Load()))
+}
+
+func (r *liveRoom) setMuted(m *member, muted bool) {
+	if m.client != nil {
+		if p := m.client.peer.Load(); p != nil {
+			p.SetMuted(muted)
+		}
+	}
+	r.broadcastParticipant(m)
+}

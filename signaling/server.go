@@ -1,0 +1,151 @@
+// Package signaling is the server's front: the HTTP API, join tokens, the
+// websocket protocol and, per live session, one room actor goroutine that owns
+// the session's state machine and its SFU room. It stores before it
+// broadcasts, and maps the session and SFU packages' errors to the wire
+// contract's codes. It holds no media code of its own.
+package signaling
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/worktogether/worktogether/sfu"
+	"github.com/worktogether/worktogether/store"
+	"github.com/worktogether/worktogether/token"
+	"go.uber.org/zap"
+)
+
+// ICEServer is a STUN or TURN server handed to clients in welcome.
+type ICEServer = wireICEServer
+
+// Limits bound what one websocket may cost the server.
+type Limits struct {
+	SendQueue         int           // messages queued for a client before it is dropped as too slow
+	WriteTimeout      time.Duration // one write to a client
+	PingInterval      time.Duration // how often the server pings
+	PongWait          time.Duration // silence after which a client is taken for dead
+	MessagesPerSecond float64       // steady rate of client messages
+	MessageBurst      int           // burst of client messages
+}
+
+// DefaultLimits suit browsers on ordinary networks.
+func DefaultLimits() Limits {
+	return Limits{
+		SendQueue:         256,
+		WriteTimeout:      10 * time.Second,
+		PingInterval:      15 * time.Second,
+		PongWait:          45 * time.Second,
+		MessagesPerSecond: 50,
+		MessageBurst:      200,
+	}
+}
+
+// Config is everything the signaling server needs.
+type Config struct {
+	PublicURL  string // base of every link, e.g. https://cowork.example.org
+	HostKey    string
+	ICEServers []ICEServer
+	Store      *store.Store
+	Signer     *token.Signer
+	Router     *sfu.Router
+	Log        *zap.Logger
+	Now        func() time.Time // the server clock; time.Now when nil
+	Static     fs.FS            // the browser client
+	Limits     Limits           // zero fields take DefaultLimits
+}
+
+// Server serves HTTP and websockets.
+type Server struct {
+	cfg       Config
+	log       *zap.Logger
+	hub       *Hub
+	mux       *http.ServeMux
+	publicURL *url.URL
+}
+
+// New checks cfg and builds the server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Signer == nil || cfg.Router == nil || cfg.Log == nil {
+		return nil, errors.New("signaling: store, signer, router and logger are required")
+	}
+	if cfg.HostKey == "" {
+		return nil, errors.New("signaling: host key is required")
+	}
+	u, err := url.Parse(strings.TrimRight(cfg.PublicURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("signaling: public url must be an absolute http(s) URL")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.Limits = withDefaults(cfg.Limits)
+	s := &Server{cfg: cfg, log: cfg.Log, publicURL: u, mux: http.NewServeMux()}
+	s.hub = newHub(s)
+	s.routes()
+	return s, nil
+}
+
+func withDefaults(l Limits) Limits {
+	d := DefaultLimits()
+	if l.SendQueue <= 0 {
+		l.SendQueue = d.SendQueue
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = d.WriteTimeout
+	}
+	if l.PingInterval <= 0 {
+		l.PingInterval = d.PingInterval
+	}
+	if l.PongWait <= 0 {
+		l.PongWait = d.PongWait
+	}
+	if l.MessagesPerSecond <= 0 {
+		l.MessagesPerSecond = d.MessagesPerSecond
+	}
+	if l.MessageBurst <= 0 {
+		l.MessageBurst = d.MessageBurst
+	}
+	return l
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
+
+// ServeHTTP serves every route.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok"))
+	})
+	s.mux.HandleFunc("POST /api/sessions", s.requireHost(s.createSession))
+	s.mux.HandleFunc("GET /api/sessions", s.listSessions)
+	s.mux.HandleFunc("GET /api/sessions/{id}", s.getSession)
+	s.mux.HandleFunc("DELETE /api/sessions/{id}", s.requireHost(s.cancelSession))
+	s.mux.HandleFunc("POST /api/sessions/{id}/invites", s.requireHost(s.createInvite))
+	s.mux.HandleFunc("GET /api/me", s.whoAmI)
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint")
+	})
+	s.mux.HandleFunc("GET /ws", s.serveWS)
+	s.pageRoutes()
+}
+
+// Shutdown says bye to every client and stops every room. It returns when all
+// room goroutines have ended or ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.hub.shutdown(ctx)
+}
+
+// link returns an absolute link under the public URL.
+func (s *Server) link(path string, q url.Values) string {
+	u := *s.publicURL
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	u.RawQuery = q.Encode()
+	return u.String()
+}

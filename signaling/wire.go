@@ -1,0 +1,148 @@
+package signaling
+
+import (
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/worktogether/worktogether/session"
+	"github.com/worktogether/worktogether/store"
+)
+
+// The shapes of the wire contract (../shared/protocol.md, docs/protocol.md).
+
+type wirePhase struct {
+	Index     int       `json:"index"`
+	Kind      string    `json:"kind"`
+	StartedAt time.Time `json:"started_at"`
+	EndsAt    time.Time `json:"ends_at"`
+}
+
+type wireSession struct {
+	ID           string       `json:"id"`
+	Title        string       `json:"title"`
+	StartsAt     time.Time    `json:"starts_at"`
+	Plan         session.Plan `json:"plan"`
+	Capacity     int          `json:"capacity"`
+	LobbySeconds int          `json:"lobby_seconds"`
+	HostURL      string       `json:"host_url,omitempty"`
+	Participants int          `json:"participants"`
+	Phase        *wirePhase   `json:"phase,omitempty"`
+}
+
+type wireState struct {
+	Phase      wirePhase `json:"phase"`
+	ServerTime time.Time `json:"server_time"`
+}
+
+type wireYou struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+type wireCommitment struct {
+	Tasks []string `json:"tasks"`
+}
+
+type wireReport struct {
+	Done []bool `json:"done"`
+	Note string `json:"note"`
+}
+
+type wireParticipant struct {
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	Role       string          `json:"role"`
+	Present    bool            `json:"present"`
+	Commitment *wireCommitment `json:"commitment"`
+	Report     *wireReport     `json:"report"`
+	Muted      bool            `json:"muted"`
+}
+
+type wireICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// Server -> client messages.
+
+type msgWelcome struct {
+	Type         string            `json:"type"`
+	You          wireYou           `json:"you"`
+	Session      wireSession       `json:"session"`
+	State        wireState         `json:"state"`
+	Participants []wireParticipant `json:"participants"`
+	ICEServers   []wireICEServer   `json:"ice_servers"`
+}
+
+type msgState struct {
+	Type string `json:"type"`
+	wireState
+}
+
+type msgParticipant struct {
+	Type string `json:"type"`
+	wireParticipant
+}
+
+type msgOffer struct {
+	Type string `json:"type"`
+	SDP  string `json:"sdp"`
+}
+
+type msgCandidate struct {
+	Type      string                  `json:"type"`
+	Candidate webrtc.ICECandidateInit `json:"candidate"`
+}
+
+type msgError struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Ref     string `json:"ref"`
+}
+
+type msgBye struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
+}
+
+// Error codes of the contract.
+const (
+	codeBadMessage  = "bad_message"
+	codeNotAllowed  = "not_allowed"
+	codeInvalid     = "invalid"
+	codeFull        = "full"
+	codeRateLimited = "rate_limited"
+)
+
+// Reasons of bye.
+const (
+	byeEnded     = "ended"
+	byeRemoved   = "removed"
+	byeReplaced  = "replaced"
+	byeCancelled = "cancelled"
+	byeShutdown  = "shutdown"
+)
+
+// Roles.
+const (
+	roleParticipant = "participant"
+	roleHost        = "host"
+)
+
+func toWirePhase(st session.State) wirePhase {
+	return wirePhase{Index: st.Index, Kind: st.Kind.String(), StartedAt: st.StartedAt.UTC(), EndsAt: st.EndsAt.UTC()}
+}
+
+func toWireSession(s store.Session) wireSession {
+	return wireSession{
+		ID:           s.ID,
+		Title:        s.Title,
+		StartsAt:     s.StartsAt.UTC(),
+		Plan:         s.Plan,
+		Capacity:     s.Capacity,
+		LobbySeconds: s.LobbySeconds,
+	}
+}

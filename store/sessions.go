@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/worktogether/worktogether/session"
+)
+
+// Session is a stored session.
+type Session struct {
+	ID              string
+	Title           string
+	StartsAt        time.Time
+	Plan            session.Plan
+	Capacity        int
+	LobbySeconds    int
+	HostParticipant string // the participant behind the host's own link
+	CreatedAt       time.Time
+	Cancelled       bool
+	Phase           *session.State // nil until a state was stored
+}
+
+// Participant is someone invited to, or joined in, a session.
+type Participant struct {
+	ID        string
+	SessionID string
+	Name      string
+	Role      string
+	Joined    bool
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// CreateSession stores a new session together with its host participant.
+func (s *Store) CreateSession(ctx context.Context, sess Session, host Participant) error {
+	plan, err := json.Marshal(sess.Plan)
+	if err != nil {
+		return fmt.Errorf("encode plan: %w", err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO sessions
+		(id, title, starts_at, plan, capacity, lobby_seconds, host_participant, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		sess.ID, sess.Title, ms(sess.StartsAt), string(plan), sess.Capacity, sess.LobbySeconds,
+		sess.HostParticipant, ms(sess.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	if err := insertParticipant(ctx, tx, host, sess.CreatedAt); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+const sessionColumns = `id, title, starts_at, plan, capacity, lobby_seconds, host_participant,
+	created_at, cancelled_at, phase_index, phase_started_at, phase_ends_at`
+
+type scanner interface{ Scan(...any) error }
+
+func scanSession(r scanner) (Session, error) {
+	var (
+		sess                        Session
+		startsAt, createdAt         int64
+		plan                        string
+		cancelled, idx, start, ends sql.NullInt64
+	)
+	err := r.Scan(&sess.ID, &sess.Title, &startsAt, &plan, &sess.Capacity, &sess.LobbySeconds,
+		&sess.HostParticipant, &createdAt, &cancelled, &idx, &start, &ends)
+	if err != nil {
+		return Session{}, err
+	}
+	if err := json.Unmarshal([]byte(plan), &sess.Plan); err != nil {
+		return Session{}, fmt.Errorf("decode plan of %s: %w", sess.ID, err)
+	}
+	sess.StartsAt = fromMS(startsAt)
+	sess.CreatedAt = fromMS(createdAt)
+	sess.Cancelled = cancelled.Valid
+	if idx.Valid {
+		sess.Phase = &session.State{Index: int(idx.Int64), StartedAt: fromMS(start.Int64), EndsAt: fromMS(ends.Int64)}
+	}
+	return sess, nil
+}
+
+// GetSession returns one session, cancelled or not.
+func (s *Store) GetSession(ctx context.Context, id string) (Session, error) {
+	row := s.db.QueryRowContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id = ?", id)
+	sess, err := scanSession(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, ErrNotFound
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("get session %s: %w", id, err)
+	}
+	return sess, nil
+}
+
+// ListSessions returns the sessions that are not cancelled and whose planned
+// start is after since, soonest first.
+func (s *Store) ListSessions(ctx context.Context, since time.Time) ([]Session, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+sessionColumns+
+		" FROM sessions WHERE cancelled_at IS NULL AND starts_at >= ? ORDER BY starts_at, id", ms(since))
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list sessions: %w", err)
+		}
+		out = append(out, sess)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return out, nil
+}
+
+// CancelSession marks a session cancelled. It returns ErrNotFound when there is
+// no such session or it was cancelled already.
+func (s *Store) CancelSession(ctx context.Context, id string, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, "UPDATE sessions SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL", ms(at), id)
+	if err != nil {
+		return fmt.Errorf("cancel session %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SavePhase stores the session machine's state.
+func (s *Store) SavePhase(ctx context.Context, id string, st session.State) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET phase_index = ?, phase_started_at = ?, phase_ends_at = ? WHERE id = ?`,
+		st.Index, ms(st.StartedAt), ms(st.EndsAt), id)
+	if err != nil {
+		return fmt.Errorf("save phase of %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+// Package store keeps what must survive a restart in SQLite (modernc.org/sqlite,
+// pure Go): sessions with their plan and current phase, and the participants
+// invited to or joined in each. It knows nothing of HTTP, websockets or media;
+// callers store first and broadcast after.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the SQLite database of one server.
+type Store struct {
+	db *sql.DB
+}
+
+// migrations are applied in order; the database remembers how many ran.
+var migrations = []string{
+	`CREATE TABLE sessions (
+		id            TEXT PRIMARY KEY,
+		title         TEXT NOT NULL,
+		starts_at     INTEGER NOT NULL, -- unix milliseconds
+		plan          TEXT NOT NULL,    -- JSON
+		capacity      INTEGER NOT NULL,
+		lobby_seconds INTEGER NOT NULL,
+		host_participant TEXT NOT NULL,
+		created_at    INTEGER NOT NULL,
+		cancelled_at  INTEGER,
+		phase_index   INTEGER,          -- NULL until the machine first stores a state
+		phase_started_at INTEGER,
+		phase_ends_at INTEGER
+	);
+	CREATE INDEX sessions_starts_at ON sessions(starts_at);
+	CREATE TABLE participants (
+		id          TEXT PRIMARY KEY,
+		session_id  TEXT NOT NULL REFERENCES sessions(id),
+		name        TEXT NOT NULL,
+		role        TEXT NOT NULL,
+		created_at  INTEGER NOT NULL,
+		joined_at   INTEGER,
+		removed_at  INTEGER
+	);
+	CREATE INDEX participants_session ON participants(session_id);`,
+}
+
+// Open opens (creating if needed) the database file at path and brings its
+// schema up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	// One connection: SQLite serializes writers anyway, and this rules out
+	// SQLITE_BUSY between our own connections.
+	db.SetMaxOpenConns(1)
+	s := &Store{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) migrate(ctx context.Context) error {
+	var version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate to %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate to %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
