@@ -34,6 +34,9 @@ type Config struct {
 	PublicIP string
 	// LoopbackOnly keeps every candidate on 127.0.0.1, for tests and demos.
 	LoopbackOnly bool
+	// IncludeLoopback offers 127.0.0.1 beside the other addresses: for a
+	// server whose pages are only served on this machine.
+	IncludeLoopback bool
 	// DisableTCP turns ICE-TCP off.
 	DisableTCP bool
 }
@@ -81,6 +84,9 @@ func NewRouter(cfg Config, log *zap.Logger) (*Router, error) {
 		types = append(types, webrtc.NetworkTypeTCP4)
 	}
 	se.SetNetworkTypes(types)
+	if cfg.IncludeLoopback {
+		se.SetIncludeLoopbackCandidate(true)
+	}
 	if cfg.LoopbackOnly {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetInterfaceFilter(func(name string) bool { return name == "lo" })

@@ -199,6 +199,9 @@ func (s *Server) describe(sess store.Session, forHost bool) (wireSession, error)
 			return wireSession{}, err
 		}
 		out.HostURL = link
+		if out.OpenURL, err = s.openLink(sess, m.PlannedEnd().Add(tokenGracePeriod).Unix()); err != nil {
+			return wireSession{}, err
+		}
 	}
 	return out, nil
 }
@@ -402,7 +405,8 @@ func (s *Server) refuse(w http.ResponseWriter, err error) {
 }
 
 type meResponse struct {
-	You     wireYou     `json:"you"`
+	You     *wireYou    `json:"you,omitempty"`
+	Open    bool        `json:"open,omitempty"` // an open link: ask for a name, then POST /api/guest
 	Session wireSession `json:"session"`
 }
 
@@ -412,6 +416,15 @@ type meResponse struct {
 func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
 	adm, err := s.admit(r.Context(), tokenParam(r), r.URL.Query().Get("session"))
 	if err != nil {
+		if sess, openErr := s.verifyOpen(r, tokenParam(r)); openErr == nil {
+			desc, err := s.describe(sess, false)
+			if err != nil {
+				s.internalError(w, "describe session", err)
+				return
+			}
+			writeJSON(w, http.StatusOK, meResponse{Open: true, Session: desc})
+			return
+		}
 		s.refuse(w, err)
 		return
 	}
@@ -421,7 +434,7 @@ func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := adm.claims
-	writeJSON(w, http.StatusOK, meResponse{You: wireYou{ID: c.Participant, Name: c.Name, Role: c.Role}, Session: desc})
+	writeJSON(w, http.StatusOK, meResponse{You: &wireYou{ID: c.Participant, Name: c.Name, Role: c.Role}, Session: desc})
 }
 
 func tokenParam(r *http.Request) string {

@@ -128,7 +128,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/sessions/{id}", s.getSession)
 	s.mux.HandleFunc("DELETE /api/sessions/{id}", s.requireHost(s.cancelSession))
 	s.mux.HandleFunc("POST /api/sessions/{id}/invites", s.requireHost(s.createInvite))
+	s.mux.HandleFunc("GET /api/host", s.requireHost(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]bool{"host": true})
+	}))
 	s.mux.HandleFunc("GET /api/me", s.whoAmI)
+	s.mux.HandleFunc("POST /api/guest", s.createGuest)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint")
 	})

@@ -25,6 +25,7 @@ type wireSession struct {
 	Capacity     int          `json:"capacity"`
 	LobbySeconds int          `json:"lobby_seconds"`
 	HostURL      string       `json:"host_url,omitempty"`
+	OpenURL      string       `json:"open_url,omitempty"` // extension: one link anyone may use to join`
 	Participants int          `json:"participants"`
 	Phase        *wirePhase   `json:"phase,omitempty"`
 }

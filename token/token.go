@@ -114,3 +114,13 @@ func (s *Signer) VerifyJoin(tok string, now time.Time) (Join, error) {
 	}
 	return j, nil
 }
+
+// PurposeOpen marks a session's open link: it admits nobody by itself, but can
+// be traded for a personal join token.
+const PurposeOpen = "open"
+
+// Open are the claims of an open link.
+type Open struct {
+	Session string `json:"s"`
+	Expires int64  `json:"e"` // unix seconds
+}

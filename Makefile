@@ -1,0 +1,34 @@
+# Worktogether: `make run` starts a server on 127.0.0.1:8080 with its data in
+# ./data; `make test` runs every test (the browser test inside a private
+# network namespace, so nothing leaves the machine).
+GO        ?= go
+ARGS      ?=
+PKGS       = $(shell $(GO) list ./... | grep -v /e2e)
+ARTIFACTS ?= $(CURDIR)/artifacts
+
+.PHONY: run build test check unit e2e clean
+
+run:
+	$(GO) run ./cmd/worktogether -addr 127.0.0.1:8080 -data ./data -demo $(ARGS)
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o worktogether ./cmd/worktogether
+
+test: check unit e2e
+
+check:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 $(PKGS)
+
+# Built outside the namespace (it may fetch modules), run inside it.
+e2e:
+	$(GO) test -c -race -o .e2e/e2e.test ./e2e
+	mkdir -p $(ARTIFACTS)
+	WT_ARTIFACTS=$(ARTIFACTS) unshare -n sh -c 'ip link set lo up && exec ./.e2e/e2e.test -test.v -test.count=1 -test.timeout=300s'
+
+clean:
+	rm -rf .e2e artifacts worktogether

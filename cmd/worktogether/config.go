@@ -1,0 +1,144 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/worktogether/worktogether/signaling"
+)
+
+// config is everything the server is told at start.
+type config struct {
+	Addr         string
+	Data         string
+	HostKey      string
+	PublicURL    string
+	UDPPort      int
+	PublicIP     string
+	LoopbackOnly bool
+	DisableTCP   bool
+	ICEServers   string
+	LogLevel     string
+	SMTP         string
+	MailFrom     string
+	Demo         bool
+}
+
+// envName is the environment variable that stands for a flag.
+func envName(flagName string) string {
+	return "WORKTOGETHER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseConfig reads flags, falling back to WORKTOGETHER_* variables for the
+// flags not given on the command line.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("worktogether", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "HTTP and websocket listen address")
+	fs.StringVar(&c.Data, "data", "./data", "data directory (database, host key, mail outbox)")
+	fs.StringVar(&c.HostKey, "host-key", "", "host key (default: generated once and kept in the data directory)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "base of every link in pages and mails (default http://<addr>)")
+	fs.IntVar(&c.UDPPort, "udp-port", 8081, "the one UDP port for all media (ICE-TCP on the same number); 0 picks a free one")
+	fs.StringVar(&c.PublicIP, "public-ip", "", "public IP to announce for media when behind 1:1 NAT")
+	fs.BoolVar(&c.LoopbackOnly, "loopback-only", false, "ICE candidates on 127.0.0.1 only (tests, demos)")
+	fs.BoolVar(&c.DisableTCP, "no-ice-tcp", false, "do not listen for ICE over TCP")
+	fs.StringVar(&c.ICEServers, "ice-servers", "", "comma-separated STUN/TURN URLs handed to browsers (turn:user:pass@host:port for TURN with credentials)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.SMTP, "smtp", "", "smtp://user:pass@host:port or smtps://… (default: mails go to <data>/outbox as .eml)")
+	fs.StringVar(&c.MailFrom, "mail-from", "Worktogether <worktogether@localhost>", "sender of every mail")
+	fs.BoolVar(&c.Demo, "demo", false, "when no session is upcoming, schedule a demo session and print its open link")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := f.Value.Set(v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s=%q: %w", envName(f.Name), v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return config{}, envErr
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return config{}, fmt.Errorf("-addr %q: %w", c.Addr, err)
+	}
+	if c.UDPPort < 0 || c.UDPPort > 65535 {
+		return config{}, fmt.Errorf("-udp-port %d is not a port", c.UDPPort)
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	return c, nil
+}
+
+// iceServers turns the -ice-servers list into what clients get.
+func (c config) iceServers() ([]signaling.ICEServer, error) {
+	var out []signaling.ICEServer
+	for _, raw := range strings.Split(c.ICEServers, ",") {
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
+			continue
+		}
+		scheme, rest, ok := strings.Cut(raw, ":")
+		if !ok || (scheme != "stun" && scheme != "stuns" && scheme != "turn" && scheme != "turns") {
+			return nil, fmt.Errorf("-ice-servers: %q is not a stun: or turn: URL", raw)
+		}
+		s := signaling.ICEServer{URLs: []string{raw}}
+		// turn:user:pass@host:port carries credentials.
+		if cred, host, ok := strings.Cut(rest, "@"); ok && strings.HasPrefix(scheme, "turn") {
+			user, pass, _ := strings.Cut(cred, ":")
+			s = signaling.ICEServer{URLs: []string{scheme + ":" + host}, Username: user, Credential: pass}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// secretFile returns the contents of a secret kept in the data directory,
+// making it (random, 0600) on first use. made says whether it was new.
+func secretFile(dir, name string, size int) (value string, made bool, err error) {
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		v := strings.TrimSpace(string(b))
+		if v == "" {
+			return "", false, fmt.Errorf("%s is empty; delete it to make a new one", path)
+		}
+		return v, false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", false, fmt.Errorf("read %s: %w", path, err)
+	}
+	raw := make([]byte, size)
+	if _, err := rand.Read(raw); err != nil {
+		return "", false, fmt.Errorf("make %s: %w", name, err)
+	}
+	v := hex.EncodeToString(raw)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", false, fmt.Errorf("create data directory: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(v+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("write %s: %w", path, err)
+	}
+	return v, true, nil
+}

@@ -1,0 +1,192 @@
+// Command worktogether runs the Worktogether server: the HTTP API, the
+// websocket signaling, the SFU and the browser client, with its data in one
+// directory. It turns flags and WORKTOGETHER_* variables into one config,
+// makes the one logger, wires the packages together and shuts them down
+// cleanly on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/worktogether/worktogether/sfu"
+	"github.com/worktogether/worktogether/signaling"
+	"github.com/worktogether/worktogether/static"
+	"github.com/worktogether/worktogether/store"
+	"github.com/worktogether/worktogether/token"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worktogether:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "worktogether:", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("-log-level: %w", err)
+	}
+	zc := zap.NewProductionConfig()
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	zc.EncoderConfig.TimeKey = "time"
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	return zc.Build()
+}
+
+// run serves until ctx is done, then shuts down: every client gets bye
+// "shutdown" before the process exits.
+func run(ctx context.Context, cfg config, stdout io.Writer) error {
+	log, err := newLogger(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+
+	hostKey := cfg.HostKey
+	madeKey := false
+	if hostKey == "" {
+		if hostKey, madeKey, err = secretFile(cfg.Data, "host_key", 24); err != nil {
+			return err
+		}
+	}
+	secretHex, _, err := secretFile(cfg.Data, "token_secret", 32)
+	if err != nil {
+		return err
+	}
+	secret, err := hex.DecodeString(secretHex)
+	if err != nil {
+		return fmt.Errorf("token_secret in %s is not hex; delete it to make a new one", cfg.Data)
+	}
+	signer, err := token.NewSigner(secret)
+	if err != nil {
+		return err
+	}
+	iceServers, err := cfg.iceServers()
+	if err != nil {
+		return err
+	}
+
+	st, err := store.Open(ctx, filepath.Join(cfg.Data, "worktogether.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	router, err := sfu.NewRouter(sfu.Config{
+		UDPPort: cfg.UDPPort, PublicIP: cfg.PublicIP, LoopbackOnly: cfg.LoopbackOnly, DisableTCP: cfg.DisableTCP,
+		IncludeLoopback: listensOnLoopback(cfg.Addr),
+	}, log.Named("sfu"))
+	if err != nil {
+		return err
+	}
+	defer router.Close()
+
+	srv, err := signaling.New(signaling.Config{
+		PublicURL:  cfg.PublicURL,
+		HostKey:    hostKey,
+		ICEServers: iceServers,
+		Store:      st,
+		Signer:     signer,
+		Router:     router,
+		Log:        log.Named("signaling"),
+		Static:     static.Files,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	}
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+
+	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("public_url", cfg.PublicURL),
+		zap.Int("media_port", router.Port()), zap.Bool("loopback_only", cfg.LoopbackOnly))
+	if cfg.SMTP != "" {
+		log.Warn("-smtp is set, but this version sends no mail yet")
+	}
+	fmt.Fprintf(stdout, "Worktogether is running at %s (media on port %d, udp and tcp)\n", cfg.PublicURL, router.Port())
+	if madeKey {
+		fmt.Fprintf(stdout, "Host key (shown once; kept in %s): %s\n", filepath.Join(cfg.Data, "host_key"), hostKey)
+	}
+	fmt.Fprintf(stdout, "Host page: %s/host\n", cfg.PublicURL)
+	if cfg.Demo {
+		if err := printDemo(ctx, srv, stdout); err != nil {
+			log.Warn("demo session", zap.Error(err))
+		}
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("rooms did not stop in time", zap.Error(err))
+	}
+	if err := httpSrv.Shutdown(shutCtx); err != nil {
+		log.Warn("http shutdown", zap.Error(err))
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// printDemo makes sure a session is open now and prints its open link.
+func printDemo(ctx context.Context, srv *signaling.Server, stdout io.Writer) error {
+	link, err := srv.DemoLink(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Demo room, open it in two browser windows: %s\n", link)
+	return nil
+}
+
+// listensOnLoopback tells whether addr serves only this machine.
+func listensOnLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

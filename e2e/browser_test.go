@@ -1,0 +1,206 @@
+// Package e2e tests what a person sees: the real server in-process, and
+// headless Chromium with a fake camera and microphone joining through invite
+// links. Run it inside a private network namespace (make test does), so that
+// nothing leaves the machine.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds the browser, or skips the test where that is allowed: on a
+// developer's machine without Chromium. In CI (CI=true) it must run.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser"} {
+		if name == "" {
+			continue
+		}
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("Chromium is required in CI; .ci/run installs it")
+	}
+	t.Skip("Chromium not installed; apt-get install chromium to run the browser tests")
+	return ""
+}
+
+// artifacts is where screenshots go.
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("WT_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// newBrowser starts headless Chromium with fake media devices.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+		chromedp.Flag("headless", "new"),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-quic", true),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+	})
+	// Start the browser now, on a context without a deadline.
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return browser
+}
+
+// newTab opens a tab in its own browser context (its own storage), as a
+// second person on another computer would be.
+func newTab(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("open tab: %v", err)
+	}
+	return tab
+}
+
+// within runs actions on tab with a deadline.
+func within(t *testing.T, tab context.Context, d time.Duration, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, d)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mediaStats is what a page really receives, from RTCPeerConnection.getStats.
+type mediaStats struct {
+	FramesDecoded  int `json:"video"`
+	AudioPackets   int `json:"audio"`
+	RemoteTiles    int `json:"tiles"`
+	RemoteWithName int `json:"named"`
+}
+
+const statsJS = `(async () => {
+  const c = window.worktogether;
+  const out = {video: 0, audio: 0, tiles: document.querySelectorAll('.tile:not(.self)').length,
+    named: [...document.querySelectorAll('.tile:not(.self) .name')].filter(e => e.textContent.trim() !== '…').length};
+  if (!c || !c.pc) return out;
+  (await c.pc.getStats()).forEach(s => {
+    if (s.type !== 'inbound-rtp') return;
+    if (s.kind === 'video') out.video += s.framesDecoded || 0;
+    if (s.kind === 'audio') out.audio += s.packetsReceived || 0;
+  });
+  return out;
+})()`
+
+func stats(t *testing.T, tab context.Context) mediaStats {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[mediaStats](statsJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("read stats: %v", err)
+	}
+	return s
+}
+
+// waitStats polls a page's stats until cond holds.
+func waitStats(t *testing.T, tab context.Context, within time.Duration, what string, cond func(mediaStats) bool) mediaStats {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		s := stats(t, tab)
+		if cond(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v, %s: last stats %+v", within, what, s)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func screenshot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	path := filepath.Join(artifacts(t), name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+func TestTwoBrowsersSeeAndHearEachOther(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t)
+	sess := srv.createSession(t)
+	people := []string{"Ada", "Bo"}
+	tabs := make([]context.Context, len(people))
+	for i, name := range people {
+		link := srv.invite(t, sess, name)
+		tabs[i] = newTab(t, browser)
+		within(t, tabs[i], 20*time.Second,
+			chromedp.Navigate(link),
+			chromedp.WaitVisible("#prejoin"),
+			chromedp.WaitEnabled("#join"),
+		)
+		// The preview shows the fake camera before joining.
+		ctx, cancel := context.WithTimeout(tabs[i], 10*time.Second)
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#preview').videoWidth > 0`))
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: the preview shows no camera: %v", name, err)
+		}
+		if i == 0 {
+			screenshot(t, tabs[i], "room-prejoin")
+		}
+		within(t, tabs[i], 10*time.Second, chromedp.Click("#join"), chromedp.WaitVisible("#inroom"))
+	}
+	for i, tab := range tabs {
+		first := waitStats(t, tab, 20*time.Second, fmt.Sprintf("%s decodes video and receives audio", people[i]), func(s mediaStats) bool {
+			return s.RemoteTiles == 1 && s.RemoteWithName == 1 && s.FramesDecoded >= 10 && s.AudioPackets >= 20
+		})
+		waitStats(t, tab, 10*time.Second, fmt.Sprintf("%s keeps decoding", people[i]), func(s mediaStats) bool {
+			return s.FramesDecoded > first.FramesDecoded+10 && s.AudioPackets > first.AudioPackets+20
+		})
+	}
+	screenshot(t, tabs[0], "room-two-people")
+	// The other person's tile carries their name.
+	name, err := chromedp.Run(tabs[0], chromedp.Evaluate[string](`document.querySelector('.tile:not(.self) .name').textContent`))
+	if err != nil || name != "Bo" {
+		t.Fatalf("remote tile name %q, %v", name, err)
+	}
+}

@@ -1,0 +1,106 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/worktogether/worktogether/sfu"
+	"github.com/worktogether/worktogether/signaling"
+	"github.com/worktogether/worktogether/static"
+	"github.com/worktogether/worktogether/store"
+	"github.com/worktogether/worktogether/token"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+)
+
+const hostKey = "e2e-host-key"
+
+// server is the whole Worktogether server in this process, on loopback.
+type server struct {
+	url string
+}
+
+func startServer(t *testing.T) *server {
+	t.Helper()
+	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "wt.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	router, err := sfu.NewRouter(sfu.Config{LoopbackOnly: true}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	signer, err := token.NewSigner(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(nil)
+	srv, err := signaling.New(signaling.Config{
+		PublicURL: "http://" + hs.Listener.Addr().String(),
+		HostKey:   hostKey,
+		Store:     st,
+		Signer:    signer,
+		Router:    router,
+		Log:       log,
+		Static:    static.Files,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.Config.Handler = srv
+	hs.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		hs.Close()
+		router.Close()
+		st.Close()
+	})
+	return &server{url: hs.URL}
+}
+
+func (s *server) post(t *testing.T, path string, body any, out any) {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", s.url+path, bytes.NewReader(raw))
+	req.Header.Set("Authorization", "Bearer "+hostKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST %s: %d", path, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// createSession schedules a session whose room is open now (commitment).
+func (s *server) createSession(t *testing.T) string {
+	var out struct {
+		ID string `json:"id"`
+	}
+	s.post(t, "/api/sessions", map[string]any{"title": "Browser test", "starts_at": time.Now().UTC().Format(time.RFC3339)}, &out)
+	return out.ID
+}
+
+func (s *server) invite(t *testing.T, session, name string) string {
+	var out struct {
+		URL string `json:"url"`
+	}
+	s.post(t, "/api/sessions/"+session+"/invites", map[string]any{"name": name}, &out)
+	return out.URL
+}

@@ -1,0 +1,118 @@
+package signaling
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"fmt"
+	"github.com/worktogether/worktogether/session"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/worktogether/worktogether/store"
+	"github.com/worktogether/worktogether/token"
+)
+
+// An open link is one link for a whole session that a host can share in a
+// chat or a newsletter. It admits nobody by itself: the room page asks for a
+// name and trades it (POST /api/guest) for a personal join link, so each
+// browser gets its own identity and a reload keeps it. Nothing is stored
+// until the guest actually joins.
+
+// openLink returns the session's open link.
+func (s *Server) openLink(sess store.Session, expires int64) (string, error) {
+	tok, err := s.cfg.Signer.Sign(token.PurposeOpen, token.Open{Session: sess.ID, Expires: expires})
+	if err != nil {
+		return "", fmt.Errorf("sign open link: %w", err)
+	}
+	return s.link("/s/"+sess.ID, url.Values{"t": {tok}}), nil
+}
+
+type guestRequest struct {
+	Token string `json:"token"`
+	Name  string `json:"name"`
+}
+
+// verifyOpen checks an open token and returns its session, still running.
+func (s *Server) verifyOpen(r *http.Request, tok string) (store.Session, error) {
+	var o token.Open
+	if err := s.cfg.Signer.Verify(token.PurposeOpen, tok, &o); err != nil || o.Session == "" {
+		return store.Session{}, errRefused{"this link is not valid"}
+	}
+	if s.now().Unix() >= o.Expires {
+		return store.Session{}, errRefused{"this link has expired"}
+	}
+	sess, err := s.cfg.Store.GetSession(r.Context(), o.Session)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, errRefused{"this link is not valid"}
+	}
+	if err != nil {
+		return store.Session{}, fmt.Errorf("open link: %w", err)
+	}
+	if sess.Cancelled {
+		return store.Session{}, errRefused{"this session was cancelled"}
+	}
+	if s.machineFor(sess).Ended() {
+		return store.Session{}, errRefused{"this session has ended"}
+	}
+	return sess, nil
+}
+
+// createGuest trades an open link and a name for a personal join link.
+func (s *Server) createGuest(w http.ResponseWriter, r *http.Request) {
+	var req guestRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	sess, err := s.verifyOpen(r, req.Token)
+	if err != nil {
+		s.refuse(w, err)
+		return
+	}
+	req.Name = strings.TrimSpace(req.Name)
+	if !validText(req.Name, maxName) {
+		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("name must be 1 to %d characters", maxName))
+		return
+	}
+	p := store.Participant{ID: uuid.NewString(), SessionID: sess.ID, Name: req.Name, Role: roleParticipant}
+	link, tok, err := s.joinLink(sess, s.machineFor(sess), p)
+	if err != nil {
+		s.internalError(w, "create guest", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, inviteResponse{URL: link, Token: tok})
+}
+
+// demoTitle names the session DemoLink schedules.
+const demoTitle = "Demo Worktogether"
+
+// DemoLink returns the open link of a demo session whose room is open now,
+// scheduling one (lobby open at once, start in 15 minutes, default plan) when
+// there is none.
+func (s *Server) DemoLink(ctx context.Context) (string, error) {
+	now := s.now()
+	list, err := s.cfg.Store.ListSessions(ctx, now.Add(-31*24*time.Hour))
+	if err != nil {
+		return "", err
+	}
+	for _, sess := range list {
+		m := s.machineFor(sess)
+		if sess.Title == demoTitle && !m.Ended() && !now.Before(m.State().StartedAt) {
+			return s.openLink(sess, m.PlannedEnd().Add(tokenGracePeriod).Unix())
+		}
+	}
+	const lead = 15 * time.Minute
+	sess := store.Session{
+		ID: uuid.NewString(), Title: demoTitle, StartsAt: now.Add(lead).Truncate(time.Second),
+		Plan: session.DefaultPlan(), Capacity: defaultCapacity, LobbySeconds: int(lead / time.Second),
+		HostParticipant: uuid.NewString(), CreatedAt: now,
+	}
+	host := store.Participant{ID: sess.HostParticipant, SessionID: sess.ID, Name: "Host", Role: roleHost}
+	if err := s.cfg.Store.CreateSession(ctx, sess, host); err != nil {
+		return "", err
+	}
+	return s.openLink(sess, s.machineFor(sess).PlannedEnd().Add(tokenGracePeriod).Unix())
+}

@@ -1,0 +1,164 @@
+// @ts-check
+// The host page: sign in with the host key (kept in this browser), schedule
+// sessions, hand out invite links, cancel.
+import { el, $, localDateTime, planSummary, phaseName, copy } from './ui.js';
+
+const plans = {
+  classic: [
+    { kind: 'commitment', seconds: 600 }, { kind: 'work', seconds: 3000 }, { kind: 'break', seconds: 600 },
+    { kind: 'work', seconds: 3000 }, { kind: 'closing', seconds: 900 },
+  ],
+  short: [{ kind: 'commitment', seconds: 300 }, { kind: 'work', seconds: 1500 }, { kind: 'closing', seconds: 300 }],
+  demo: [{ kind: 'commitment', seconds: 60 }, { kind: 'work', seconds: 60 }, { kind: 'break', seconds: 60 }, { kind: 'work', seconds: 60 }, { kind: 'closing', seconds: 60 }],
+};
+
+let key = localStorage.getItem('wt.hostKey') || '';
+
+/**
+ * Calls the API as host; throws Error with the server's message.
+ * @param {string} method @param {string} path @param {any} [body]
+ */
+async function api(method, path, body) {
+  const resp = await fetch(path, {
+    method,
+    headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (resp.status === 204) return null;
+  const data = await resp.json().catch(() => ({}));
+  if (!resp.ok) {
+    const err = new Error(data?.error?.message || `the server answered ${resp.status}`);
+    /** @type {any} */ (err).status = resp.status;
+    throw err;
+  }
+  return data;
+}
+
+function showSignin(message = '') {
+  $('signin').hidden = false;
+  $('hosting').hidden = true;
+  $('signout').hidden = true;
+  $('signin-error').textContent = message;
+}
+
+async function showHosting() {
+  try {
+    await api('GET', '/api/host');
+  } catch (err) {
+    showSignin(/** @type {any} */ (err).status === 401 ? 'That host key is not right.' : `The server cannot be reached: ${err}`);
+    return;
+  }
+  $('signin').hidden = true;
+  $('hosting').hidden = false;
+  $('signout').hidden = false;
+  await refresh();
+}
+
+async function refresh() {
+  let list;
+  try {
+    list = await api('GET', '/api/sessions');
+  } catch (err) {
+    $('list-state').textContent = `Could not load sessions: ${err instanceof Error ? err.message : err}`;
+    return;
+  }
+  $('list-state').textContent = list.length ? '' : 'Nothing scheduled yet.';
+  $('list').replaceChildren(...list.map(sessionItem));
+}
+
+/** @param {import('./protocol.js').Session} s */
+function sessionItem(s) {
+  const invites = el('ul', { class: 'invites' });
+  const name = /** @type {HTMLInputElement} */ (el('input', { placeholder: 'Name', maxlength: 80, required: true }));
+  const role = /** @type {HTMLSelectElement} */ (el('select', {}, el('option', { value: 'participant' }, 'participant'), el('option', { value: 'host' }, 'co-host')));
+  const error = el('p', { class: 'error', role: 'alert' });
+  const form = el('form', {
+    class: 'inline-form',
+    onsubmit: async (/** @type {Event} */ ev) => {
+      ev.preventDefault();
+      error.textContent = '';
+      try {
+        const inv = await api('POST', `/api/sessions/${s.id}/invites`, { name: name.value.trim(), role: role.value });
+        invites.append(linkRow(`${name.value.trim()}${role.value === 'host' ? ' (co-host)' : ''}`, inv.url));
+        name.value = '';
+      } catch (err) {
+        error.textContent = err instanceof Error ? err.message : String(err);
+      }
+    },
+  }, name, role, el('button', { class: 'button' }, 'Invite'));
+  const kind = s.phase?.kind || 'lobby';
+  return el(
+    'li',
+    { class: 'session' },
+    el('h3', {}, s.title),
+    el('p', { class: 'when' }, localDateTime(s.starts_at), ' · ', kind === 'lobby' ? 'scheduled' : `running: ${phaseName(kind)}`,
+      s.participants ? ` · ${s.participants} here` : ''),
+    el('p', { class: 'sub' }, planSummary(s.plan), ` · up to ${s.capacity} people`),
+    el('ul', { class: 'invites' }, linkRow('Your host link', s.host_url || ''), linkRow('Open link (anyone who has it can join)', s.open_url || '')),
+    form,
+    error,
+    invites,
+    el('p', {}, el('button', {
+      class: 'button danger',
+      onclick: async () => {
+        if (!confirm(`Cancel “${s.title}”? Everyone in the room is sent away.`)) return;
+        try {
+          await api('DELETE', `/api/sessions/${s.id}`);
+          refresh();
+        } catch (err) {
+          alert(err instanceof Error ? err.message : String(err));
+        }
+      },
+    }, 'Cancel session')),
+  );
+}
+
+/** @param {string} label @param {string} url */
+function linkRow(label, url) {
+  const btn = el('button', { class: 'button small', type: 'button' }, 'Copy');
+  btn.onclick = () => copy(url, btn);
+  return el('li', {}, el('span', {}, label), el('a', { href: url, target: '_blank', rel: 'noopener' }, 'open'), btn);
+}
+
+function defaultStart() {
+  const d = new Date(Date.now() + 15 * 60 * 1000);
+  d.setMinutes(Math.ceil(d.getMinutes() / 15) * 15, 0, 0);
+  const pad = (/** @type {number} */ n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function init() {
+  const createForm = /** @type {HTMLFormElement} */ ($('create-form'));
+  /** @type {HTMLInputElement} */ (createForm.elements.namedItem('starts')).value = defaultStart();
+  createForm.onsubmit = async (ev) => {
+    ev.preventDefault();
+    $('create-error').textContent = '';
+    const f = new FormData(createForm);
+    try {
+      await api('POST', '/api/sessions', {
+        title: String(f.get('title')).trim(),
+        starts_at: new Date(String(f.get('starts'))).toISOString(),
+        plan: /** @type {any} */ (plans)[String(f.get('plan'))],
+        capacity: Number(f.get('capacity')),
+      });
+      refresh();
+    } catch (err) {
+      $('create-error').textContent = err instanceof Error ? err.message : String(err);
+    }
+  };
+  /** @type {HTMLFormElement} */ ($('signin-form')).onsubmit = async (ev) => {
+    ev.preventDefault();
+    key = /** @type {HTMLInputElement} */ ($('key')).value.trim();
+    localStorage.setItem('wt.hostKey', key);
+    showHosting();
+  };
+  $('signout').onclick = () => {
+    localStorage.removeItem('wt.hostKey');
+    key = '';
+    showSignin();
+  };
+  if (key) showHosting();
+  else showSignin();
+}
+
+init();

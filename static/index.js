@@ -1,0 +1,37 @@
+// @ts-check
+// The landing page: upcoming and running sessions.
+import { el, $, localDateTime, planSummary, phaseName, minutes } from './ui.js';
+
+async function load() {
+  const state = $('sessions-state');
+  let list;
+  try {
+    const resp = await fetch('/api/sessions', { cache: 'no-store' });
+    if (!resp.ok) throw new Error(`the server answered ${resp.status}`);
+    list = await resp.json();
+  } catch (err) {
+    state.textContent = `Sessions could not be loaded: ${err instanceof Error ? err.message : err}.`;
+    return;
+  }
+  state.textContent = list.length ? '' : 'No sessions are scheduled right now. Check back soon.';
+  $('sessions').replaceChildren(
+    ...list.map((/** @type {import('./protocol.js').Session} */ s) => {
+      const kind = s.phase?.kind || 'lobby';
+      const running = kind !== 'lobby';
+      const total = s.plan.reduce((n, p) => n + p.seconds, 0);
+      return el(
+        'li',
+        { class: 'session' },
+        el('h3', {}, s.title),
+        el('p', { class: 'when' }, localDateTime(s.starts_at), ` · ${minutes(total)}`),
+        el('p', { class: 'sub' }, planSummary(s.plan)),
+        el('p', { class: running ? 'live' : 'sub' },
+          running ? `Running now: ${phaseName(kind)}` : 'Scheduled',
+          s.participants ? ` · ${s.participants} here` : ''),
+      );
+    }),
+  );
+}
+
+load();
+setInterval(load, 30000);

@@ -1,0 +1,367 @@
+// @ts-check
+// The room page: check the link, preview camera and microphone, then join and
+// show everyone's tiles, the phase and its countdown.
+import { RoomClient, lookUpLink, becomeGuest, LinkError, remaining, ByeReason, ErrorCode } from './protocol.js';
+import { el, $, phaseName, clock, initials, localDateTime } from './ui.js';
+
+const sessionId = decodeURIComponent(location.pathname.split('/')[2] || '');
+let token = new URLSearchParams(location.search).get('t') || '';
+
+/** @type {RoomClient|null} */
+let client = null;
+/** @type {MediaStream|null} */
+let localStream = null;
+/** @type {import('./protocol.js').You|null} */
+let you = null;
+/** @type {import('./protocol.js').Phase|null} */
+let phase = null;
+/** @type {Map<string, import('./protocol.js').Participant>} */
+const people = new Map();
+/** @type {Map<string, {root: HTMLElement, video: HTMLVideoElement, name: HTMLElement, badge: HTMLElement, stream: MediaStream|null}>} */
+const tiles = new Map();
+const want = { audio: true, video: true };
+
+/** Shows one of the page's main views. @param {string} id */
+function show(id) {
+  for (const v of ['notice', 'loading', 'guest', 'prejoin', 'inroom']) $(v).hidden = v !== id;
+}
+
+/** @param {string} title @param {string} text @param {HTMLElement} [action] */
+function notice(title, text, action) {
+  $('notice-title').textContent = title;
+  $('notice-text').textContent = text;
+  const box = $('notice');
+  box.querySelector('.extra')?.remove();
+  if (action) box.append(el('p', { class: 'extra' }, action));
+  setStatus('closed', '');
+  show('notice');
+  stopLocal();
+}
+
+/** @param {string} status @param {string} text */
+function setStatus(status, text) {
+  const s = $('status');
+  s.dataset.status = status;
+  s.textContent = text;
+}
+
+/** @param {string} text */
+function toast(text) {
+  const t = $('toast');
+  t.textContent = text;
+  t.hidden = false;
+  clearTimeout(/** @type {any} */ (t).timer);
+  /** @type {any} */ (t).timer = setTimeout(() => (t.hidden = true), 5000);
+}
+
+function stopLocal() {
+  localStream?.getTracks().forEach((t) => t.stop());
+  localStream = null;
+}
+
+async function start() {
+  if (!sessionId || !token) {
+    notice('This link is incomplete', 'Your personal link ends with ?t=… — ask the host to send it again.');
+    return;
+  }
+  let info;
+  try {
+    info = await lookUpLink(token, sessionId);
+  } catch (err) {
+    if (err instanceof LinkError) notice('This link does not open the room', err.message);
+    else notice('The server cannot be reached', 'Check your connection and reload the page.');
+    return;
+  }
+  $('title').textContent = info.session.title;
+  document.title = `${info.session.title} · Worktogether`;
+  if (info.open) {
+    askName(info.session);
+    return;
+  }
+  you = info.you;
+  prejoin(info.session);
+}
+
+/** An open link: ask for a name, trade it for a personal link. */
+function askName(session) {
+  $('guest-title').textContent = session.title;
+  show('guest');
+  const form = /** @type {HTMLFormElement} */ ($('guest-form'));
+  const input = /** @type {HTMLInputElement} */ ($('guest-name'));
+  input.value = localStorage.getItem('wt.name') || '';
+  input.focus();
+  form.onsubmit = async (ev) => {
+    ev.preventDefault();
+    $('guest-error').textContent = '';
+    try {
+      const personal = await becomeGuest(token, input.value.trim());
+      localStorage.setItem('wt.name', input.value.trim());
+      token = personal.token;
+      // Keep the personal link in the address bar: a reload is the same person.
+      history.replaceState(null, '', personal.url);
+      start();
+    } catch (err) {
+      $('guest-error').textContent = err instanceof Error ? err.message : String(err);
+    }
+  };
+}
+
+/** @param {import('./protocol.js').Session} session */
+async function prejoin(session) {
+  $('prejoin-title').textContent = session.title;
+  $('prejoin-when').textContent = `${localDateTime(session.starts_at)} · ${phaseName(session.phase?.kind || '')}`;
+  $('prejoin-name').textContent = you?.name || '';
+  show('prejoin');
+  const camera = /** @type {HTMLSelectElement} */ ($('camera'));
+  const mic = /** @type {HTMLSelectElement} */ ($('microphone'));
+  camera.onchange = mic.onchange = () => openPreview();
+  /** @type {HTMLInputElement} */ ($('pre-mic')).onchange = (ev) => {
+    want.audio = /** @type {HTMLInputElement} */ (ev.target).checked;
+    applyWant();
+  };
+  /** @type {HTMLInputElement} */ ($('pre-cam')).onchange = (ev) => {
+    want.video = /** @type {HTMLInputElement} */ (ev.target).checked;
+    applyWant();
+  };
+  $('join').onclick = join;
+  await openPreview();
+}
+
+async function openPreview() {
+  const camera = /** @type {HTMLSelectElement} */ ($('camera'));
+  const mic = /** @type {HTMLSelectElement} */ ($('microphone'));
+  stopLocal();
+  $('prejoin-error').textContent = '';
+  try {
+    localStream = await navigator.mediaDevices.getUserMedia({
+      audio: mic.value ? { deviceId: { exact: mic.value } } : true,
+      video: { width: { ideal: 640 }, height: { ideal: 360 }, ...(camera.value ? { deviceId: { exact: camera.value } } : {}) },
+    });
+  } catch (err) {
+    $('prejoin-error').textContent =
+      `Camera or microphone unavailable (${err instanceof Error ? err.message : err}). You can still join and see the others.`;
+  }
+  /** @type {HTMLVideoElement} */ ($('preview')).srcObject = localStream;
+  applyWant();
+  const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+  fillSelect(camera, devices.filter((d) => d.kind === 'videoinput'), localStream?.getVideoTracks()[0]);
+  fillSelect(mic, devices.filter((d) => d.kind === 'audioinput'), localStream?.getAudioTracks()[0]);
+}
+
+/** @param {HTMLSelectElement} select @param {MediaDeviceInfo[]} list @param {MediaStreamTrack|undefined} inUse */
+function fillSelect(select, list, inUse) {
+  const current = inUse?.getSettings().deviceId || select.value;
+  select.replaceChildren(...list.map((d, i) => el('option', { value: d.deviceId }, d.label || `Device ${i + 1}`)));
+  if (current) select.value = current;
+  select.disabled = list.length === 0;
+}
+
+function applyWant() {
+  localStream?.getAudioTracks().forEach((t) => (t.enabled = want.audio));
+  localStream?.getVideoTracks().forEach((t) => (t.enabled = want.video));
+  const micBtn = $('mic');
+  const camBtn = $('cam');
+  micBtn.setAttribute('aria-pressed', String(want.audio));
+  micBtn.textContent = want.audio ? 'Mic on' : 'Mic off';
+  camBtn.setAttribute('aria-pressed', String(want.video));
+  camBtn.textContent = want.video ? 'Camera on' : 'Camera off';
+  /** @type {HTMLInputElement} */ ($('pre-mic')).checked = want.audio;
+  /** @type {HTMLInputElement} */ ($('pre-cam')).checked = want.video;
+  if (you) updateTile(you.id);
+}
+
+function join() {
+  show('inroom');
+  $('status').hidden = false;
+  client = new RoomClient({ token, sessionId });
+  // For tests and curious people: the live client in the console.
+  /** @type {any} */ (window).worktogether = client;
+  client.setLocalStream(localStream);
+  client.addEventListener('status', (/** @type {any} */ ev) => onStatus(ev.detail));
+  client.addEventListener('welcome', (/** @type {any} */ ev) => onWelcome(ev.detail));
+  client.addEventListener('state', (/** @type {any} */ ev) => onState(ev.detail));
+  client.addEventListener('participant', (/** @type {any} */ ev) => onParticipant(ev.detail));
+  client.addEventListener('track', (/** @type {any} */ ev) => onTrack(ev.detail));
+  client.addEventListener('error', (/** @type {any} */ ev) => onError(ev.detail));
+  client.addEventListener('bye', (/** @type {any} */ ev) => onBye(ev.detail.reason));
+  client.addEventListener('refused', (/** @type {any} */ ev) => notice('This link no longer opens the room', ev.detail.message));
+  client.addEventListener('media', (/** @type {any} */ ev) => {
+    if (ev.detail.state === 'failed') toast('The media connection failed; reconnecting…');
+  });
+  client.connect();
+  $('mic').onclick = () => {
+    want.audio = !want.audio;
+    applyWant();
+  };
+  $('cam').onclick = () => {
+    want.video = !want.video;
+    applyWant();
+  };
+  $('leave').onclick = () => {
+    client?.close();
+    notice('You left the room', 'Come back any time with the same link.', el('button', { class: 'button primary', onclick: () => location.reload() }, 'Rejoin'));
+  };
+  for (const b of document.querySelectorAll('[data-host]')) {
+    const btn = /** @type {HTMLElement} */ (b);
+    btn.onclick = () => {
+      const action = /** @type {any} */ (btn.dataset.host);
+      if (action === 'end' && !confirm('End the session for everyone?')) return;
+      client?.host(action, btn.dataset.seconds ? { seconds: Number(btn.dataset.seconds) } : {});
+    };
+  }
+  setInterval(renderPhase, 250);
+}
+
+/** @param {{status: string, attempt: number}} s */
+function onStatus(s) {
+  const text = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Connection lost, reconnecting…', closed: 'Disconnected' };
+  setStatus(s.status, /** @type {any} */ (text)[s.status] || s.status);
+}
+
+/** @param {import('./protocol.js').Welcome} w */
+function onWelcome(w) {
+  you = w.you;
+  people.clear();
+  for (const p of w.participants) people.set(p.id, p);
+  $('host-controls').hidden = you.role !== 'host';
+  onState(w.state);
+  // Drop tiles of people who left while we were away.
+  for (const id of [...tiles.keys()]) if (!people.get(id)?.present) removeTile(id);
+  for (const p of w.participants) if (p.present) ensureTile(p.id);
+  renderPeople();
+}
+
+/** @param {import('./protocol.js').State} st */
+function onState(st) {
+  phase = st.phase;
+  renderPhase();
+}
+
+function renderPhase() {
+  const box = $('phase');
+  if (!phase || !client) return;
+  box.hidden = false;
+  box.dataset.kind = phase.kind;
+  const left = clock(remaining(phase, client.serverNow()));
+  box.textContent = phase.kind === 'lobby' ? `Lobby · starts in ${left}` : phase.kind === 'ended' ? 'Ended' : `${phaseName(phase.kind)} · ${left}`;
+}
+
+/** @param {import('./protocol.js').Participant} p */
+function onParticipant(p) {
+  const before = people.get(p.id);
+  people.set(p.id, p);
+  if (p.present) ensureTile(p.id);
+  else removeTile(p.id);
+  if (before && before.present !== p.present && p.id !== you?.id) toast(`${p.name} ${p.present ? 'joined' : 'left'}`);
+  updateTile(p.id);
+  renderPeople();
+}
+
+/** @param {{participant: string, stream: MediaStream}} t */
+function onTrack(t) {
+  const tile = ensureTile(t.participant);
+  if (tile.stream !== t.stream) {
+    tile.stream = t.stream;
+    tile.video.srcObject = t.stream;
+    t.stream.onremovetrack = () => updateTile(t.participant);
+  }
+  updateTile(t.participant);
+}
+
+/** @param {{code: string, message: string, ref: string}} e */
+function onError(e) {
+  if (e.code === ErrorCode.full) {
+    client?.close();
+    notice('This session is full', e.message);
+    return;
+  }
+  toast(e.message);
+}
+
+/** @param {string} reason */
+function onBye(reason) {
+  const texts = {
+    [ByeReason.ended]: ['The session has ended', 'Thank you for working together.'],
+    [ByeReason.removed]: ['The host removed you from this session', ''],
+    [ByeReason.replaced]: ['You joined from another tab or device', 'This window has left the room; the other one is in.'],
+    [ByeReason.cancelled]: ['This session was cancelled', ''],
+  };
+  if (reason === ByeReason.shutdown) {
+    toast('The server is restarting; reconnecting…');
+    return;
+  }
+  const [title, text] = texts[reason] || ['You left the room', ''];
+  notice(title, text);
+}
+
+/** @param {string} id */
+function ensureTile(id) {
+  let tile = tiles.get(id);
+  if (tile) return tile;
+  const video = /** @type {HTMLVideoElement} */ (el('video', { autoplay: true, playsInline: true }));
+  const name = el('span', { class: 'name' });
+  const badge = el('span', { class: 'badge', hidden: true }, 'muted');
+  const avatar = el('div', { class: 'avatar' });
+  const root = el('figure', { class: 'tile', 'data-participant': id }, video, avatar, el('figcaption', {}, name, badge));
+  tile = { root, video, name, badge, stream: null };
+  if (id === you?.id) {
+    root.classList.add('self');
+    video.muted = true;
+    video.srcObject = localStream;
+    tile.stream = localStream;
+  }
+  tiles.set(id, tile);
+  const grid = $('tiles');
+  if (id === you?.id) grid.prepend(root);
+  else grid.append(root);
+  updateTile(id);
+  return tile;
+}
+
+/** @param {string} id */
+function updateTile(id) {
+  const tile = tiles.get(id);
+  if (!tile) return;
+  const p = people.get(id);
+  const self = id === you?.id;
+  const name = p?.name || (self ? you?.name : '') || '…';
+  tile.name.textContent = self ? `${name} (you)` : name;
+  /** @type {HTMLElement} */ (tile.root.querySelector('.avatar')).textContent = initials(name);
+  const hasVideo = self ? want.video && !!localStream?.getVideoTracks().length : !!tile.stream?.getVideoTracks().length;
+  tile.root.classList.toggle('novideo', !hasVideo);
+  const muted = self ? !want.audio : !!p?.muted;
+  tile.badge.hidden = !muted;
+  tile.badge.textContent = p?.muted ? 'muted by host' : 'mic off';
+}
+
+/** @param {string} id */
+function removeTile(id) {
+  if (id === you?.id) return;
+  tiles.get(id)?.root.remove();
+  tiles.delete(id);
+}
+
+function renderPeople() {
+  const list = $('people');
+  const isHost = you?.role === 'host';
+  const items = [...people.values()].sort((a, b) => Number(b.present) - Number(a.present));
+  list.replaceChildren(
+    ...items.map((p) =>
+      el(
+        'li',
+        { class: p.present ? 'present' : 'away' },
+        el('span', { class: 'dot', title: p.present ? 'here' : 'away' }),
+        el('span', { class: 'who' }, p.name, p.role === 'host' ? el('small', {}, ' host') : null, p.id === you?.id ? el('small', {}, ' (you)') : null),
+        isHost && p.id !== you?.id && p.present
+          ? el('span', { class: 'actions' },
+              el('button', { class: 'link', onclick: () => client?.host('mute', { participant: p.id }) }, 'mute'),
+              p.role !== 'host'
+                ? el('button', { class: 'link', onclick: () => confirm(`Remove ${p.name} from the session?`) && client?.host('remove', { participant: p.id }) }, 'remove')
+                : null)
+          : null,
+      ),
+    ),
+  );
+}
+
+start();
