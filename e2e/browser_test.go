@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,5 +203,24 @@ func TestTwoBrowsersSeeAndHearEachOther(t *testing.T) {
 	name, err := chromedp.Run(tabs[0], chromedp.Evaluate[string](`document.querySelector('.tile:not(.self) .name').textContent`))
 	if err != nil || name != "Bo" {
 		t.Fatalf("remote tile name %q, %v", name, err)
+	}
+}
+
+func TestRefusedLinkShowsWhy(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t)
+	sess := srv.createSession(t)
+	tab := newTab(t, browser)
+	within(t, tab, 15*time.Second,
+		chromedp.Navigate(srv.url+"/s/"+sess+"?t=forged.token"),
+		chromedp.WaitVisible("#notice"),
+	)
+	text, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector('#notice').innerText`))
+	if err != nil || !strings.Contains(text, "This link does not open the room") || !strings.Contains(text, "not valid") {
+		t.Fatalf("notice %q %v", text, err)
+	}
+	// The camera was never opened for a refused link.
+	if open, _ := chromedp.Run(tab, chromedp.Evaluate[bool](`!!document.querySelector('#preview').srcObject`)); open {
+		t.Fatal("camera opened for a refused link")
 	}
 }

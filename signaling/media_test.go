@@ -166,3 +166,20 @@ func TestSlowReaderIsDropped(t *testing.T) {
 	receivesFrom(t, a, "Ada", []string{wb.You.ID}, 20)
 	receivesFrom(t, b, "Bo", []string{wa.You.ID}, 20)
 }
+
+func TestNewSubscriberGetsAKeyframeRequested(t *testing.T) {
+	h := newHarness(t, Limits{})
+	sess := h.runningSession(0)
+	a, wa := h.join(h.invite(sess.ID, "Ada", "").Token, media)
+	// Alone in the room, Ada's video goes nowhere; nobody asks for keyframes.
+	eventually(t, 5*time.Second, "Ada connected", func() bool {
+		return a.PC().ConnectionState().String() == "connected"
+	})
+	before := a.KeyframeRequests.Load()
+
+	b, _ := h.join(h.invite(sess.ID, "Bo", "").Token, media)
+	receivesFrom(t, b, "Bo", []string{wa.You.ID}, 5)
+	eventually(t, 5*time.Second, "a keyframe request reaches Ada when Bo subscribes", func() bool {
+		return a.KeyframeRequests.Load() > before
+	})
+}

@@ -84,9 +84,6 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if c.UDPPort < 0 || c.UDPPort > 65535 {
 		return config{}, fmt.Errorf("-udp-port %d is not a port", c.UDPPort)
 	}
-	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Addr
-	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c, nil
 }

@@ -106,6 +106,15 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	}
 	defer router.Close()
 
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	if cfg.PublicURL == "" { // http://<addr>, with the port the system chose for :0
+		cfg.PublicURL = "http://" + ln.Addr().String()
+	}
+
 	srv, err := signaling.New(signaling.Config{
 		PublicURL:  cfg.PublicURL,
 		HostKey:    hostKey,
@@ -120,10 +129,6 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,

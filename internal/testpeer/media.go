@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
@@ -29,9 +30,12 @@ func (p *Peer) publish(opt Options) error {
 		if err != nil {
 			return err
 		}
-		if _, err := p.pc.AddTrack(track); err != nil {
+		sender, err := p.pc.AddTrack(track)
+		if err != nil {
 			return fmt.Errorf("add video: %w", err)
 		}
+		p.wg.Add(1)
+		go p.countKeyframeRequests(sender)
 		p.wg.Add(1)
 		go p.loop(videoFrame, func(i int) { _ = track.WriteSample(media.Sample{Data: frames[i%len(frames)], Duration: videoFrame}) })
 	}
@@ -57,6 +61,24 @@ func (p *Peer) publish(opt Options) error {
 		go p.loop(frame, func(i int) { _ = track.WriteSample(media.Sample{Data: pages[i%len(pages)], Duration: frame}) })
 	}
 	return nil
+}
+
+// countKeyframeRequests reads the RTCP the server sends about our video and
+// counts its keyframe requests (PLI, FIR).
+func (p *Peer) countKeyframeRequests(sender *webrtc.RTPSender) {
+	defer p.wg.Done()
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, pkt := range pkts {
+			switch pkt.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				p.KeyframeRequests.Add(1)
+			}
+		}
+	}
 }
 
 func (p *Peer) loop(every time.Duration, send func(int)) {

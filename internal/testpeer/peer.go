@@ -66,6 +66,9 @@ type Peer struct {
 
 	// CloseCode is the websocket close code the server sent, once closed.
 	CloseCode atomic.Int32
+	// KeyframeRequests counts the PLIs and FIRs the server sent about our
+	// video.
+	KeyframeRequests atomic.Int64
 }
 
 // LoopbackAPI returns a Pion API whose candidates stay on 127.0.0.1.
