@@ -121,6 +121,16 @@ const statsJS = `(async () => {
   return out;
 })()`
 
+// diagJS describes the page's connection, for failure messages.
+const diagJS = `JSON.stringify((() => {
+  const c = window.worktogether;
+  if (!c) return {client: null};
+  const pc = c.pc;
+  return {status: c.status, pc: pc && pc.connectionState, ice: pc && pc.iceConnectionState,
+    signaling: pc && pc.signalingState,
+    transceivers: pc ? pc.getTransceivers().map(t => t.mid + ':' + t.direction + ':' + t.currentDirection) : []};
+})())`
+
 func stats(t *testing.T, tab context.Context) mediaStats {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
@@ -142,7 +152,8 @@ func waitStats(t *testing.T, tab context.Context, within time.Duration, what str
 			return s
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %v, %s: last stats %+v", within, what, s)
+			diag, _ := chromedp.Run(tab, chromedp.Evaluate[string](diagJS))
+			t.Fatalf("after %v, %s: last stats %+v; page: %s", within, what, s, diag)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -222,5 +233,41 @@ func TestRefusedLinkShowsWhy(t *testing.T) {
 	// The camera was never opened for a refused link.
 	if open, _ := chromedp.Run(tab, chromedp.Evaluate[bool](`!!document.querySelector('#preview').srcObject`)); open {
 		t.Fatal("camera opened for a refused link")
+	}
+}
+
+// The demo path: one open link, opened in two windows, each person giving a
+// name, and each sees the other.
+func TestOpenLinkInTwoWindows(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t)
+	_, open := srv.createSessionWithOpenLink(t)
+	names := []string{"Cy", "Di"}
+	tabs := make([]context.Context, len(names))
+	for i, name := range names {
+		tabs[i] = newTab(t, browser)
+		within(t, tabs[i], 20*time.Second,
+			chromedp.Navigate(open),
+			chromedp.WaitVisible("#guest-name"),
+			chromedp.SendKeys("#guest-name", name),
+			chromedp.Click(`#guest-form button`),
+			chromedp.WaitVisible("#prejoin"),
+			chromedp.WaitEnabled("#join"),
+		)
+		// The address bar now holds a personal link, not the open one.
+		loc, err := chromedp.Run(tabs[i], chromedp.Evaluate[string](`location.href`))
+		if err != nil || loc == open {
+			t.Fatalf("%s still on the open link: %q %v", name, loc, err)
+		}
+		within(t, tabs[i], 10*time.Second, chromedp.Click("#join"), chromedp.WaitVisible("#inroom"))
+	}
+	for i, tab := range tabs {
+		waitStats(t, tab, 20*time.Second, names[i]+" sees and hears the other", func(s mediaStats) bool {
+			return s.RemoteTiles == 1 && s.FramesDecoded >= 10 && s.AudioPackets >= 20
+		})
+	}
+	name, err := chromedp.Run(tabs[1], chromedp.Evaluate[string](`document.querySelector('.tile:not(.self) .name').textContent`))
+	if err != nil || name != "Cy" {
+		t.Fatalf("Di sees %q, %v", name, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -29,7 +30,11 @@ type server struct {
 
 func startServer(t *testing.T) *server {
 	t.Helper()
-	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	level := zap.WarnLevel
+	if os.Getenv("WT_LOG") == "debug" {
+		level = zap.DebugLevel
+	}
+	log := zaptest.NewLogger(t, zaptest.Level(level))
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "wt.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -90,11 +95,18 @@ func (s *server) post(t *testing.T, path string, body any, out any) {
 
 // createSession schedules a session whose room is open now (commitment).
 func (s *server) createSession(t *testing.T) string {
+	id, _ := s.createSessionWithOpenLink(t)
+	return id
+}
+
+// createSessionWithOpenLink also returns the session's open link.
+func (s *server) createSessionWithOpenLink(t *testing.T) (string, string) {
 	var out struct {
-		ID string `json:"id"`
+		ID      string `json:"id"`
+		OpenURL string `json:"open_url"`
 	}
 	s.post(t, "/api/sessions", map[string]any{"title": "Browser test", "starts_at": time.Now().UTC().Format(time.RFC3339)}, &out)
-	return out.ID
+	return out.ID, out.OpenURL
 }
 
 func (s *server) invite(t *testing.T, session, name string) string {

@@ -20,6 +20,8 @@ const people = new Map();
 /** @type {Map<string, {root: HTMLElement, video: HTMLVideoElement, name: HTMLElement, badge: HTMLElement, stream: MediaStream|null}>} */
 const tiles = new Map();
 const want = { audio: true, video: true };
+/** Settles when the camera and microphone have opened (or failed to). */
+let previewReady = Promise.resolve();
 
 /** Shows one of the page's main views. @param {string} id */
 function show(id) {
@@ -127,7 +129,12 @@ async function prejoin(session) {
   await openPreview();
 }
 
-async function openPreview() {
+function openPreview() {
+  previewReady = openDevices();
+  return previewReady;
+}
+
+async function openDevices() {
   const camera = /** @type {HTMLSelectElement} */ ($('camera'));
   const mic = /** @type {HTMLSelectElement} */ ($('microphone'));
   stopLocal();
@@ -170,7 +177,12 @@ function applyWant() {
   if (you) updateTile(you.id);
 }
 
-function join() {
+async function join() {
+  const button = /** @type {HTMLButtonElement} */ ($('join'));
+  button.disabled = true;
+  button.textContent = 'Joining…';
+  // Whoever clicks before the camera has opened still joins with it.
+  await previewReady;
   show('inroom');
   $('status').hidden = false;
   client = new RoomClient({ token, sessionId });
