@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/worktogether/worktogether/internal/testpeer"
+	"go.uber.org/goleak"
 )
 
 // receivesFrom waits until p has at least n more packets of both audio and
@@ -182,4 +183,25 @@ func TestNewSubscriberGetsAKeyframeRequested(t *testing.T) {
 	eventually(t, 5*time.Second, "a keyframe request reaches Ada when Bo subscribes", func() bool {
 		return a.KeyframeRequests.Load() > before
 	})
+}
+
+func TestGoroutinesGoneAfterRoomCloses(t *testing.T) {
+	h := newHarness(t, Limits{})
+	sess := h.runningSession(0)
+	invA, invB := h.invite(sess.ID, "Ada", ""), h.invite(sess.ID, "Bo", "")
+	h.http.Client().CloseIdleConnections()
+	h.http.CloseClientConnections()
+	baseline := goleak.IgnoreCurrent()
+
+	a, _ := h.join(invA.Token, media)
+	b, wb := h.join(invB.Token, media)
+	receivesFrom(t, a, "Ada", []string{wb.You.ID}, 10)
+	if code := h.do("DELETE", "/api/sessions/"+sess.ID, testHostKey, nil, nil); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	a.Close()
+	b.Close()
+	h.http.Client().CloseIdleConnections()
+	h.http.CloseClientConnections()
+	goleak.VerifyNone(t, baseline)
 }
