@@ -271,3 +271,36 @@ func TestOpenLinkInTwoWindows(t *testing.T) {
 		t.Fatalf("Di sees %q, %v", name, err)
 	}
 }
+
+// A lost connection (here: the server restarts) shows "reconnecting", and the
+// page comes back by itself, media and all.
+func TestReconnectAfterServerRestart(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t)
+	sess := srv.createSession(t)
+	names := []string{"Ada", "Bo"}
+	tabs := make([]context.Context, len(names))
+	for i, name := range names {
+		tabs[i] = newTab(t, browser)
+		within(t, tabs[i], 20*time.Second,
+			chromedp.Navigate(srv.invite(t, sess, name)),
+			chromedp.WaitEnabled("#join"),
+			chromedp.Click("#join"),
+			chromedp.WaitVisible("#inroom"),
+		)
+	}
+	for i, tab := range tabs {
+		waitStats(t, tab, 20*time.Second, names[i]+" receives media", func(s mediaStats) bool { return s.FramesDecoded >= 10 })
+	}
+	srv.stop()
+	within(t, tabs[0], 10*time.Second, chromedp.WaitVisible(`#status[data-status="reconnecting"]`))
+	screenshot(t, tabs[0], "room-reconnecting")
+	srv.start(t)
+	for i, tab := range tabs {
+		within(t, tab, 30*time.Second, chromedp.WaitVisible(`#status[data-status="connected"]`))
+		// A fresh peer connection: its counters start again from zero.
+		waitStats(t, tab, 20*time.Second, names[i]+" receives media again", func(s mediaStats) bool {
+			return s.RemoteTiles == 1 && s.FramesDecoded >= 10 && s.AudioPackets >= 20
+		})
+	}
+}

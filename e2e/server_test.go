@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,19 +24,35 @@ import (
 
 const hostKey = "e2e-host-key"
 
-// server is the whole Worktogether server in this process, on loopback.
+// server is the whole Worktogether server in this process, on loopback. It
+// can be stopped and started again on the same address and data, as a
+// restarted process would be.
 type server struct {
-	url string
+	url  string
+	addr string
+	db   string
+	key  []byte
+	stop func()
 }
 
 func startServer(t *testing.T) *server {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	s := &server{db: filepath.Join(t.TempDir(), "wt.db"), key: key, addr: "127.0.0.1:0"}
+	s.start(t)
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+func (s *server) start(t *testing.T) {
 	t.Helper()
 	level := zap.WarnLevel
 	if os.Getenv("WT_LOG") == "debug" {
 		level = zap.DebugLevel
 	}
 	log := zaptest.NewLogger(t, zaptest.Level(level))
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "wt.db"))
+	st, err := store.Open(context.Background(), s.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,15 +60,18 @@ func startServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := make([]byte, 32)
-	rand.Read(key)
-	signer, err := token.NewSigner(key)
+	signer, err := token.NewSigner(s.key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewUnstartedServer(nil)
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = ln.Addr().String()
+	s.url = "http://" + s.addr
 	srv, err := signaling.New(signaling.Config{
-		PublicURL: "http://" + hs.Listener.Addr().String(),
+		PublicURL: s.url,
 		HostKey:   hostKey,
 		Store:     st,
 		Signer:    signer,
@@ -62,17 +82,16 @@ func startServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs.Config.Handler = srv
+	hs := &httptest.Server{Listener: ln, Config: &http.Server{Handler: srv}}
 	hs.Start()
-	t.Cleanup(func() {
+	s.stop = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
 		hs.Close()
 		router.Close()
 		st.Close()
-	})
-	return &server{url: hs.URL}
+	}
 }
 
 func (s *server) post(t *testing.T, path string, body any, out any) {
