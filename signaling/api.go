@@ -359,8 +359,9 @@ type errRefused struct{ msg string }
 func (e errRefused) Error() string { return e.msg }
 
 // admit checks a join token against the signature, the clock and the session.
-// When sessionID is not empty, the token must be for that session.
-func (s *Server) admit(ctx context.Context, tok, sessionID string) (admission, error) {
+// When sessionID is not empty, the token must be for that session. With
+// allowEnded, a session that has ended still admits (to look back at it).
+func (s *Server) admit(ctx context.Context, tok, sessionID string, allowEnded bool) (admission, error) {
 	claims, err := s.cfg.Signer.VerifyJoin(tok, s.now())
 	switch {
 	case errors.Is(err, token.ErrExpired):
@@ -380,7 +381,7 @@ func (s *Server) admit(ctx context.Context, tok, sessionID string) (admission, e
 	if sess.Cancelled {
 		return admission{}, errRefused{"this session was cancelled"}
 	}
-	if s.machineFor(sess).Ended() {
+	if !allowEnded && s.machineFor(sess).Ended() {
 		return admission{}, errRefused{"this session has ended"}
 	}
 	removed, err := s.cfg.Store.IsRemoved(ctx, sess.ID, claims.Participant)
@@ -405,16 +406,19 @@ func (s *Server) refuse(w http.ResponseWriter, err error) {
 }
 
 type meResponse struct {
-	You     *wireYou    `json:"you,omitempty"`
-	Open    bool        `json:"open,omitempty"` // an open link: ask for a name, then POST /api/guest
-	Session wireSession `json:"session"`
+	You        *wireYou        `json:"you,omitempty"`
+	Open       bool            `json:"open,omitempty"` // an open link: ask for a name, then POST /api/guest
+	Session    wireSession     `json:"session"`
+	Commitment *wireCommitment `json:"commitment"` // yours, as stored
+	Report     *wireReport     `json:"report"`
 }
 
 // whoAmI lets the room page check its link before it opens the camera:
-// GET /api/me?t=T[&session=S] answers who the token admits, or 401 with the
+// GET /api/me?t=T[&session=S] answers who the token admits, with their own
+// commitment and report (also once the session has ended), or 401 with the
 // reason.
 func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
-	adm, err := s.admit(r.Context(), tokenParam(r), r.URL.Query().Get("session"))
+	adm, err := s.admit(r.Context(), tokenParam(r), r.URL.Query().Get("session"), true)
 	if err != nil {
 		if sess, openErr := s.verifyOpen(r, tokenParam(r)); openErr == nil {
 			desc, err := s.describe(sess, false)
@@ -434,7 +438,17 @@ func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := adm.claims
-	writeJSON(w, http.StatusOK, meResponse{You: &wireYou{ID: c.Participant, Name: c.Name, Role: c.Role}, Session: desc})
+	out := meResponse{You: &wireYou{ID: c.Participant, Name: c.Name, Role: c.Role}, Session: desc}
+	p, err := s.cfg.Store.GetParticipant(r.Context(), adm.session.ID, c.Participant)
+	switch {
+	case err == nil:
+		wp := toWireParticipant(p, false, false)
+		out.Commitment, out.Report = wp.Commitment, wp.Report
+	case !errors.Is(err, store.ErrNotFound):
+		s.internalError(w, "look up participant", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func tokenParam(r *http.Request) string {

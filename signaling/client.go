@@ -73,7 +73,7 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 
 // serveWS admits the token, upgrades and runs the client until it goes.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	adm, err := s.admit(r.Context(), tokenParam(r), r.URL.Query().Get("session"))
+	adm, err := s.admit(r.Context(), tokenParam(r), r.URL.Query().Get("session"), false)
 	if err != nil {
 		s.refuse(w, err)
 		return

@@ -67,7 +67,7 @@ func (c *client) handle(data []byte) {
 		c.handleAnswer(raw)
 	case "candidate":
 		c.handleCandidate(raw)
-	case "commit", "report", "host":
+	case "commit", "report", "host", "pass":
 		room := c.room.Load()
 		if room == nil {
 			c.sendError(codeNotAllowed, "not in a room yet", typ)

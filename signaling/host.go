@@ -10,20 +10,6 @@ import (
 	"go.uber.org/zap"
 )
 
-// handle runs a room-level message (commit, report, host) on the actor.
-func (r *liveRoom) handle(c *client, typ string, raw map[string]json.RawMessage) {
-	if r.members[c.id] == nil || r.members[c.id].client != c {
-		return // this connection was replaced or removed meanwhile
-	}
-	switch typ {
-	case "host":
-		r.hostAction(c, raw)
-	default:
-		// Commitments and reports are kept from the next release on.
-		c.sendError(codeNotAllowed, typ+" is not available on this server yet", typ)
-	}
-}
-
 // sessionError maps the session machine's errors to wire codes.
 func sessionError(c *client, ref string, err error) {
 	switch {
@@ -64,16 +50,16 @@ func (r *liveRoom) hostAction(c *client, raw map[string]json.RawMessage) {
 	now := r.srv.now()
 	switch action {
 	case "advance":
-		r.changePhase(c, func() error { return r.machine.Advance(now) })
+		r.changePhase(c, action, func() error { return r.machine.Advance(now) })
 	case "end":
-		r.changePhase(c, func() error { return r.machine.End(now) })
+		r.changePhase(c, action, func() error { return r.machine.End(now) })
 	case "extend":
 		var secs int
 		if err := json.Unmarshal(raw["seconds"], &secs); err != nil {
 			c.sendError(codeBadMessage, "seconds must be a whole number", "host")
 			return
 		}
-		r.changePhase(c, func() error { return r.machine.Extend(secs) })
+		r.changePhase(c, action, func() error { return r.machine.Extend(secs) })
 	case "mute", "remove":
 		var id string
 		if err := json.Unmarshal(raw["participant"], &id); err != nil {
@@ -86,8 +72,7 @@ func (r *liveRoom) hostAction(c *client, raw map[string]json.RawMessage) {
 			return
 		}
 		if action == "mute" {
-			target.muted = true
-			r.setMuted(target, true)
+			r.mute(c, target)
 			return
 		}
 		r.remove(c, target)
@@ -96,26 +81,40 @@ func (r *liveRoom) hostAction(c *client, raw map[string]json.RawMessage) {
 
 // changePhase applies a host's change to the machine, stores it, and only then
 // announces it. If storing fails the change is taken back.
-func (r *liveRoom) changePhase(c *client, change func() error) {
-	r.machine.Tick(r.srv.now())
+func (r *liveRoom) changePhase(c *client, cause string, change func() error) {
 	before := r.machine.State()
 	if err := change(); err != nil {
 		sessionError(c, "host", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	err := r.srv.cfg.Store.SavePhase(ctx, r.id, r.machine.State())
-	cancel()
-	if err != nil {
+	if err := r.savePhase(cause); err != nil {
 		r.log.Error("store host change", zap.Error(err))
 		r.machine = session.New(r.sess.Plan, r.sess.StartsAt, r.sess.LobbySeconds, &before)
 		c.sendError(codeInvalid, "the change could not be saved; try again", "host")
 		return
 	}
-	r.phaseChanged()
+	r.phaseChanged(before.Index)
 	if !r.finished {
 		r.armTimer()
 	}
+}
+
+// mute drops one participant's audio until the next phase, stored first.
+func (r *liveRoom) mute(c *client, target *member) {
+	if target.muted {
+		return
+	}
+	idx := r.machine.State().Index
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	err := r.srv.cfg.Store.SetMuted(ctx, r.id, target.p.ID, &idx)
+	cancel()
+	if err != nil {
+		r.log.Error("store mute", zap.Error(err))
+		c.sendError(codeInvalid, "the mute could not be saved; try again", "host")
+		return
+	}
+	target.muted = true
+	r.setMuted(target, true)
 }
 
 func (r *liveRoom) remove(c *client, target *member) {

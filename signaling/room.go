@@ -42,6 +42,7 @@ type liveRoom struct {
 	order    []string // member ids in the order they first joined
 	media    *sfu.Room
 	timer    *time.Timer
+	turns    *session.Turns // the speaking order of the current round, if any
 	finished bool
 }
 
@@ -61,11 +62,17 @@ func newLiveRoom(ctx context.Context, s *Server, sess store.Session) (*liveRoom,
 		members: make(map[string]*member, len(joined)),
 		media:   s.cfg.Router.NewRoom(sess.ID),
 	}
+	st := r.machine.State()
 	for _, p := range joined {
-		r.members[p.ID] = &member{p: p}
+		// A host's mute holds until the phase it was given in ends.
+		muted := p.MutedPhase != nil && *p.MutedPhase == st.Index
+		r.members[p.ID] = &member{p: p, muted: muted}
 		r.order = append(r.order, p.ID)
 	}
-	r.media.SetAudioForwarded(r.machine.State().Kind.AudioForwarded())
+	r.media.SetAudioForwarded(st.Kind.AudioForwarded())
+	if st.Kind.HasRounds() {
+		r.turns = session.NewTurns(nil, st)
+	}
 	return r, nil
 }
 
@@ -114,33 +121,61 @@ func (r *liveRoom) armTimer() {
 
 // tick follows the clock: phases whose time is up end.
 func (r *liveRoom) tick() {
+	before := r.machine.State().Index
 	if r.machine.Tick(r.srv.now()) {
-		r.phaseChanged()
+		if err := r.savePhase("clock"); err != nil {
+			// The clock-driven state is recomputed the same way after a
+			// restart; log and carry on rather than freeze the room.
+			r.log.Error("store phase", zap.Error(err))
+		}
+		r.phaseChanged(before)
 	}
 }
 
-// phaseChanged stores the new state, then applies and announces it.
-func (r *liveRoom) phaseChanged() {
-	st := r.machine.State()
+func (r *liveRoom) savePhase(cause string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	if err := r.srv.cfg.Store.SavePhase(ctx, r.id, st); err != nil {
-		// The clock-driven state can be recomputed after a restart; log and
-		// carry on rather than freeze the room.
-		r.log.Error("store phase", zap.Error(err))
-	}
+	return r.srv.cfg.Store.SavePhase(ctx, r.id, r.machine.State(), cause, r.srv.now())
+}
+
+// phaseChanged applies and announces a stored change of state; before is the
+// phase index it changed from.
+func (r *liveRoom) phaseChanged(before int) {
+	st := r.machine.State()
 	r.log.Info("phase", zap.Int("index", st.Index), zap.String("kind", st.Kind.String()))
 	r.media.SetAudioForwarded(st.Kind.AudioForwarded())
-	for _, m := range r.members {
-		if m.muted { // a host's mute lasts until the next phase
-			m.muted = false
-			r.setMuted(m, false)
+	roundChanged := false
+	if st.Index != before {
+		for _, m := range r.members {
+			if m.muted { // a host's mute lasts until the next phase
+				m.muted = false
+				r.setMuted(m, false)
+			}
+		}
+		roundChanged = r.turns != nil || st.Kind.HasRounds()
+		r.turns = nil
+		if st.Kind.HasRounds() {
+			r.turns = session.NewTurns(r.presentIDs(), st)
 		}
 	}
 	r.broadcast(msgState{Type: "state", wireState: r.wireState()})
+	if roundChanged {
+		r.broadcast(r.turnMessage())
+	}
 	if r.machine.Ended() {
 		r.finish(byeEnded)
 	}
+}
+
+// presentIDs lists who is connected, in the order they first joined.
+func (r *liveRoom) presentIDs() []string {
+	var ids []string
+	for _, id := range r.order {
+		if r.members[id].client != nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // finish closes every connection with bye reason and stops the room.
@@ -166,10 +201,7 @@ func (r *liveRoom) wireState() wireState {
 }
 
 func (r *liveRoom) wireParticipant(m *member) wireParticipant {
-	return wireParticipant{
-		ID: m.p.ID, Name: m.p.Name, Role: m.p.Role,
-		Present: m.client != nil, Muted: m.muted,
-	}
+	return toWireParticipant(m.p, m.client != nil, m.muted)
 }
 
 func (r *liveRoom) broadcast(v any) {
@@ -197,13 +229,11 @@ func (r *liveRoom) countPresent() int32 {
 // join admits a client: capacity, replacement of an earlier connection,
 // welcome, announcement, then media.
 func (r *liveRoom) join(c *client) {
-	if r.machine.Tick(r.srv.now()) {
-		r.phaseChanged()
-		r.armTimer()
-		if r.finished {
-			c.sendBye(byeEnded)
-			return
-		}
+	r.tick()
+	r.armTimer()
+	if r.finished {
+		c.sendBye(byeEnded)
+		return
 	}
 	m := r.members[c.id]
 	if m != nil && m.client != nil {
@@ -242,6 +272,10 @@ func (r *liveRoom) join(c *client) {
 		}
 	}
 
+	if r.turns != nil && r.turns.Add(c.id, r.machine.State()) {
+		r.broadcast(r.turnMessage())
+	}
+
 	peer, err := r.media.Join(c.id, c)
 	if err != nil {
 		r.log.Error("media join", zap.Error(err))
@@ -274,6 +308,7 @@ func (r *liveRoom) welcome(c *client) msgWelcome {
 		State:        r.wireState(),
 		Participants: parts,
 		ICEServers:   ice,
+		Turn:         r.wireTurn(),
 	}
 }
 

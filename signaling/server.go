@@ -128,6 +128,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/sessions/{id}", s.getSession)
 	s.mux.HandleFunc("DELETE /api/sessions/{id}", s.requireHost(s.cancelSession))
 	s.mux.HandleFunc("POST /api/sessions/{id}/invites", s.requireHost(s.createInvite))
+	s.mux.HandleFunc("GET /api/sessions/{id}/summary", s.requireHost(s.summary))
 	s.mux.HandleFunc("GET /api/host", s.requireHost(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"host": true})
 	}))

@@ -75,6 +75,24 @@ type msgWelcome struct {
 	State        wireState         `json:"state"`
 	Participants []wireParticipant `json:"participants"`
 	ICEServers   []wireICEServer   `json:"ice_servers"`
+	Turn         *wireTurn         `json:"turn"` // extension: the speaking order, null outside rounds
+}
+
+// wireTurn is the speaking order of a commitment or closing round
+// (extension).
+type wireTurn struct {
+	Order     []string  `json:"order"`   // participant ids
+	Current   int       `json:"current"` // index into order; len(order) once everyone has spoken
+	Speaker   string    `json:"speaker"` // who is on, "" once everyone has spoken
+	StartedAt time.Time `json:"started_at"`
+	Seconds   int       `json:"seconds"` // suggested speaking time each
+}
+
+// msgTurn announces the speaking order (extension): when a round starts or
+// ends, when the turn passes, when a latecomer is added.
+type msgTurn struct {
+	Type string    `json:"type"`
+	Turn *wireTurn `json:"turn"`
 }
 
 type msgState struct {
@@ -135,6 +153,17 @@ const (
 
 func toWirePhase(st session.State) wirePhase {
 	return wirePhase{Index: st.Index, Kind: st.Kind.String(), StartedAt: st.StartedAt.UTC(), EndsAt: st.EndsAt.UTC()}
+}
+
+func toWireParticipant(p store.Participant, present, muted bool) wireParticipant {
+	w := wireParticipant{ID: p.ID, Name: p.Name, Role: p.Role, Present: present, Muted: muted}
+	if p.Commitment != nil {
+		w.Commitment = &wireCommitment{Tasks: p.Commitment}
+	}
+	if p.Report != nil {
+		w.Report = &wireReport{Done: p.Report.Done, Note: p.Report.Note}
+	}
+	return w
 }
 
 func toWireSession(s store.Session) wireSession {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -28,8 +29,8 @@ func (s *Store) AddParticipant(ctx context.Context, p Participant, at time.Time)
 }
 
 // MarkJoined records that p has joined its session, adding the participant if
-// the token that brought them was made without a row (for example a
-// subscriber's link).
+// the token that brought them was made without a row (for example a guest of
+// an open link).
 func (s *Store) MarkJoined(ctx context.Context, p Participant, at time.Time) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO participants (id, session_id, name, role, created_at, joined_at)
 		VALUES (?, ?, ?, ?, ?, ?)
@@ -41,37 +42,67 @@ func (s *Store) MarkJoined(ctx context.Context, p Participant, at time.Time) err
 	return nil
 }
 
+// participantQuery reads participants with their commitment and report.
+const participantQuery = `SELECT p.id, p.session_id, p.name, p.role, p.joined_at, p.muted_phase, c.tasks, r.done, r.note
+	FROM participants p
+	LEFT JOIN commitments c ON c.session_id = p.session_id AND c.participant_id = p.id
+	LEFT JOIN reports r ON r.session_id = p.session_id AND r.participant_id = p.id`
+
+func scanParticipant(sc scanner) (Participant, error) {
+	var (
+		p                 Participant
+		joined, muted     sql.NullInt64
+		tasks, done, note sql.NullString
+	)
+	if err := sc.Scan(&p.ID, &p.SessionID, &p.Name, &p.Role, &joined, &muted, &tasks, &done, &note); err != nil {
+		return Participant{}, err
+	}
+	p.Joined = joined.Valid
+	if muted.Valid {
+		idx := int(muted.Int64)
+		p.MutedPhase = &idx
+	}
+	if tasks.Valid {
+		if err := json.Unmarshal([]byte(tasks.String), &p.Commitment); err != nil {
+			return Participant{}, fmt.Errorf("decode commitment of %s: %w", p.ID, err)
+		}
+	}
+	if done.Valid {
+		r := &Report{Note: note.String}
+		if err := json.Unmarshal([]byte(done.String), &r.Done); err != nil {
+			return Participant{}, fmt.Errorf("decode report of %s: %w", p.ID, err)
+		}
+		p.Report = r
+	}
+	return p, nil
+}
+
 // GetParticipant returns one participant of a session.
 func (s *Store) GetParticipant(ctx context.Context, sessionID, id string) (Participant, error) {
-	var (
-		p      Participant
-		joined sql.NullInt64
-	)
-	err := s.db.QueryRowContext(ctx, `SELECT id, session_id, name, role, joined_at FROM participants WHERE id = ? AND session_id = ?`,
-		id, sessionID).Scan(&p.ID, &p.SessionID, &p.Name, &p.Role, &joined)
+	row := s.db.QueryRowContext(ctx, participantQuery+` WHERE p.id = ? AND p.session_id = ?`, id, sessionID)
+	p, err := scanParticipant(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Participant{}, ErrNotFound
 	}
 	if err != nil {
 		return Participant{}, fmt.Errorf("get participant %s: %w", id, err)
 	}
-	p.Joined = joined.Valid
 	return p, nil
 }
 
 // JoinedParticipants lists everyone who has joined a session so far, in the
-// order they first joined.
+// order they first joined, with their commitments and reports.
 func (s *Store) JoinedParticipants(ctx context.Context, sessionID string) ([]Participant, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, session_id, name, role FROM participants
-		WHERE session_id = ? AND joined_at IS NOT NULL ORDER BY joined_at, id`, sessionID)
+	rows, err := s.db.QueryContext(ctx, participantQuery+`
+		WHERE p.session_id = ? AND p.joined_at IS NOT NULL ORDER BY p.joined_at, p.id`, sessionID)
 	if err != nil {
 		return nil, fmt.Errorf("list participants of %s: %w", sessionID, err)
 	}
 	defer rows.Close()
 	var out []Participant
 	for rows.Next() {
-		p := Participant{Joined: true}
-		if err := rows.Scan(&p.ID, &p.SessionID, &p.Name, &p.Role); err != nil {
+		p, err := scanParticipant(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list participants of %s: %w", sessionID, err)
 		}
 		out = append(out, p)
@@ -80,6 +111,49 @@ func (s *Store) JoinedParticipants(ctx context.Context, sessionID string) ([]Par
 		return nil, fmt.Errorf("list participants of %s: %w", sessionID, err)
 	}
 	return out, nil
+}
+
+// SaveCommitment stores (or replaces) a participant's commitment.
+func (s *Store) SaveCommitment(ctx context.Context, sessionID, id string, tasks []string, at time.Time) error {
+	raw, err := json.Marshal(tasks)
+	if err != nil {
+		return fmt.Errorf("encode commitment: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO commitments (session_id, participant_id, tasks, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT(session_id, participant_id) DO UPDATE SET tasks = excluded.tasks, updated_at = excluded.updated_at`,
+		sessionID, id, string(raw), ms(at))
+	if err != nil {
+		return fmt.Errorf("save commitment of %s: %w", id, err)
+	}
+	return nil
+}
+
+// SaveReport stores (or replaces) a participant's report.
+func (s *Store) SaveReport(ctx context.Context, sessionID, id string, r Report, at time.Time) error {
+	if r.Done == nil {
+		r.Done = []bool{}
+	}
+	raw, err := json.Marshal(r.Done)
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO reports (session_id, participant_id, done, note, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(session_id, participant_id) DO UPDATE SET done = excluded.done, note = excluded.note, updated_at = excluded.updated_at`,
+		sessionID, id, string(raw), r.Note, ms(at))
+	if err != nil {
+		return fmt.Errorf("save report of %s: %w", id, err)
+	}
+	return nil
+}
+
+// SetMuted records that the host muted a participant during a phase (nil:
+// not muted).
+func (s *Store) SetMuted(ctx context.Context, sessionID, id string, phase *int) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE participants SET muted_phase = ? WHERE id = ? AND session_id = ?`, phase, id, sessionID)
+	if err != nil {
+		return fmt.Errorf("mute %s: %w", id, err)
+	}
+	return nil
 }
 
 // SetRemoved records that the host removed a participant; their link no

@@ -25,13 +25,23 @@ type Session struct {
 	Phase           *session.State // nil until a state was stored
 }
 
-// Participant is someone invited to, or joined in, a session.
+// Participant is someone invited to, or joined in, a session, with what they
+// committed to and reported.
 type Participant struct {
-	ID        string
-	SessionID string
-	Name      string
-	Role      string
-	Joined    bool
+	ID         string
+	SessionID  string
+	Name       string
+	Role       string
+	Joined     bool
+	Commitment []string // nil: none yet
+	Report     *Report  // nil: none yet
+	MutedPhase *int     // the phase index during which the host muted them
+}
+
+// Report is what someone says got done in the closing round.
+type Report struct {
+	Done []bool
+	Note string
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
@@ -144,12 +154,57 @@ func (s *Store) CancelSession(ctx context.Context, id string, at time.Time) erro
 	return nil
 }
 
-// SavePhase stores the session machine's state.
-func (s *Store) SavePhase(ctx context.Context, id string, st session.State) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET phase_index = ?, phase_started_at = ?, phase_ends_at = ? WHERE id = ?`,
+// SavePhase stores the session machine's state and logs why it changed
+// (clock, advance, extend, end).
+func (s *Store) SavePhase(ctx context.Context, id string, st session.State, cause string, at time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save phase of %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `UPDATE sessions SET phase_index = ?, phase_started_at = ?, phase_ends_at = ? WHERE id = ?`,
 		st.Index, ms(st.StartedAt), ms(st.EndsAt), id)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `INSERT INTO phase_log (session_id, phase_index, kind, started_at, ends_at, cause, logged_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, st.Index, st.Kind.String(), ms(st.StartedAt), ms(st.EndsAt), cause, ms(at))
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
 	if err != nil {
 		return fmt.Errorf("save phase of %s: %w", id, err)
 	}
 	return nil
+}
+
+// PhaseChange is one line of a session's phase log.
+type PhaseChange struct {
+	Index     int       `json:"index"`
+	Kind      string    `json:"kind"`
+	StartedAt time.Time `json:"started_at"`
+	EndsAt    time.Time `json:"ends_at"`
+	Cause     string    `json:"cause"`
+}
+
+// PhaseLog lists a session's phase changes in the order they happened.
+func (s *Store) PhaseLog(ctx context.Context, id string) ([]PhaseChange, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT phase_index, kind, started_at, ends_at, cause FROM phase_log
+		WHERE session_id = ? ORDER BY logged_at, rowid`, id)
+	if err != nil {
+		return nil, fmt.Errorf("phase log of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []PhaseChange
+	for rows.Next() {
+		var (
+			c           PhaseChange
+			start, ends int64
+		)
+		if err := rows.Scan(&c.Index, &c.Kind, &start, &ends, &c.Cause); err != nil {
+			return nil, fmt.Errorf("phase log of %s: %w", id, err)
+		}
+		c.StartedAt, c.EndsAt = fromMS(start), fromMS(ends)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

@@ -1,6 +1,7 @@
 // Package store keeps what must survive a restart in SQLite (modernc.org/sqlite,
-// pure Go): sessions with their plan and current phase, and the participants
-// invited to or joined in each. It knows nothing of HTTP, websockets or media;
+// pure Go): sessions with their plan and current phase, the participants
+// invited to or joined in each, their commitments and reports, host mutes and
+// removals, and a log of phase changes. It knows nothing of HTTP, websockets or media;
 // callers store first and broadcast after.
 package store
 
@@ -50,6 +51,33 @@ var migrations = []string{
 		removed_at  INTEGER
 	);
 	CREATE INDEX participants_session ON participants(session_id);`,
+
+	`CREATE TABLE commitments (
+		session_id     TEXT NOT NULL,
+		participant_id TEXT NOT NULL,
+		tasks          TEXT NOT NULL, -- JSON array of strings
+		updated_at     INTEGER NOT NULL,
+		PRIMARY KEY (session_id, participant_id)
+	);
+	CREATE TABLE reports (
+		session_id     TEXT NOT NULL,
+		participant_id TEXT NOT NULL,
+		done           TEXT NOT NULL, -- JSON array of booleans
+		note           TEXT NOT NULL,
+		updated_at     INTEGER NOT NULL,
+		PRIMARY KEY (session_id, participant_id)
+	);
+	ALTER TABLE participants ADD COLUMN muted_phase INTEGER; -- muted by the host during this phase index
+	CREATE TABLE phase_log (
+		session_id  TEXT NOT NULL,
+		phase_index INTEGER NOT NULL,
+		kind        TEXT NOT NULL,
+		started_at  INTEGER NOT NULL,
+		ends_at     INTEGER NOT NULL,
+		cause       TEXT NOT NULL, -- clock, advance, extend, end
+		logged_at   INTEGER NOT NULL
+	);
+	CREATE INDEX phase_log_session ON phase_log(session_id, logged_at);`,
 }
 
 // Open opens (creating if needed) the database file at path and brings its

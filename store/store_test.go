@@ -34,8 +34,21 @@ func TestSessionsAndParticipantsSurviveReopen(t *testing.T) {
 	if err := st.MarkJoined(ctx, Participant{ID: "p2", SessionID: "s1", Name: "Bo", Role: "participant"}, now.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	phase := session.State{Index: 1, StartedAt: now.Add(time.Hour), EndsAt: now.Add(2 * time.Hour)}
-	if err := st.SavePhase(ctx, "s1", phase); err != nil {
+	phase := session.State{Index: 1, Kind: session.Work, StartedAt: now.Add(time.Hour), EndsAt: now.Add(2 * time.Hour)}
+	if err := st.SavePhase(ctx, "s1", phase, "advance", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveCommitment(ctx, "s1", "p1", []string{"a", "b"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveCommitment(ctx, "s1", "p1", []string{"draft", "mail"}, now); err != nil { // replaces
+		t.Fatal(err)
+	}
+	if err := st.SaveReport(ctx, "s1", "p1", Report{Done: []bool{true, false}, Note: "half"}, now); err != nil {
+		t.Fatal(err)
+	}
+	one := 1
+	if err := st.SetMuted(ctx, "s1", "p2", &one); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -56,6 +69,21 @@ func TestSessionsAndParticipantsSurviveReopen(t *testing.T) {
 	joined, err := st.JoinedParticipants(ctx, "s1")
 	if err != nil || len(joined) != 2 || joined[0].Name != "Ada" || joined[1].Name != "Bo" {
 		t.Fatalf("joined: %+v %v", joined, err)
+	}
+	ada, bo := joined[0], joined[1]
+	if len(ada.Commitment) != 2 || ada.Commitment[0] != "draft" || ada.Report == nil || ada.Report.Note != "half" ||
+		len(ada.Report.Done) != 2 || !ada.Report.Done[0] || ada.MutedPhase != nil {
+		t.Fatalf("Ada's records: %+v", ada)
+	}
+	if bo.Commitment != nil || bo.Report != nil || bo.MutedPhase == nil || *bo.MutedPhase != 1 {
+		t.Fatalf("Bo's records: %+v", bo)
+	}
+	if p, err := st.GetParticipant(ctx, "s1", "p1"); err != nil || p.Report == nil {
+		t.Fatalf("get participant: %+v %v", p, err)
+	}
+	log, err := st.PhaseLog(ctx, "s1")
+	if err != nil || len(log) != 1 || log[0].Kind != "work" || log[0].Cause != "advance" {
+		t.Fatalf("phase log: %+v %v", log, err)
 	}
 	list, err := st.ListSessions(ctx, now)
 	if err != nil || len(list) != 1 {
