@@ -227,3 +227,124 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		t.Error("bad environment value accepted")
 	}
 }
+
+// TestSIGKILLMidSessionLosesNothing: the server is killed without warning
+// in the middle of a session and started again on the same data. The session
+// carries on in the phase the clock says, and a participant who comes back
+// with the same link finds their commitment and report.
+func TestSIGKILLMidSessionLosesNothing(t *testing.T) {
+	data := t.TempDir()
+	const key = "restart-test-key"
+	p := start(t, data, "-host-key", key)
+	plan := []map[string]any{{"kind": "commitment", "seconds": 2}, {"kind": "work", "seconds": 2}, {"kind": "closing", "seconds": 600}}
+	var sess struct{ ID string }
+	p.post(t, "/api/sessions", key, map[string]any{"title": "Crash", "starts_at": time.Now().UTC().Format(time.RFC3339), "plan": plan}, &sess)
+	var inv struct{ Token string }
+	p.post(t, "/api/sessions/"+sess.ID+"/invites", key, map[string]any{"name": "Ada"}, &inv)
+	api, err := testpeer.LoopbackAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// join connects to the server at url and returns the peer and its welcome.
+	join := func(url string) (*testpeer.Peer, welcome) {
+		t.Helper()
+		peer, err := testpeer.Dial(ctx, api, "ws"+strings.TrimPrefix(url, "http")+"/ws?token="+inv.Token, testpeer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(peer.Close)
+		msg, err := peer.Expect(ctx, "welcome")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w welcome
+		if err := msg.Decode(&w); err != nil {
+			t.Fatal(err)
+		}
+		return peer, w
+	}
+	// ack waits for our own participant update: the server stored it first.
+	ack := func(peer *testpeer.Peer, field string) {
+		t.Helper()
+		if _, err := peer.ExpectWhere(ctx, "participant", func(m testpeer.Message) bool {
+			return strings.Contains(string(m.Raw), `"`+field+`":{`)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	peer, w := join(p.url)
+	if w.State.Phase.Kind != "commitment" {
+		t.Fatalf("phase %s", w.State.Phase.Kind)
+	}
+	peer.Send(map[string]any{"type": "commit", "tasks": []string{"survive a crash"}})
+	ack(peer, "commitment")
+	p.cmd.Process.Kill() // SIGKILL: no goodbye, no flush
+	<-p.done
+	p.done <- nil
+
+	p2 := start(t, data, "-host-key", key)
+	peer2, w2 := join(p2.url)
+	if me := w2.find(w2.You.ID); me == nil || me.Commitment == nil || me.Commitment.Tasks[0] != "survive a crash" {
+		t.Fatalf("commitment lost: %+v", w2.Participants)
+	}
+	// The clock carries on: work, then closing, with nobody pushing.
+	if _, err := peer2.ExpectWhere(ctx, "state", func(m testpeer.Message) bool {
+		return strings.Contains(string(m.Raw), `"kind":"closing"`)
+	}); err != nil && w2.State.Phase.Kind != "closing" {
+		t.Fatal(err)
+	}
+	peer2.Send(map[string]any{"type": "report", "done": []bool{true}, "note": "it did"})
+	ack(peer2, "report")
+	p2.cmd.Process.Kill()
+	<-p2.done
+	p2.done <- nil
+
+	p3 := start(t, data, "-host-key", key)
+	_, w3 := join(p3.url)
+	me := w3.find(w3.You.ID)
+	if me == nil || me.Commitment == nil || me.Report == nil || !me.Report.Done[0] || me.Report.Note != "it did" {
+		t.Fatalf("after the second crash: %+v", me)
+	}
+	if w3.State.Phase.Kind != "closing" || w3.State.Phase.Index != 2 {
+		t.Fatalf("phase after restart: %+v", w3.State.Phase)
+	}
+}
+
+// welcome is the part of the welcome message these tests read.
+type welcome struct {
+	You struct {
+		ID string `json:"id"`
+	} `json:"you"`
+	State struct {
+		Phase struct {
+			Index int    `json:"index"`
+			Kind  string `json:"kind"`
+		} `json:"phase"`
+	} `json:"state"`
+	Participants []record `json:"participants"`
+}
+
+// record is one participant's commitment and report as the wire shows them.
+type record struct {
+	ID         string `json:"id"`
+	Commitment *struct {
+		Tasks []string `json:"tasks"`
+	} `json:"commitment"`
+	Report *struct {
+		Done []bool `json:"done"`
+		Note string `json:"note"`
+	} `json:"report"`
+}
+
+func (w welcome) find(id string) *record {
+	for i := range w.Participants {
+		if w.Participants[i].ID == id {
+			return &w.Participants[i]
+		}
+	}
+	return nil
+}
