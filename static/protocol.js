@@ -96,8 +96,9 @@ const backoff = [500, 1000, 2000, 4000, 8000, 15000];
 /**
  * One participant's connection to a room. Events (CustomEvent, data in
  * `detail`): status {status, attempt}, welcome Welcome, state State,
- * participant Participant, track {participant, stream}, error {code, message,
- * ref}, bye {reason}, refused {message}, media {state}.
+ * participant Participant, turn (speaking order or null), track {participant,
+ * stream}, error {code, message, ref}, bye {reason}, refused {message}, media
+ * {state}.
  */
 export class RoomClient extends EventTarget {
   /**
@@ -246,6 +247,11 @@ export class RoomClient extends EventTarget {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
   }
 
+  /** Passes the turn in a round (the speaker or a host). */
+  pass() {
+    this.send({ type: 'pass' });
+  }
+
   /** @param {string[]} tasks */
   commit(tasks) {
     this.send({ type: 'commit', tasks });
@@ -285,6 +291,9 @@ export class RoomClient extends EventTarget {
         break;
       case 'participant':
         this.emit('participant', msg);
+        break;
+      case 'turn':
+        this.emit('turn', msg.turn);
         break;
       case 'offer':
         this.chain = this.chain.then(() => this.answer(msg.sdp)).catch((err) => {

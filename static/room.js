@@ -3,6 +3,7 @@
 // show everyone's tiles, the phase and its countdown.
 import { RoomClient, lookUpLink, becomeGuest, LinkError, remaining, ByeReason, ErrorCode } from './protocol.js';
 import { el, $, phaseName, clock, initials, localDateTime } from './ui.js';
+import { renderTimeline, chime, renderMine, showFormError, renderTurn, historyView } from './rounds.js';
 
 const sessionId = decodeURIComponent(location.pathname.split('/')[2] || '');
 let token = new URLSearchParams(location.search).get('t') || '';
@@ -20,6 +21,13 @@ const people = new Map();
 /** @type {Map<string, {root: HTMLElement, video: HTMLVideoElement, name: HTMLElement, badge: HTMLElement, stream: MediaStream|null}>} */
 const tiles = new Map();
 const want = { audio: true, video: true };
+/** @type {{kind: string, seconds: number}[]} */
+let plan = [];
+/** @type {any} the speaking order of the current round, or null */
+let turn = null;
+/** The microphone setting before the work phase turned it off, or null. */
+let micBeforeWork = /** @type {boolean|null} */ (null);
+let sound = localStorage.getItem('wt.chime') !== 'off';
 /** Settles when the camera and microphone have opened (or failed to). */
 let previewReady = Promise.resolve();
 
@@ -28,14 +36,16 @@ function show(id) {
   for (const v of ['notice', 'loading', 'guest', 'prejoin', 'inroom']) $(v).hidden = v !== id;
 }
 
-/** @param {string} title @param {string} text @param {HTMLElement} [action] */
-function notice(title, text, action) {
+/** @param {string} title @param {string} text @param {HTMLElement} [action] @param {HTMLElement} [history] */
+function notice(title, text, action, history) {
   $('notice-title').textContent = title;
   $('notice-text').textContent = text;
+  $('notice-history').replaceChildren(...(history ? [history] : []));
   const box = $('notice');
   box.querySelector('.extra')?.remove();
   if (action) box.append(el('p', { class: 'extra' }, action));
   setStatus('closed', '');
+  $('toast').hidden = true;
   show('notice');
   stopLocal();
 }
@@ -81,6 +91,11 @@ async function start() {
     return;
   }
   you = info.you;
+  if (info.session.phase?.kind === 'ended') {
+    notice('This session has ended', 'What you set out to do, and what got done:', undefined,
+      historyView([{ ...info.you, present: false, muted: false, commitment: info.commitment, report: info.report }]));
+    return;
+  }
   prejoin(info.session);
 }
 
@@ -193,6 +208,10 @@ async function join() {
   client.addEventListener('welcome', (/** @type {any} */ ev) => onWelcome(ev.detail));
   client.addEventListener('state', (/** @type {any} */ ev) => onState(ev.detail));
   client.addEventListener('participant', (/** @type {any} */ ev) => onParticipant(ev.detail));
+  client.addEventListener('turn', (/** @type {any} */ ev) => {
+    turn = ev.detail;
+    renderPhase();
+  });
   client.addEventListener('track', (/** @type {any} */ ev) => onTrack(ev.detail));
   client.addEventListener('error', (/** @type {any} */ ev) => onError(ev.detail));
   client.addEventListener('bye', (/** @type {any} */ ev) => onBye(ev.detail.reason));
@@ -208,6 +227,18 @@ async function join() {
   $('cam').onclick = () => {
     want.video = !want.video;
     applyWant();
+  };
+  const soundBtn = $('sound');
+  const showSound = () => {
+    soundBtn.setAttribute('aria-pressed', String(sound));
+    soundBtn.textContent = sound ? 'Chime on' : 'Chime off';
+  };
+  showSound();
+  soundBtn.onclick = () => {
+    sound = !sound;
+    localStorage.setItem('wt.chime', sound ? 'on' : 'off');
+    showSound();
+    if (sound) chime();
   };
   $('leave').onclick = () => {
     client?.close();
@@ -233,10 +264,13 @@ function onStatus(s) {
 /** @param {import('./protocol.js').Welcome} w */
 function onWelcome(w) {
   you = w.you;
+  plan = w.session.plan;
+  turn = /** @type {any} */ (w).turn || null;
   people.clear();
   for (const p of w.participants) people.set(p.id, p);
   $('host-controls').hidden = you.role !== 'host';
   onState(w.state);
+  renderOwn();
   // Drop tiles of people who left while we were away.
   for (const id of [...tiles.keys()]) if (!people.get(id)?.present) removeTile(id);
   for (const p of w.participants) if (p.present) ensureTile(p.id);
@@ -245,17 +279,59 @@ function onWelcome(w) {
 
 /** @param {import('./protocol.js').State} st */
 function onState(st) {
+  const before = phase;
   phase = st.phase;
+  if (before && before.index !== phase.index && sound) chime();
+  if (!before || before.index !== phase.index) enterPhase(phase.kind);
   renderPhase();
+  renderOwn();
+}
+
+/** What changes for this person when a phase begins. @param {string} kind */
+function enterPhase(kind) {
+  const banner = $('banner');
+  const micBtn = /** @type {HTMLButtonElement} */ ($('mic'));
+  if (kind === 'work') {
+    // The server forwards no audio now anyway; turning the mic off too means
+    // nothing is sent, and the reason is on screen.
+    if (micBeforeWork === null) micBeforeWork = want.audio;
+    want.audio = false;
+    applyWant();
+    micBtn.disabled = true;
+    micBtn.title = 'Microphones are off during focused work';
+    banner.textContent = 'Focused work: microphones are off for everyone, and the server passes on no sound until the break. Cameras stay on.';
+    banner.hidden = false;
+  } else {
+    micBtn.disabled = false;
+    micBtn.title = '';
+    banner.hidden = true;
+    if (micBeforeWork !== null && (kind === 'break' || kind === 'closing')) {
+      if (micBeforeWork && !want.audio) toast('Microphones may be on again: turn yours on to speak.');
+      micBeforeWork = null;
+    }
+  }
+  for (const id of tiles.keys()) updateTile(id);
 }
 
 function renderPhase() {
   const box = $('phase');
   if (!phase || !client) return;
+  const now = client.serverNow();
   box.hidden = false;
   box.dataset.kind = phase.kind;
-  const left = clock(remaining(phase, client.serverNow()));
+  const left = clock(remaining(phase, now));
   box.textContent = phase.kind === 'lobby' ? `Lobby · starts in ${left}` : phase.kind === 'ended' ? 'Ended' : `${phaseName(phase.kind)} · ${left}`;
+  if (plan.length) renderTimeline($('timeline'), plan, phase, now);
+  renderTurn($('round'), turn, people, you, now, () => client?.pass());
+}
+
+/** This person's commitment or report form. */
+function renderOwn() {
+  if (!phase || !you) return;
+  renderMine($('mine'), phase, people.get(you.id), {
+    commit: (tasks) => client?.commit(tasks),
+    report: (done, note) => client?.report(done, note),
+  });
 }
 
 /** @param {import('./protocol.js').Participant} p */
@@ -265,6 +341,13 @@ function onParticipant(p) {
   if (p.present) ensureTile(p.id);
   else removeTile(p.id);
   if (before && before.present !== p.present && p.id !== you?.id) toast(`${p.name} ${p.present ? 'joined' : 'left'}`);
+  if (p.id === you?.id) {
+    // Our own commitment or report came back: it is stored.
+    const savedNow = JSON.stringify([before?.commitment, before?.report]) !== JSON.stringify([p.commitment, p.report]);
+    renderOwn();
+    if (savedNow) $('mine').querySelectorAll('.saved').forEach((e) => (e.textContent = 'Saved ✓'));
+    if (p.muted && !before?.muted) toast('The host muted you until the next phase.');
+  }
   updateTile(p.id);
   renderPeople();
 }
@@ -287,6 +370,10 @@ function onError(e) {
     notice('This session is full', e.message);
     return;
   }
+  if (e.ref === 'commit' || e.ref === 'report') {
+    showFormError($('mine'), e.message);
+    return;
+  }
   toast(e.message);
 }
 
@@ -303,6 +390,13 @@ function onBye(reason) {
     return;
   }
   const [title, text] = texts[reason] || ['You left the room', ''];
+  if (reason === ByeReason.ended) {
+    // Hosts see everyone; each participant sees what they said and did.
+    const list = you?.role === 'host' ? [...people.values()] : [people.get(you?.id || '')].filter((p) => !!p);
+    notice(title, you?.role === 'host' ? 'What everyone set out to do, and what got done:' : 'What you set out to do, and what got done:',
+      undefined, historyView(/** @type {any} */ (list)));
+    return;
+  }
   notice(title, text);
 }
 
@@ -341,9 +435,19 @@ function updateTile(id) {
   /** @type {HTMLElement} */ (tile.root.querySelector('.avatar')).textContent = initials(name);
   const hasVideo = self ? want.video && !!localStream?.getVideoTracks().length : !!tile.stream?.getVideoTracks().length;
   tile.root.classList.toggle('novideo', !hasVideo);
-  const muted = self ? !want.audio : !!p?.muted;
+  const quiet = phase?.kind === 'work';
+  const muted = self ? !want.audio : !!p?.muted || quiet;
   tile.badge.hidden = !muted;
-  tile.badge.textContent = p?.muted ? 'muted by host' : 'mic off';
+  tile.badge.textContent = p?.muted ? 'muted by host' : quiet ? 'quiet' : 'mic off';
+  const tasks = p?.commitment?.tasks || [];
+  let list = /** @type {HTMLElement|null} */ (tile.root.querySelector('.tile-tasks'));
+  if (!list) {
+    list = el('ul', { class: 'tile-tasks' });
+    tile.root.append(list);
+  }
+  list.replaceChildren(...tasks.slice(0, 3).map((t, i) => el('li', { class: p?.report?.done[i] ? 'done' : '' }, t)),
+    tasks.length > 3 ? el('li', { class: 'more' }, `+${tasks.length - 3} more`) : '');
+  list.hidden = tasks.length === 0;
 }
 
 /** @param {string} id */
@@ -363,7 +467,10 @@ function renderPeople() {
         'li',
         { class: p.present ? 'present' : 'away' },
         el('span', { class: 'dot', title: p.present ? 'here' : 'away' }),
-        el('span', { class: 'who' }, p.name, p.role === 'host' ? el('small', {}, ' host') : null, p.id === you?.id ? el('small', {}, ' (you)') : null),
+        el('span', { class: 'who' }, p.name, p.role === 'host' ? el('small', {}, ' host') : null, p.id === you?.id ? el('small', {}, ' (you)') : null,
+          p.commitment ? el('ol', { class: 'tasks' }, ...p.commitment.tasks.map((t, i) =>
+            el('li', { class: p.report ? (p.report.done[i] ? 'done' : 'not-done') : '' }, t))) : null,
+          p.report?.note ? el('blockquote', {}, p.report.note) : null),
         isHost && p.id !== you?.id && p.present
           ? el('span', { class: 'actions' },
               el('button', { class: 'link', onclick: () => client?.host('mute', { participant: p.id }) }, 'mute'),

@@ -1,0 +1,213 @@
+// @ts-check
+// The parts of the room page that follow the session: the timeline of phases,
+// the chime, the commitment and report forms, the speaking order, and the
+// look back at the end. Pure rendering: room.js owns the state and the client.
+import { el, phaseName, clock, minutes } from './ui.js';
+
+/** @typedef {import('./protocol.js').Participant} Participant */
+/** @typedef {import('./protocol.js').Phase} Phase */
+
+export const MAX_TASKS = 10;
+export const MAX_TASK_LEN = 280;
+export const MAX_NOTE_LEN = 2000;
+
+/**
+ * The plan as a bar: past phases dim, the current one filling up, the next
+ * ones ahead.
+ * @param {HTMLElement} box
+ * @param {{kind: string, seconds: number}[]} plan
+ * @param {Phase} phase
+ * @param {number} now server time, ms
+ */
+export function renderTimeline(box, plan, phase, now) {
+  const total = plan.reduce((n, p) => n + p.seconds, 0) || 1;
+  const parts = plan.map((p, i) => {
+    const state = i < phase.index ? 'past' : i === phase.index ? 'current' : 'next';
+    const seg = el('div', { class: `seg ${p.kind} ${state}`, style: `flex-grow:${p.seconds / total}`, title: `${phaseName(p.kind)} · ${minutes(p.seconds)}` },
+      el('span', {}, phaseName(p.kind)));
+    if (state === 'current') {
+      const span = Date.parse(phase.ends_at) - Date.parse(phase.started_at);
+      const done = span > 0 ? Math.min(1, Math.max(0, (now - Date.parse(phase.started_at)) / span)) : 1;
+      seg.append(el('i', { class: 'progress', style: `width:${(done * 100).toFixed(1)}%` }));
+    }
+    return seg;
+  });
+  box.replaceChildren(...parts);
+  box.dataset.phase = phase.kind;
+}
+
+let audioCtx = /** @type {AudioContext|null} */ (null);
+
+/** A soft two-note chime. */
+export function chime() {
+  try {
+    audioCtx = audioCtx || new AudioContext();
+    const t = audioCtx.currentTime;
+    for (const [i, freq] of [[0, 660], [1, 880]]) {
+      const osc = audioCtx.createOscillator();
+      const gain = audioCtx.createGain();
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0, t + i * 0.18);
+      gain.gain.linearRampToValueAtTime(0.12, t + i * 0.18 + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.001, t + i * 0.18 + 0.6);
+      osc.connect(gain).connect(audioCtx.destination);
+      osc.start(t + i * 0.18);
+      osc.stop(t + i * 0.18 + 0.65);
+    }
+  } catch {
+    // No audio output: the banner still changes.
+  }
+}
+
+/**
+ * Checks tasks typed one per line; returns [tasks, error].
+ * @param {string} text
+ * @returns {[string[], string]}
+ */
+export function parseTasks(text) {
+  const tasks = text.split('\n').map((t) => t.trim()).filter(Boolean);
+  if (tasks.length === 0) return [tasks, 'Write at least one task, one per line.'];
+  if (tasks.length > MAX_TASKS) return [tasks, `At most ${MAX_TASKS} tasks: pick what matters most today.`];
+  const long = tasks.findIndex((t) => [...t].length > MAX_TASK_LEN);
+  if (long >= 0) return [tasks, `Task ${long + 1} is longer than ${MAX_TASK_LEN} characters.`];
+  return [tasks, ''];
+}
+
+/**
+ * Your own part of the round: the commitment form (lobby, commitment), the
+ * report form (closing), or what you committed to (otherwise).
+ * @param {HTMLElement} box
+ * @param {Phase} phase
+ * @param {Participant|undefined} me
+ * @param {{commit: (tasks: string[]) => void, report: (done: boolean[], note: string) => void}} send
+ */
+export function renderMine(box, phase, me, send) {
+  const kind = phase.kind;
+  const tasks = me?.commitment?.tasks || [];
+  if (kind === 'lobby' || kind === 'commitment') {
+    const area = /** @type {HTMLTextAreaElement} */ (el('textarea', { rows: 5, placeholder: 'One task per line, e.g.\nDraft the proposal intro\nAnswer the three client mails' }));
+    area.value = tasks.join('\n');
+    const error = el('p', { class: 'error', role: 'alert' });
+    const saved = el('span', { class: 'saved' }, me?.commitment ? 'Saved ✓' : '');
+    const form = el('form', {
+      id: 'commit-form',
+      onsubmit: (/** @type {Event} */ ev) => {
+        ev.preventDefault();
+        const [list, problem] = parseTasks(area.value);
+        error.textContent = problem;
+        if (problem) return;
+        saved.textContent = 'Saving…';
+        send.commit(list);
+      },
+    }, el('label', {}, 'What will you get done today?', area), error, el('button', { class: 'button primary' }, me?.commitment ? 'Update' : 'Commit'), ' ', saved);
+    // Keep what someone is typing when the view refreshes.
+    const prev = /** @type {HTMLTextAreaElement|null} */ (box.querySelector('#commit-form textarea'));
+    if (prev && prev.value !== tasks.join('\n') && document.activeElement === prev) return;
+    box.replaceChildren(el('h2', {}, 'Your commitment'), form);
+    return;
+  }
+  if (kind === 'closing') {
+    if (box.querySelector('#report-form') && box.contains(document.activeElement)) return;
+    const boxes = tasks.map((t, i) => {
+      const cb = /** @type {HTMLInputElement} */ (el('input', { type: 'checkbox', 'data-task': i }));
+      cb.checked = !!me?.report?.done[i];
+      return el('label', { class: 'task' }, cb, t);
+    });
+    const note = /** @type {HTMLTextAreaElement} */ (el('textarea', { rows: 3, maxlength: MAX_NOTE_LEN, placeholder: 'How did it go? Anything you would like feedback on?' }));
+    note.value = me?.report?.note || '';
+    const error = el('p', { class: 'error', role: 'alert' });
+    const saved = el('span', { class: 'saved' }, me?.report ? 'Saved ✓' : '');
+    const form = el('form', {
+      id: 'report-form',
+      onsubmit: (/** @type {Event} */ ev) => {
+        ev.preventDefault();
+        if ([...note.value].length > MAX_NOTE_LEN) {
+          error.textContent = `The note is longer than ${MAX_NOTE_LEN} characters.`;
+          return;
+        }
+        error.textContent = '';
+        saved.textContent = 'Saving…';
+        send.report(boxes.map((b) => /** @type {HTMLInputElement} */ (b.querySelector('input')).checked), note.value);
+      },
+    },
+    tasks.length ? el('p', { class: 'sub' }, 'Tick what got done.') : el('p', { class: 'sub' }, 'You made no commitment this time; a note is welcome.'),
+    ...boxes, el('label', {}, 'Note', note), error, el('button', { class: 'button primary' }, me?.report ? 'Update' : 'Share'), ' ', saved);
+    box.replaceChildren(el('h2', {}, 'What got done'), form);
+    return;
+  }
+  box.replaceChildren(
+    el('h2', {}, 'Your commitment'),
+    tasks.length ? el('ol', { class: 'tasks' }, ...tasks.map((t) => el('li', {}, t))) : el('p', { class: 'sub' }, 'No commitment this time.'),
+  );
+}
+
+/**
+ * Shows a form's validation problem from the server.
+ * @param {HTMLElement} box @param {string} message
+ */
+export function showFormError(box, message) {
+  const error = box.querySelector('.error');
+  const saved = box.querySelector('.saved');
+  if (error) error.textContent = message;
+  if (saved) saved.textContent = '';
+}
+
+/**
+ * The speaking order of a round.
+ * @param {HTMLElement} box
+ * @param {{order: string[], current: number, speaker: string, started_at: string, seconds: number}|null} turn
+ * @param {Map<string, Participant>} people
+ * @param {{id: string, role: string}|null} you
+ * @param {number} now server time, ms
+ * @param {() => void} pass
+ */
+export function renderTurn(box, turn, people, you, now, pass) {
+  if (!turn) {
+    box.hidden = true;
+    return;
+  }
+  box.hidden = false;
+  const name = (/** @type {string} */ id) => people.get(id)?.name || '…';
+  const speaking = turn.speaker;
+  const next = turn.order.slice(turn.current + 1).find((id) => people.get(id)?.present);
+  const left = turn.seconds * 1000 - (now - Date.parse(turn.started_at));
+  const mine = speaking === you?.id;
+  fill(box,
+    el('h2', {}, 'Speaking order'),
+    speaking
+      ? el('p', { class: 'speaker' + (mine ? ' mine' : '') }, mine ? 'Your turn' : `${name(speaking)} is speaking`,
+          el('span', { class: left < 0 ? 'over' : 'sub' }, left >= 0 ? ` · about ${clock(left)} left` : ` · ${clock(-left)} over`))
+      : el('p', { class: 'sub' }, 'Everyone has had their turn.'),
+    next ? el('p', { class: 'sub' }, `Next: ${name(next)}`) : null,
+    el('ol', { class: 'order' }, ...turn.order.map((id, i) => el('li', { class: i < turn.current ? 'spoken' : i === turn.current ? 'now' : '' }, name(id)))),
+    speaking && (mine || you?.role === 'host') ? el('button', { class: 'button', onclick: pass }, mine ? "I'm done" : 'Next speaker') : null,
+  );
+}
+
+/**
+ * Replaces box's children, skipping the empty ones (as el does).
+ * @param {HTMLElement} box @param {...(Node|string|null|undefined|false)} children
+ */
+function fill(box, ...children) {
+  box.replaceChildren(.../** @type {(Node|string)[]} */ (children.filter((c) => c !== null && c !== undefined && c !== false)));
+}
+
+/**
+ * The look back at the end: commitments next to what got done.
+ * @param {Participant[]} list
+ */
+export function historyView(list) {
+  return el('div', { class: 'history' }, ...list.map((p) => {
+    const tasks = p.commitment?.tasks || [];
+    return el('section', {},
+      el('h3', {}, p.name),
+      tasks.length
+        ? el('ul', { class: 'look-back' }, ...tasks.map((t, i) => {
+            const done = p.report?.done[i];
+            return el('li', { class: done ? 'done' : p.report ? 'not-done' : '' }, done ? '✓ ' : p.report ? '○ ' : '· ', t);
+          }))
+        : el('p', { class: 'sub' }, 'No commitment.'),
+      p.report?.note ? el('blockquote', {}, p.report.note) : null,
+    );
+  }));
+}
