@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -153,4 +155,51 @@ func TestWholeSession(t *testing.T) {
 	// Reloading the link later still shows the look back.
 	within(t, tabs[1], 10*time.Second, chromedp.Reload(), chromedp.WaitVisible("#notice-history"))
 	waitText(t, tabs[1], "#notice-history", "Fix the login bug", 5*time.Second)
+}
+
+// TestOneClockForAll: a computer whose clock is two minutes fast still shows
+// the same time left as everyone else, because countdowns follow the
+// server's clock.
+func TestOneClockForAll(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t)
+	sess := srv.createSession(t)
+	skews := []int{0, 120000, -45000} // milliseconds each browser's clock is off
+	tabs := make([]context.Context, len(skews))
+	for i, skew := range skews {
+		tabs[i] = newTab(t, browser)
+		shift := fmt.Sprintf(`(() => { const real = Date.now; Date.now = () => real() + %d; })();`, skew)
+		addScript := chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tgt, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: shift})
+			return err
+		})
+		within(t, tabs[i], 20*time.Second,
+			addScript,
+			chromedp.Navigate(srv.invite(t, sess, fmt.Sprintf("Person %d", i+1))),
+			chromedp.WaitEnabled("#join"),
+			chromedp.Click("#join"),
+			chromedp.WaitVisible("#phase"),
+		)
+	}
+	// Read every page's idea of the time left, and of the real time, at
+	// nearly the same instant.
+	const readJS = `(() => {
+	  const c = window.worktogether;
+	  const left = Date.parse(c.welcome.state.phase.ends_at) - c.serverNow();
+	  return [left, Date.now()];
+	})()`
+	lefts := make([]float64, len(tabs))
+	for i, tab := range tabs {
+		v, err := chromedp.Run(tab, chromedp.Evaluate[[]float64](readJS))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Correct for the real time that passed between the readings.
+		lefts[i] = v[0] + (v[1] - float64(skews[i]))
+	}
+	for i := range lefts {
+		if d := lefts[i] - lefts[0]; d > 1000 || d < -1000 {
+			t.Fatalf("page %d (clock off by %d ms) shows %.0f ms more time left than page 1", i+1, skews[i], d)
+		}
+	}
 }
