@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,15 +20,14 @@ import (
 
 // Bounds of what the API takes.
 const (
-	maxBody          = 64 << 10
-	maxTitle         = 200
-	maxName          = 80
-	defaultCapacity  = 20
-	maxCapacity      = 200
-	defaultLobby     = 600
-	maxLobby         = 86400
-	maxAhead         = 366 * 24 * time.Hour
-	tokenGracePeriod = 24 * time.Hour // join tokens outlive the plan by this, for extensions
+	maxBody         = 64 << 10
+	maxTitle        = 200
+	maxName         = 80
+	defaultCapacity = 20
+	maxCapacity     = 200
+	defaultLobby    = 600
+	maxLobby        = 86400
+	maxAhead        = 366 * 24 * time.Hour
 )
 
 type apiError struct {
@@ -166,10 +164,11 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		Capacity: capacity, LobbySeconds: lobby, HostParticipant: uuid.NewString(), CreatedAt: now,
 	}
 	host := store.Participant{ID: sess.HostParticipant, SessionID: sess.ID, Name: "Host", Role: roleHost}
-	if err := s.cfg.Store.CreateSession(r.Context(), sess, host); err != nil {
+	if err := s.cfg.Store.CreateSession(r.Context(), sess, host, s.notify()); err != nil {
 		s.internalError(w, "create session", err)
 		return
 	}
+	s.mailQueued()
 	s.log.Info("session created", zap.String("session", sess.ID), zap.Time("starts_at", startsAt))
 	out, err := s.describe(sess, true)
 	if err != nil {
@@ -194,28 +193,16 @@ func (s *Server) describe(sess store.Session, forHost bool) (wireSession, error)
 	out.Phase = &ph
 	out.Participants = s.hub.present(sess.ID)
 	if forHost {
-		link, _, err := s.joinLink(sess, m, store.Participant{ID: sess.HostParticipant, Name: "Host", Role: roleHost})
+		link, _, err := s.links.Join(sess, store.Participant{ID: sess.HostParticipant, Name: "Host", Role: roleHost})
 		if err != nil {
 			return wireSession{}, err
 		}
 		out.HostURL = link
-		if out.OpenURL, err = s.openLink(sess, m.PlannedEnd().Add(tokenGracePeriod).Unix()); err != nil {
+		if out.OpenURL, err = s.links.Open(sess); err != nil {
 			return wireSession{}, err
 		}
 	}
 	return out, nil
-}
-
-// joinLink signs a join token for p and returns the room link and the token.
-func (s *Server) joinLink(sess store.Session, m *session.Machine, p store.Participant) (string, string, error) {
-	tok, err := s.cfg.Signer.SignJoin(token.Join{
-		Session: sess.ID, Participant: p.ID, Name: p.Name, Role: p.Role,
-		Expires: m.PlannedEnd().Add(tokenGracePeriod).Unix(),
-	})
-	if err != nil {
-		return "", "", err
-	}
-	return s.link("/s/"+sess.ID, url.Values{"t": {tok}}), tok, nil
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
@@ -284,7 +271,7 @@ func (s *Server) cancelSession(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := s.cfg.Store.CancelSession(r.Context(), sess.ID, s.now()); err != nil {
+	if err := s.cfg.Store.CancelSession(r.Context(), sess.ID, s.now(), s.notify()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, http.StatusNotFound, "not_found", "no such session")
 			return
@@ -293,6 +280,7 @@ func (s *Server) cancelSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("session cancelled", zap.String("session", sess.ID))
+	s.mailQueued()
 	s.hub.closeRoom(r.Context(), sess.ID, byeCancelled)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -339,7 +327,7 @@ func (s *Server) createInvite(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, "create invite", err)
 		return
 	}
-	link, tok, err := s.joinLink(sess, m, p)
+	link, tok, err := s.links.Join(sess, p)
 	if err != nil {
 		s.internalError(w, "create invite", err)
 		return

@@ -3,15 +3,13 @@ package signaling
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"strings"
 	"time"
 
-	"fmt"
-	"github.com/worktogether/worktogether/session"
-	"net/http"
-	"net/url"
-	"strings"
-
 	"github.com/google/uuid"
+	"github.com/worktogether/worktogether/session"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
 )
@@ -21,15 +19,6 @@ import (
 // name and trades it (POST /api/guest) for a personal join link, so each
 // browser gets its own identity and a reload keeps it. Nothing is stored
 // until the guest actually joins.
-
-// openLink returns the session's open link.
-func (s *Server) openLink(sess store.Session, expires int64) (string, error) {
-	tok, err := s.cfg.Signer.Sign(token.PurposeOpen, token.Open{Session: sess.ID, Expires: expires})
-	if err != nil {
-		return "", fmt.Errorf("sign open link: %w", err)
-	}
-	return s.link("/s/"+sess.ID, url.Values{"t": {tok}}), nil
-}
 
 type guestRequest struct {
 	Token string `json:"token"`
@@ -78,7 +67,7 @@ func (s *Server) createGuest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := store.Participant{ID: uuid.NewString(), SessionID: sess.ID, Name: req.Name, Role: roleParticipant}
-	link, tok, err := s.joinLink(sess, s.machineFor(sess), p)
+	link, tok, err := s.links.Join(sess, p)
 	if err != nil {
 		s.internalError(w, "create guest", err)
 		return
@@ -101,7 +90,7 @@ func (s *Server) DemoLink(ctx context.Context) (string, error) {
 	for _, sess := range list {
 		m := s.machineFor(sess)
 		if sess.Title == demoTitle && !m.Ended() && !now.Before(m.State().StartedAt) {
-			return s.openLink(sess, m.PlannedEnd().Add(tokenGracePeriod).Unix())
+			return s.links.Open(sess)
 		}
 	}
 	const lead = 15 * time.Minute
@@ -111,8 +100,9 @@ func (s *Server) DemoLink(ctx context.Context) (string, error) {
 		HostParticipant: uuid.NewString(), CreatedAt: now,
 	}
 	host := store.Participant{ID: sess.HostParticipant, SessionID: sess.ID, Name: "Host", Role: roleHost}
-	if err := s.cfg.Store.CreateSession(ctx, sess, host); err != nil {
+	// The demo is no session to announce to subscribers.
+	if err := s.cfg.Store.CreateSession(ctx, sess, host, nil); err != nil {
 		return "", err
 	}
-	return s.openLink(sess, s.machineFor(sess).PlannedEnd().Add(tokenGracePeriod).Unix())
+	return s.links.Open(sess)
 }

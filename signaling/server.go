@@ -8,12 +8,12 @@ package signaling
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
+	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/sfu"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
@@ -57,15 +57,23 @@ type Config struct {
 	Now        func() time.Time // the server clock; time.Now when nil
 	Static     fs.FS            // the browser client
 	Limits     Limits           // zero fields take DefaultLimits
+	// ReminderLeads are how long before a session its reminders go out;
+	// none means no reminders.
+	ReminderLeads []time.Duration
+	// Mail is told when mail was queued, so it goes out at once; may be nil.
+	Mail MailWaker
 }
+
+// MailWaker is the mail worker, as far as signaling needs it.
+type MailWaker interface{ Wake() }
 
 // Server serves HTTP and websockets.
 type Server struct {
-	cfg       Config
-	log       *zap.Logger
-	hub       *Hub
-	mux       *http.ServeMux
-	publicURL *url.URL
+	cfg   Config
+	log   *zap.Logger
+	hub   *Hub
+	mux   *http.ServeMux
+	links *links.Maker
 }
 
 // New checks cfg and builds the server.
@@ -76,15 +84,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.HostKey == "" {
 		return nil, errors.New("signaling: host key is required")
 	}
-	u, err := url.Parse(strings.TrimRight(cfg.PublicURL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("signaling: public url must be an absolute http(s) URL")
+	lm, err := links.New(cfg.PublicURL, cfg.Signer)
+	if err != nil {
+		return nil, fmt.Errorf("signaling: %w", err)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	cfg.Limits = withDefaults(cfg.Limits)
-	s := &Server{cfg: cfg, log: cfg.Log, publicURL: u, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Log, links: lm, mux: http.NewServeMux()}
 	s.hub = newHub(s)
 	s.routes()
 	return s, nil
@@ -147,10 +155,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.hub.shutdown(ctx)
 }
 
-// link returns an absolute link under the public URL.
-func (s *Server) link(path string, q url.Values) string {
-	u := *s.publicURL
-	u.Path = strings.TrimRight(u.Path, "/") + path
-	u.RawQuery = q.Encode()
-	return u.String()
+// notify is how changes made now queue their mails.
+func (s *Server) notify() *store.Notify {
+	return &store.Notify{Now: s.now(), Leads: s.cfg.ReminderLeads}
+}
+
+// mailQueued wakes the mail worker after a change queued mail.
+func (s *Server) mailQueued() {
+	if s.cfg.Mail != nil {
+		s.cfg.Mail.Wake()
+	}
 }

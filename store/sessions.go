@@ -23,6 +23,8 @@ type Session struct {
 	CreatedAt       time.Time
 	Cancelled       bool
 	Phase           *session.State // nil until a state was stored
+	Sequence        int            // bumped on every reschedule (iCalendar SEQUENCE)
+	SeriesID        string         // the recurring series it belongs to, if any
 }
 
 // Participant is someone invited to, or joined in, a session, with what they
@@ -48,8 +50,10 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
-// CreateSession stores a new session together with its host participant.
-func (s *Store) CreateSession(ctx context.Context, sess Session, host Participant) error {
+// CreateSession stores a new session together with its host participant and,
+// when n is not nil, queues its announcement and reminders to every confirmed
+// subscriber in the same transaction.
+func (s *Store) CreateSession(ctx context.Context, sess Session, host Participant, n *Notify) error {
 	plan, err := json.Marshal(sess.Plan)
 	if err != nil {
 		return fmt.Errorf("encode plan: %w", err)
@@ -60,15 +64,25 @@ func (s *Store) CreateSession(ctx context.Context, sess Session, host Participan
 	}
 	defer tx.Rollback()
 	_, err = tx.ExecContext(ctx, `INSERT INTO sessions
-		(id, title, starts_at, plan, capacity, lobby_seconds, host_participant, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, title, starts_at, plan, capacity, lobby_seconds, host_participant, created_at, series_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		sess.ID, sess.Title, ms(sess.StartsAt), string(plan), sess.Capacity, sess.LobbySeconds,
-		sess.HostParticipant, ms(sess.CreatedAt))
+		sess.HostParticipant, ms(sess.CreatedAt), sess.SeriesID)
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
 	if err := insertParticipant(ctx, tx, host, sess.CreatedAt); err != nil {
 		return err
+	}
+	if n != nil {
+		if err := queueForConfirmed(ctx, tx, KindAnnounce, sess.ID, n.Now, n.Now); err != nil {
+			return err
+		}
+		for kind, at := range reminderTimes(sess, *n) {
+			if err := queueForConfirmed(ctx, tx, kind, sess.ID, at, n.Now); err != nil {
+				return err
+			}
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create session: %w", err)
@@ -77,7 +91,7 @@ func (s *Store) CreateSession(ctx context.Context, sess Session, host Participan
 }
 
 const sessionColumns = `id, title, starts_at, plan, capacity, lobby_seconds, host_participant,
-	created_at, cancelled_at, phase_index, phase_started_at, phase_ends_at`
+	created_at, cancelled_at, phase_index, phase_started_at, phase_ends_at, sequence, series_id`
 
 type scanner interface{ Scan(...any) error }
 
@@ -89,7 +103,7 @@ func scanSession(r scanner) (Session, error) {
 		cancelled, idx, start, ends sql.NullInt64
 	)
 	err := r.Scan(&sess.ID, &sess.Title, &startsAt, &plan, &sess.Capacity, &sess.LobbySeconds,
-		&sess.HostParticipant, &createdAt, &cancelled, &idx, &start, &ends)
+		&sess.HostParticipant, &createdAt, &cancelled, &idx, &start, &ends, &sess.Sequence, &sess.SeriesID)
 	if err != nil {
 		return Session{}, err
 	}
@@ -141,17 +155,77 @@ func (s *Store) ListSessions(ctx context.Context, since time.Time) ([]Session, e
 	return out, nil
 }
 
-// CancelSession marks a session cancelled. It returns ErrNotFound when there is
-// no such session or it was cancelled already.
-func (s *Store) CancelSession(ctx context.Context, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, "UPDATE sessions SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL", ms(at), id)
+// CancelSession marks a session cancelled. With n, in the same transaction,
+// its mails not yet sent are dropped and every confirmed subscriber who was
+// told of it is sent a cancellation. It returns ErrNotFound when there is no
+// such session or it was cancelled already.
+func (s *Store) CancelSession(ctx context.Context, id string, at time.Time, n *Notify) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("cancel session %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, "UPDATE sessions SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL", ms(at), id)
 	if err != nil {
 		return fmt.Errorf("cancel session %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
-	return nil
+	if n != nil {
+		if err := skipQueued(ctx, tx, id, "%", "cancelled"); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO outbox (kind, subscriber_id, session_id, send_after, next_attempt_at, created_at)
+			SELECT DISTINCT ?, o.subscriber_id, ?, ?, ?, ? FROM outbox o JOIN subscribers sub ON sub.id = o.subscriber_id
+			WHERE o.session_id = ? AND o.status = 'sent' AND sub.status = 'confirmed'`,
+			KindCancel, id, ms(n.Now), ms(n.Now), ms(n.Now), id)
+		if err != nil {
+			return fmt.Errorf("queue cancellations: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// RescheduleSession changes a session's title and start, bumps its sequence,
+// and with n, in the same transaction, replaces its pending reminders and
+// queues an update to every confirmed subscriber.
+func (s *Store) RescheduleSession(ctx context.Context, id, title string, startsAt time.Time, n *Notify) (Session, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Session{}, fmt.Errorf("reschedule %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE sessions SET title = ?, starts_at = ?, sequence = sequence + 1,
+		phase_index = NULL, phase_started_at = NULL, phase_ends_at = NULL
+		WHERE id = ? AND cancelled_at IS NULL`, title, ms(startsAt), id)
+	if err != nil {
+		return Session{}, fmt.Errorf("reschedule %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Session{}, ErrNotFound
+	}
+	sess, err := scanSession(tx.QueryRowContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id = ?", id))
+	if err != nil {
+		return Session{}, fmt.Errorf("reschedule %s: %w", id, err)
+	}
+	if n != nil {
+		if err := skipQueued(ctx, tx, id, "reminder-%", "rescheduled"); err != nil {
+			return Session{}, err
+		}
+		if err := queueForConfirmed(ctx, tx, UpdateKind(sess.Sequence), id, n.Now, n.Now); err != nil {
+			return Session{}, err
+		}
+		for kind, at := range reminderTimes(sess, *n) {
+			if err := queueForConfirmed(ctx, tx, kind, id, at, n.Now); err != nil {
+				return Session{}, err
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return Session{}, fmt.Errorf("reschedule %s: %w", id, err)
+	}
+	return sess, nil
 }
 
 // SavePhase stores the session machine's state and logs why it changed

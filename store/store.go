@@ -78,6 +78,49 @@ var migrations = []string{
 		logged_at   INTEGER NOT NULL
 	);
 	CREATE INDEX phase_log_session ON phase_log(session_id, logged_at);`,
+
+	`CREATE TABLE subscribers (
+		id              TEXT PRIMARY KEY,
+		email           TEXT NOT NULL UNIQUE, -- lower case
+		name            TEXT NOT NULL,
+		lang            TEXT NOT NULL,
+		timezone        TEXT NOT NULL,
+		status          TEXT NOT NULL, -- pending, confirmed, unsubscribed
+		created_at      INTEGER NOT NULL,
+		confirmed_at    INTEGER,
+		unsubscribed_at INTEGER
+	);
+	CREATE TABLE outbox (
+		id              INTEGER PRIMARY KEY AUTOINCREMENT,
+		kind            TEXT NOT NULL,
+		subscriber_id   TEXT NOT NULL,
+		session_id      TEXT NOT NULL DEFAULT '',
+		send_after      INTEGER NOT NULL,
+		status          TEXT NOT NULL DEFAULT 'queued', -- queued, sent, failed, skipped
+		attempts        INTEGER NOT NULL DEFAULT 0,
+		next_attempt_at INTEGER NOT NULL,
+		last_error      TEXT NOT NULL DEFAULT '',
+		created_at      INTEGER NOT NULL,
+		sent_at         INTEGER,
+		UNIQUE (subscriber_id, session_id, kind)
+	);
+	CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+	CREATE INDEX outbox_session ON outbox(session_id);
+	CREATE TABLE series (
+		id            TEXT PRIMARY KEY,
+		title         TEXT NOT NULL,
+		rrule         TEXT NOT NULL,
+		start_local   TEXT NOT NULL, -- first occurrence, wall clock, 2006-01-02T15:04
+		timezone      TEXT NOT NULL,
+		plan          TEXT NOT NULL,
+		capacity      INTEGER NOT NULL,
+		lobby_seconds INTEGER NOT NULL,
+		created_at    INTEGER NOT NULL,
+		cancelled_at  INTEGER,
+		horizon       INTEGER NOT NULL -- occurrences exist up to here (unix ms)
+	);
+	ALTER TABLE sessions ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN series_id TEXT NOT NULL DEFAULT '';`,
 }
 
 // Open opens (creating if needed) the database file at path and brings its

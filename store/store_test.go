@@ -21,7 +21,7 @@ func TestSessionsAndParticipantsSurviveReopen(t *testing.T) {
 	sess := Session{ID: "s1", Title: "Morning", StartsAt: now.Add(time.Hour), Plan: session.DefaultPlan(),
 		Capacity: 10, LobbySeconds: 600, HostParticipant: "h1", CreatedAt: now}
 	host := Participant{ID: "h1", SessionID: "s1", Name: "Host", Role: "host"}
-	if err := st.CreateSession(ctx, sess, host); err != nil {
+	if err := st.CreateSession(ctx, sess, host, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.AddParticipant(ctx, Participant{ID: "p1", SessionID: "s1", Name: "Ada", Role: "participant"}, now); err != nil {
@@ -89,10 +89,10 @@ func TestSessionsAndParticipantsSurviveReopen(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("list: %+v %v", list, err)
 	}
-	if err := st.CancelSession(ctx, "s1", now); err != nil {
+	if err := st.CancelSession(ctx, "s1", now, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CancelSession(ctx, "s1", now); !errors.Is(err, ErrNotFound) {
+	if err := st.CancelSession(ctx, "s1", now, nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second cancel: %v", err)
 	}
 	if list, _ := st.ListSessions(ctx, now); len(list) != 0 {

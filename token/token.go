@@ -124,3 +124,30 @@ type Open struct {
 	Session string `json:"s"`
 	Expires int64  `json:"e"` // unix seconds
 }
+
+// Purposes of subscriber links in mails.
+const (
+	PurposeConfirm     = "confirm"
+	PurposeUnsubscribe = "unsubscribe"
+)
+
+// Subscriber are the claims of a subscriber's confirm or unsubscribe link.
+type Subscriber struct {
+	ID      string `json:"u"`
+	Expires int64  `json:"e,omitempty"` // unix seconds; 0: never
+}
+
+// VerifySubscriber checks a subscriber link of purpose at now.
+func (s *Signer) VerifySubscriber(purpose, tok string, now time.Time) (Subscriber, error) {
+	var sub Subscriber
+	if err := s.Verify(purpose, tok, &sub); err != nil {
+		return Subscriber{}, err
+	}
+	if sub.ID == "" {
+		return Subscriber{}, ErrMalformed
+	}
+	if sub.Expires != 0 && now.Unix() >= sub.Expires {
+		return Subscriber{}, ErrExpired
+	}
+	return sub, nil
+}
