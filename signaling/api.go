@@ -201,14 +201,15 @@ func (s *Server) describe(sess store.Session, forHost bool) (wireSession, error)
 		if out.OpenURL, err = s.links.Open(sess); err != nil {
 			return wireSession{}, err
 		}
+		if out.Mail, err = s.cfg.Store.MailCounts(context.Background(), sess.ID); err != nil {
+			return wireSession{}, err
+		}
 	}
 	return out, nil
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	// Sessions can run for days at most in practice; a month back covers
-	// every one that can still be running.
-	list, err := s.cfg.Store.ListSessions(r.Context(), s.now().Add(-31*24*time.Hour))
+	list, err := s.upcoming(r)
 	if err != nil {
 		s.internalError(w, "list sessions", err)
 		return
@@ -220,9 +221,6 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			s.internalError(w, "list sessions", err)
 			return
-		}
-		if d.Phase.Kind == session.Ended.String() {
-			continue
 		}
 		out = append(out, d)
 	}

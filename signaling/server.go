@@ -74,6 +74,9 @@ type Server struct {
 	hub   *Hub
 	mux   *http.ServeMux
 	links *links.Maker
+
+	subscribeByClient  *keyedLimiter
+	subscribeByAddress *keyedLimiter
 }
 
 // New checks cfg and builds the server.
@@ -92,7 +95,12 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	cfg.Limits = withDefaults(cfg.Limits)
-	s := &Server{cfg: cfg, log: cfg.Log, links: lm, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Log, links: lm, mux: http.NewServeMux(),
+		// Sign-ups: a burst of 5 then one every 3 minutes per client, and
+		// 3 then one every 20 minutes per address.
+		subscribeByClient:  newKeyedLimiter(3*time.Minute, 5, 10000),
+		subscribeByAddress: newKeyedLimiter(20*time.Minute, 3, 10000),
+	}
 	s.hub = newHub(s)
 	s.routes()
 	return s, nil
@@ -137,6 +145,15 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("DELETE /api/sessions/{id}", s.requireHost(s.cancelSession))
 	s.mux.HandleFunc("POST /api/sessions/{id}/invites", s.requireHost(s.createInvite))
 	s.mux.HandleFunc("GET /api/sessions/{id}/summary", s.requireHost(s.summary))
+	s.mux.HandleFunc("PATCH /api/sessions/{id}", s.requireHost(s.reschedule))
+	s.mux.HandleFunc("POST /api/sessions/{id}/remind", s.requireHost(s.remind))
+	s.mux.HandleFunc("GET /api/subscribers", s.requireHost(s.subscribers))
+	s.mux.HandleFunc("POST /api/subscribe", s.subscribe)
+	s.mux.HandleFunc("GET /confirm", s.confirmPage)
+	s.mux.HandleFunc("POST /confirm", s.confirm)
+	s.mux.HandleFunc("GET /unsubscribe", s.unsubscribePage)
+	s.mux.HandleFunc("POST /unsubscribe", s.unsubscribe)
+	s.mux.HandleFunc("GET /sessions.ics", s.calendarFeed)
 	s.mux.HandleFunc("GET /api/host", s.requireHost(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"host": true})
 	}))

@@ -18,16 +18,17 @@ type wirePhase struct {
 }
 
 type wireSession struct {
-	ID           string       `json:"id"`
-	Title        string       `json:"title"`
-	StartsAt     time.Time    `json:"starts_at"`
-	Plan         session.Plan `json:"plan"`
-	Capacity     int          `json:"capacity"`
-	LobbySeconds int          `json:"lobby_seconds"`
-	HostURL      string       `json:"host_url,omitempty"`
-	OpenURL      string       `json:"open_url,omitempty"` // extension: one link anyone may use to join`
-	Participants int          `json:"participants"`
-	Phase        *wirePhase   `json:"phase,omitempty"`
+	ID           string         `json:"id"`
+	Title        string         `json:"title"`
+	StartsAt     time.Time      `json:"starts_at"`
+	Plan         session.Plan   `json:"plan"`
+	Capacity     int            `json:"capacity"`
+	LobbySeconds int            `json:"lobby_seconds"`
+	HostURL      string         `json:"host_url,omitempty"`
+	OpenURL      string         `json:"open_url,omitempty"` // extension: one link anyone may use to join
+	Mail         map[string]int `json:"mail,omitempty"`     // extension, host only: the session's mails by status`
+	Participants int            `json:"participants"`
+	Phase        *wirePhase     `json:"phase,omitempty"`
 }
 
 type wireState struct {

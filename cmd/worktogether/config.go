@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/worktogether/worktogether/signaling"
 )
@@ -29,6 +31,7 @@ type config struct {
 	LogLevel     string
 	SMTP         string
 	MailFrom     string
+	Reminders    string
 	Demo         bool
 }
 
@@ -55,6 +58,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.SMTP, "smtp", "", "smtp://user:pass@host:port or smtps://… (default: mails go to <data>/outbox as .eml)")
 	fs.StringVar(&c.MailFrom, "mail-from", "Worktogether <worktogether@localhost>", "sender of every mail")
+	fs.StringVar(&c.Reminders, "reminders", "24h,15m", "how long before a session reminders go out, comma separated; empty for none")
 	fs.BoolVar(&c.Demo, "demo", false, "when no session is upcoming, schedule a demo session and print its open link")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -86,6 +90,32 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c, nil
+}
+
+// reminderLeads parses -reminders.
+func (c config) reminderLeads() ([]time.Duration, error) {
+	var out []time.Duration
+	for _, raw := range strings.Split(c.Reminders, ",") {
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
+			continue
+		}
+		d, err := time.ParseDuration(raw)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("-reminders: %q is not a positive duration like 24h or 15m", raw)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// mailFrom parses -mail-from.
+func (c config) mailFrom() (*mail.Address, error) {
+	a, err := mail.ParseAddress(c.MailFrom)
+	if err != nil {
+		return nil, fmt.Errorf("-mail-from %q: %w", c.MailFrom, err)
+	}
+	return a, nil
 }
 
 // iceServers turns the -ice-servers list into what clients get.

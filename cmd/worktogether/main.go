@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/worktogether/worktogether/links"
+	"github.com/worktogether/worktogether/newsletter"
 	"github.com/worktogether/worktogether/sfu"
 	"github.com/worktogether/worktogether/signaling"
 	"github.com/worktogether/worktogether/static"
@@ -90,6 +92,20 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	leads, err := cfg.reminderLeads()
+	if err != nil {
+		return err
+	}
+	from, err := cfg.mailFrom()
+	if err != nil {
+		return err
+	}
+	var transport newsletter.Transport = newsletter.Files{Dir: filepath.Join(cfg.Data, "outbox")}
+	if cfg.SMTP != "" {
+		if transport, err = newsletter.ParseSMTP(cfg.SMTP); err != nil {
+			return err
+		}
+	}
 
 	st, err := store.Open(ctx, filepath.Join(cfg.Data, "worktogether.db"))
 	if err != nil {
@@ -115,6 +131,27 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		cfg.PublicURL = "http://" + ln.Addr().String()
 	}
 
+	lm, err := links.New(cfg.PublicURL, signer)
+	if err != nil {
+		return err
+	}
+	mailer := newsletter.NewWorker(newsletter.Config{
+		Store:     st,
+		Renderer:  &newsletter.Renderer{Store: st, Links: lm, From: *from},
+		Transport: transport,
+		Log:       log.Named("mail"),
+	})
+	mailCtx, stopMail := context.WithCancel(context.Background())
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		mailer.Run(mailCtx)
+	}()
+	defer func() {
+		stopMail()
+		<-mailDone
+	}()
+
 	srv, err := signaling.New(signaling.Config{
 		PublicURL:  cfg.PublicURL,
 		HostKey:    hostKey,
@@ -124,6 +161,9 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		Router:     router,
 		Log:        log.Named("signaling"),
 		Static:     static.Files,
+
+		ReminderLeads: leads,
+		Mail:          mailer,
 	})
 	if err != nil {
 		return err
@@ -141,8 +181,8 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 
 	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("public_url", cfg.PublicURL),
 		zap.Int("media_port", router.Port()), zap.Bool("loopback_only", cfg.LoopbackOnly))
-	if cfg.SMTP != "" {
-		log.Warn("-smtp is set, but this version sends no mail yet")
+	if cfg.SMTP == "" {
+		log.Info("no -smtp: mails are written to the outbox directory", zap.String("dir", filepath.Join(cfg.Data, "outbox")))
 	}
 	fmt.Fprintf(stdout, "Worktogether is running at %s (media on port %d, udp and tcp)\n", cfg.PublicURL, router.Port())
 	if madeKey {

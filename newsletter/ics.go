@@ -1,0 +1,86 @@
+package newsletter
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/emersion/go-ical"
+	"github.com/worktogether/worktogether/store"
+)
+
+// iCalendar methods: an invitation or its update, a cancellation, a feed.
+const (
+	MethodRequest = "REQUEST"
+	MethodCancel  = "CANCEL"
+	MethodPublish = "PUBLISH"
+)
+
+// Event is one session as a calendar entry.
+type Event struct {
+	Session     store.Session
+	URL         string // the subscriber's own join link, or the public page in a feed
+	Description string
+	Organizer   string // mail address, for invitations
+	Attendee    string // mail address, for invitations
+	AttendeeCN  string
+}
+
+// UID is a session's stable calendar id: every mail about it and the feed
+// name the same entry, so calendars update it instead of adding another.
+func UID(sessionID, host string) string { return sessionID + "@" + host }
+
+// Calendar encodes events as an iCalendar object. Times are written in UTC:
+// each session is its own event, so each lands on the right local time,
+// daylight saving or not.
+func Calendar(method, host string, now time.Time, events ...Event) ([]byte, error) {
+	cal := ical.NewCalendar()
+	cal.Props.SetText(ical.PropVersion, "2.0")
+	cal.Props.SetText(ical.PropProductID, "-//Worktogether//Worktogether//EN")
+	cal.Props.SetText(ical.PropMethod, method)
+	cal.Props.SetText("X-WR-CALNAME", "Worktogether")
+	for _, e := range events {
+		s := e.Session
+		ev := ical.NewEvent()
+		ev.Props.SetText(ical.PropUID, UID(s.ID, host))
+		ev.Props.SetDateTime(ical.PropDateTimeStamp, now.UTC())
+		ev.Props.SetDateTime(ical.PropDateTimeStart, s.StartsAt.UTC())
+		ev.Props.SetDateTime(ical.PropDateTimeEnd, s.StartsAt.Add(s.Plan.Duration()).UTC())
+		ev.Props.SetText(ical.PropSummary, s.Title)
+		seq := ical.NewProp(ical.PropSequence)
+		seq.SetValueType(ical.ValueInt)
+		seq.Value = fmt.Sprint(s.Sequence)
+		ev.Props.Set(seq)
+		if e.Description != "" {
+			ev.Props.SetText(ical.PropDescription, e.Description)
+		}
+		if e.URL != "" {
+			ev.Props.SetText(ical.PropURL, e.URL)
+			ev.Props.SetText(ical.PropLocation, e.URL)
+		}
+		status := "CONFIRMED"
+		if method == MethodCancel || s.Cancelled {
+			status = "CANCELLED"
+		}
+		ev.Props.SetText(ical.PropStatus, status)
+		if e.Organizer != "" {
+			org := ical.NewProp(ical.PropOrganizer)
+			org.Params.Set(ical.ParamCommonName, "Worktogether")
+			org.Value = "mailto:" + e.Organizer
+			ev.Props.Set(org)
+		}
+		if e.Attendee != "" {
+			att := ical.NewProp(ical.PropAttendee)
+			att.Params.Set(ical.ParamCommonName, e.AttendeeCN)
+			att.Params.Set(ical.ParamRSVP, "FALSE")
+			att.Value = "mailto:" + e.Attendee
+			ev.Props.Set(att)
+		}
+		cal.Children = append(cal.Children, ev.Component)
+	}
+	var buf bytes.Buffer
+	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
+		return nil, fmt.Errorf("encode calendar: %w", err)
+	}
+	return buf.Bytes(), nil
+}
