@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -14,9 +15,13 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+	"github.com/worktogether/worktogether/internal/smtptest"
 	"github.com/worktogether/worktogether/internal/testpeer"
+	"github.com/worktogether/worktogether/links"
+	"github.com/worktogether/worktogether/newsletter"
 	"github.com/worktogether/worktogether/session"
 	"github.com/worktogether/worktogether/sfu"
+	"github.com/worktogether/worktogether/static"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
 	"go.uber.org/goleak"
@@ -38,16 +43,29 @@ var (
 // harness is a real server (HTTP, websocket, SFU on loopback, SQLite in a
 // temporary directory) with a clock that tests can move forward.
 type harness struct {
-	t      *testing.T
-	srv    *Server
-	http   *httptest.Server
-	router *sfu.Router
-	store  *store.Store
-	api    *webrtc.API
-	offset atomic.Int64 // added to the real clock
+	t        *testing.T
+	srv      *Server
+	http     *httptest.Server
+	router   *sfu.Router
+	store    *store.Store
+	api      *webrtc.API
+	offset   atomic.Int64 // added to the real clock
+	mail     *newsletter.Worker
+	stopMail func()
+	smtp     *smtptest.Server
 }
 
 func newHarness(t *testing.T, limits Limits) *harness {
+	return buildHarness(t, limits, false)
+}
+
+// newMailHarness is a harness with the mail worker sending to a real SMTP
+// server in the test, reminders 24 h and 15 min ahead, and quick retries.
+func newMailHarness(t *testing.T) *harness {
+	return buildHarness(t, Limits{}, true)
+}
+
+func buildHarness(t *testing.T, limits Limits, withMail bool) *harness {
 	t.Helper()
 	h := &harness{t: t}
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
@@ -67,8 +85,9 @@ func newHarness(t *testing.T, limits Limits) *harness {
 		t.Fatal(err)
 	}
 	h.http = httptest.NewUnstartedServer(nil)
-	srv, err := New(Config{
-		PublicURL: "http://" + h.http.Listener.Addr().String(),
+	publicURL := "http://" + h.http.Listener.Addr().String()
+	cfg := Config{
+		PublicURL: publicURL,
 		HostKey:   testHostKey,
 		Store:     st,
 		Signer:    signer,
@@ -76,7 +95,45 @@ func newHarness(t *testing.T, limits Limits) *harness {
 		Log:       log,
 		Now:       h.now,
 		Limits:    limits,
-	})
+		Static:    static.Files,
+	}
+	if withMail {
+		h.smtp, err = smtptest.Start("mailer", "secret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(h.smtp.Close)
+		transport, err := newsletter.ParseSMTP(h.smtp.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		lm, err := links.New(publicURL, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.mail = newsletter.NewWorker(newsletter.Config{
+			Store:     st,
+			Renderer:  &newsletter.Renderer{Store: st, Links: lm, From: mail.Address{Name: "Worktogether", Address: "hello@worktogether.test"}},
+			Transport: transport,
+			Log:       log.Named("mail"),
+			Now:       h.now,
+			Backoff:   func(int) time.Duration { return 50 * time.Millisecond },
+			Poll:      100 * time.Millisecond,
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			h.mail.Run(ctx)
+		}()
+		h.stopMail = func() {
+			cancel()
+			<-done
+		}
+		cfg.Mail = h.mail
+		cfg.ReminderLeads = []time.Duration{24 * time.Hour, 15 * time.Minute}
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +153,9 @@ func (h *harness) now() time.Time { return time.Now().Add(time.Duration(h.offset
 func (h *harness) advanceClock(d time.Duration) { h.offset.Add(int64(d)) }
 
 func (h *harness) close() {
+	if h.stopMail != nil {
+		h.stopMail()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := h.srv.Shutdown(ctx); err != nil {

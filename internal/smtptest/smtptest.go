@@ -1,0 +1,230 @@
+// Package smtptest runs a real SMTP server (github.com/emersion/go-smtp) on
+// 127.0.0.1 inside tests, collects what arrives, parses it as a person's mail
+// program would, and can misbehave on purpose: refuse mail for a while, or
+// drop the connection in the middle of it.
+package smtptest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Server is a mail server for one test.
+type Server struct {
+	Addr     string // host:port
+	User     string // when set, AUTH PLAIN with these is required
+	Password string
+
+	// Refuse is how many of the next messages to refuse with 451.
+	Refuse atomic.Int32
+	// Drop is how many of the next messages to cut off by closing the
+	// connection.
+	Drop atomic.Int32
+
+	srv  *smtp.Server
+	mail chan *Mail
+	mu   sync.Mutex
+	all  []*Mail
+}
+
+// Start runs a server on a free loopback port.
+func Start(user, password string) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Addr: ln.Addr().String(), User: user, Password: password, mail: make(chan *Mail, 1000)}
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &session{srv: s, conn: c}, nil
+	}))
+	s.srv.Domain = "localhost"
+	s.srv.AllowInsecureAuth = true
+	s.srv.ReadTimeout = 10 * time.Second
+	s.srv.WriteTimeout = 10 * time.Second
+	s.srv.MaxMessageBytes = 10 << 20
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+// URL is the -smtp setting that reaches this server.
+func (s *Server) URL() string {
+	if s.User != "" {
+		return fmt.Sprintf("smtp://%s:%s@%s", s.User, s.Password, s.Addr)
+	}
+	return "smtp://" + s.Addr
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+// Next waits up to d for the next mail.
+func (s *Server) Next(d time.Duration) (*Mail, error) {
+	select {
+	case m := <-s.mail:
+		return m, nil
+	case <-time.After(d):
+		return nil, fmt.Errorf("no mail within %v", d)
+	}
+}
+
+// All returns every mail received so far.
+func (s *Server) All() []*Mail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*Mail(nil), s.all...)
+}
+
+type session struct {
+	srv    *Server
+	conn   *smtp.Conn
+	authed bool
+	from   string
+	to     []string
+}
+
+func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != s.srv.User || pass != s.srv.Password {
+			return errors.New("bad credentials")
+		}
+		s.authed = true
+		return nil
+	}), nil
+}
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if s.srv.User != "" && !s.authed {
+		return smtp.ErrAuthRequired
+	}
+	s.from = from
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	if s.srv.Drop.Load() > 0 && s.srv.Drop.Add(-1) >= 0 {
+		s.conn.Conn().Close()
+		return errors.New("connection dropped on purpose")
+	}
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if s.srv.Refuse.Load() > 0 && s.srv.Refuse.Add(-1) >= 0 {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
+	m, err := Parse(raw)
+	if err != nil {
+		return &smtp.SMTPError{Code: 554, Message: "unparsable: " + err.Error()}
+	}
+	m.From, m.To = s.from, append([]string(nil), s.to...)
+	s.srv.mu.Lock()
+	s.srv.all = append(s.srv.all, m)
+	s.srv.mu.Unlock()
+	s.srv.mail <- m
+	return nil
+}
+
+func (s *session) Reset()        { s.from, s.to = "", nil }
+func (s *session) Logout() error { return nil }
+
+// Mail is one message as a reader sees it.
+type Mail struct {
+	From         string
+	To           []string
+	Header       mail.Header
+	Subject      string
+	Text         string
+	HTML         string
+	Calendar     []byte
+	CalendarType string // the calendar part's Content-Type
+	Raw          []byte
+}
+
+// Parse reads a message and its MIME parts.
+func Parse(raw []byte) (*Mail, error) {
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	m := &Mail{Header: msg.Header, Raw: raw}
+	dec := new(mime.WordDecoder)
+	if m.Subject, err = dec.DecodeHeader(msg.Header.Get("Subject")); err != nil {
+		return nil, err
+	}
+	if err := m.walk(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Mail) walk(ctype, encoding string, body io.Reader) error {
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := mr.NextRawPart()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := m.walk(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p); err != nil {
+				return err
+			}
+		}
+	}
+	if strings.EqualFold(encoding, "quoted-printable") {
+		body = quotedprintable.NewReader(body)
+	}
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return err
+	}
+	switch mt {
+	case "text/plain":
+		m.Text = string(data)
+	case "text/html":
+		m.HTML = string(data)
+	case "text/calendar":
+		m.Calendar, m.CalendarType = data, ctype
+	}
+	return nil
+}
+
+var linkRE = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+// Link returns the first link in the plain text whose path contains part.
+func (m *Mail) Link(part string) string {
+	for _, l := range linkRE.FindAllString(m.Text, -1) {
+		if strings.Contains(l, part) {
+			return l
+		}
+	}
+	return ""
+}
