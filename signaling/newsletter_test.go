@@ -239,3 +239,62 @@ func TestOutboxRetriesUntilDelivered(t *testing.T) {
 		t.Fatalf("%d copies arrived", n)
 	}
 }
+
+// subscribed signs an address up and confirms it through the mail.
+func (h *harness) subscribed(addr string) {
+	h.t.Helper()
+	if code := h.do("POST", "/api/subscribe", "", map[string]string{"email": addr, "name": "Cy", "timezone": "America/New_York"}, nil); code != 202 {
+		h.t.Fatalf("subscribe: %d", code)
+	}
+	m := h.nextMail(addr, "Please confirm")
+	if code, _ := h.raw("POST", m.Link("/confirm?token="), "", ""); code != 200 {
+		h.t.Fatal("confirm")
+	}
+}
+
+func TestRescheduleAndCancelMails(t *testing.T) {
+	h := newMailHarness(t)
+	const addr = "cy@example.org"
+	h.subscribed(addr)
+	start := h.now().Add(48 * time.Hour).Truncate(time.Minute)
+	sess := h.createSession(start, nil, 0)
+	ann := h.nextMail(addr, "New Worktogether")
+	_, ev := event(t, ann)
+	if seq := ev.GetProperty(ics.ComponentPropertySequence); seq == nil || seq.Value != "0" {
+		t.Fatalf("announcement SEQUENCE %v", seq)
+	}
+
+	moved := start.Add(26 * time.Hour)
+	var out wireSession
+	if code := h.do("PATCH", "/api/sessions/"+sess.ID, testHostKey, map[string]any{"starts_at": moved}, &out); code != 200 || !out.StartsAt.Equal(moved) {
+		t.Fatalf("reschedule: %d %+v", code, out)
+	}
+	upd := h.nextMail(addr, "New time: Test session")
+	_, ev = event(t, upd)
+	dt, err := ev.GetStartAt()
+	if seq := ev.GetProperty(ics.ComponentPropertySequence); err != nil || !dt.Equal(moved) || seq == nil || seq.Value != "1" || ev.Id() != sess.ID+"@127.0.0.1" {
+		t.Fatalf("update: start %v %v, sequence %v, uid %s", dt, err, seq, ev.Id())
+	}
+
+	if code := h.do("DELETE", "/api/sessions/"+sess.ID, testHostKey, nil, nil); code != 204 {
+		t.Fatalf("cancel: %d", code)
+	}
+	cancelled := h.nextMail(addr, "Cancelled: Test session")
+	cal, ev := event(t, cancelled)
+	if !strings.Contains(cancelled.CalendarType, "method=CANCEL") || ev.GetProperty(ics.ComponentPropertyStatus).Value != "CANCELLED" ||
+		cal.CalendarProperties[0].Value == "" || ev.Id() != sess.ID+"@127.0.0.1" {
+		t.Fatalf("cancellation: %s", cancelled.Calendar)
+	}
+	if cancelled.Link("/s/") != "" {
+		t.Fatal("a cancellation offers a join link")
+	}
+	// The reminders of the cancelled session never go out.
+	h.advanceClock(moved.Sub(h.now()) - 10*time.Minute)
+	h.mail.Wake()
+	if m, err := h.smtp.Next(500 * time.Millisecond); err == nil {
+		t.Fatalf("unexpected mail after cancellation: %q", m.Subject)
+	}
+	if c := h.counts().Mail; c["skipped"] < 2 || c["queued"] != 0 {
+		t.Fatalf("mail counts %v", c)
+	}
+}
