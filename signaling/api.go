@@ -127,13 +127,12 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid", "starts_at is required (RFC 3339)")
 		return
 	}
-	if req.Plan == nil {
-		req.Plan = session.DefaultPlan()
-	}
-	if err := req.Plan.Validate(); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid", err.Error())
+	shape, msg := sessionShape(req.Plan, req.Capacity, req.LobbySeconds)
+	if msg != "" {
+		writeError(w, http.StatusBadRequest, "invalid", msg)
 		return
 	}
+	req.Plan = shape.plan
 	startsAt := req.StartsAt.UTC().Truncate(time.Millisecond)
 	if !startsAt.Add(req.Plan.Duration()).After(now) {
 		writeError(w, http.StatusBadRequest, "invalid", "starts_at is so far in the past that the session would be over")
@@ -143,25 +142,9 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid", "starts_at is more than a year ahead")
 		return
 	}
-	capacity := defaultCapacity
-	if req.Capacity != nil {
-		capacity = *req.Capacity
-	}
-	if capacity < 1 || capacity > maxCapacity {
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("capacity must be 1 to %d", maxCapacity))
-		return
-	}
-	lobby := defaultLobby
-	if req.LobbySeconds != nil {
-		lobby = *req.LobbySeconds
-	}
-	if lobby < 0 || lobby > maxLobby {
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("lobby_seconds must be 0 to %d", maxLobby))
-		return
-	}
 	sess := store.Session{
 		ID: uuid.NewString(), Title: req.Title, StartsAt: startsAt, Plan: req.Plan,
-		Capacity: capacity, LobbySeconds: lobby, HostParticipant: uuid.NewString(), CreatedAt: now,
+		Capacity: shape.capacity, LobbySeconds: shape.lobby, HostParticipant: uuid.NewString(), CreatedAt: now,
 	}
 	host := store.Participant{ID: sess.HostParticipant, SessionID: sess.ID, Name: "Host", Role: roleHost}
 	if err := s.cfg.Store.CreateSession(r.Context(), sess, host, s.notify()); err != nil {
@@ -176,6 +159,38 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// shape is what every session has besides its title and time.
+type shape struct {
+	plan     session.Plan
+	capacity int
+	lobby    int
+}
+
+// sessionShape applies the defaults and bounds of plan, capacity and lobby;
+// a non-empty message says what is wrong.
+func sessionShape(plan session.Plan, capacity, lobby *int) (shape, string) {
+	out := shape{plan: plan, capacity: defaultCapacity, lobby: defaultLobby}
+	if out.plan == nil {
+		out.plan = session.DefaultPlan()
+	}
+	if err := out.plan.Validate(); err != nil {
+		return shape{}, err.Error()
+	}
+	if capacity != nil {
+		out.capacity = *capacity
+	}
+	if out.capacity < 1 || out.capacity > maxCapacity {
+		return shape{}, fmt.Sprintf("capacity must be 1 to %d", maxCapacity)
+	}
+	if lobby != nil {
+		out.lobby = *lobby
+	}
+	if out.lobby < 0 || out.lobby > maxLobby {
+		return shape{}, fmt.Sprintf("lobby_seconds must be 0 to %d", maxLobby)
+	}
+	return out, ""
 }
 
 // machineFor builds the session's state machine where the clock says it is.

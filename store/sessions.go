@@ -54,15 +54,26 @@ func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 // when n is not nil, queues its announcement and reminders to every confirmed
 // subscriber in the same transaction.
 func (s *Store) CreateSession(ctx context.Context, sess Session, host Participant, n *Notify) error {
-	plan, err := json.Marshal(sess.Plan)
-	if err != nil {
-		return fmt.Errorf("encode plan: %w", err)
-	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
 	defer tx.Rollback()
+	if err := createSessionTx(ctx, tx, sess, host, n); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// createSessionTx is CreateSession inside a transaction.
+func createSessionTx(ctx context.Context, tx execer, sess Session, host Participant, n *Notify) error {
+	plan, err := json.Marshal(sess.Plan)
+	if err != nil {
+		return fmt.Errorf("encode plan: %w", err)
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO sessions
 		(id, title, starts_at, plan, capacity, lobby_seconds, host_participant, created_at, series_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -83,9 +94,6 @@ func (s *Store) CreateSession(ctx context.Context, sess Session, host Participan
 				return err
 			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("create session: %w", err)
 	}
 	return nil
 }

@@ -120,7 +120,8 @@ var migrations = []string{
 		horizon       INTEGER NOT NULL -- occurrences exist up to here (unix ms)
 	);
 	ALTER TABLE sessions ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
-	ALTER TABLE sessions ADD COLUMN series_id TEXT NOT NULL DEFAULT '';`,
+	ALTER TABLE sessions ADD COLUMN series_id TEXT NOT NULL DEFAULT '';
+	CREATE UNIQUE INDEX sessions_series_start ON sessions(series_id, starts_at) WHERE series_id != '';`,
 }
 
 // Open opens (creating if needed) the database file at path and brings its

@@ -176,6 +176,17 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          zap.NewStdLog(log.Named("http")),
 	}
+	schedCtx, stopSched := context.WithCancel(context.Background())
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		srv.RunScheduler(schedCtx)
+	}()
+	defer func() {
+		stopSched()
+		<-schedDone
+	}()
+
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 
