@@ -304,3 +304,37 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 		})
 	}
 }
+
+func TestSubscribeAndHostPages(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t)
+	srv.createSession(t)
+	tab := newTab(t, browser)
+	within(t, tab, 20*time.Second,
+		chromedp.Navigate(srv.url+"/"),
+		chromedp.WaitVisible("#subscribe-form"),
+		chromedp.WaitVisible(".session"),
+		chromedp.SendKeys(`#subscribe-form input[name="email"]`, "gus@example.org"),
+		chromedp.SendKeys(`#subscribe-form input[name="name"]`, "Gus"),
+		chromedp.Click("#subscribe-form button"),
+		chromedp.WaitVisible("#subscribe-result.ok"),
+	)
+	if tz := text(t, tab, "#subscribe-result"); !strings.Contains(tz, "Check your inbox") {
+		t.Fatalf("subscribe result %q", tz)
+	}
+	screenshot(t, tab, "home")
+
+	within(t, tab, 20*time.Second,
+		chromedp.Navigate(srv.url+"/host"),
+		chromedp.WaitVisible("#signin-form"),
+		chromedp.SendKeys("#key", hostKey),
+		chromedp.Click("#signin-form button"),
+		chromedp.WaitVisible("#hosting"),
+	)
+	waitText(t, tab, "#subscribers", "waiting to confirm", 10*time.Second)
+	waitText(t, tab, "#list", "Mail to subscribers", 10*time.Second)
+	if s := text(t, tab, "#subscribers"); !strings.Contains(s, "1\nwaiting to confirm") {
+		t.Fatalf("subscriber counts %q", s)
+	}
+	screenshot(t, tab, "host")
+}

@@ -55,6 +55,8 @@ async function showHosting() {
 }
 
 async function refresh() {
+  refreshSubscribers();
+  refreshSeries();
   let list;
   try {
     list = await api('GET', '/api/sessions');
@@ -64,6 +66,38 @@ async function refresh() {
   }
   $('list-state').textContent = list.length ? '' : 'Nothing scheduled yet.';
   $('list').replaceChildren(...list.map(sessionItem));
+}
+
+async function refreshSubscribers() {
+  try {
+    const c = await api('GET', '/api/subscribers');
+    const stat = (/** @type {string} */ label, /** @type {number} */ n) => el('div', {}, el('b', {}, String(n)), label);
+    $('subscribers').replaceChildren(
+      stat('confirmed', c.subscribers.confirmed), stat('waiting to confirm', c.subscribers.pending),
+      stat('unsubscribed', c.subscribers.unsubscribed), stat('mails sent', c.mail.sent),
+      stat('mails queued', c.mail.queued), stat('mails failed', c.mail.failed),
+    );
+  } catch (err) {
+    $('subscribers').textContent = `Could not load: ${err instanceof Error ? err.message : err}`;
+  }
+}
+
+async function refreshSeries() {
+  try {
+    const list = await api('GET', '/api/series');
+    $('series-list').replaceChildren(...list.map((/** @type {any} */ ser) => el('li', {},
+      el('span', {}, `${ser.title} · from ${ser.first.replace('T', ' ')} (${ser.timezone}) · ${ser.rrule}`),
+      el('button', {
+        class: 'button small danger', type: 'button',
+        onclick: async () => {
+          if (!confirm(`End the series “${ser.title}”? Its sessions ahead are cancelled and subscribers told.`)) return;
+          await api('DELETE', `/api/series/${ser.id}`).catch((e) => alert(e.message));
+          refresh();
+        },
+      }, 'End series'))));
+  } catch {
+    $('series-list').replaceChildren();
+  }
 }
 
 /** @param {import('./protocol.js').Session} s */
@@ -94,6 +128,7 @@ function sessionItem(s) {
     el('p', { class: 'when' }, localDateTime(s.starts_at), ' · ', kind === 'lobby' ? 'scheduled' : `running: ${phaseName(kind)}`,
       s.participants ? ` · ${s.participants} here` : ''),
     el('p', { class: 'sub' }, planSummary(s.plan), ` · up to ${s.capacity} people`),
+    mailLine(s),
     el('ul', { class: 'invites' }, linkRow('Your host link', s.host_url || ''), linkRow('Open link (anyone who has it can join)', s.open_url || '')),
     form,
     error,
@@ -111,6 +146,25 @@ function sessionItem(s) {
       },
     }, 'Cancel session')),
   );
+}
+
+/** The session's mail to subscribers, and a button to remind them again. @param {any} s */
+function mailLine(s) {
+  const m = s.mail || {};
+  const parts = [`${m.sent || 0} sent`, `${m.queued || 0} queued`];
+  if (m.failed) parts.push(`${m.failed} failed`);
+  const btn = el('button', { class: 'button small', type: 'button' }, 'Resend reminder');
+  btn.onclick = async () => {
+    if (!confirm('Send every confirmed subscriber a reminder of this session now?')) return;
+    try {
+      await api('POST', `/api/sessions/${s.id}/remind`);
+      btn.textContent = 'Queued ✓';
+      setTimeout(refresh, 1500);
+    } catch (err) {
+      alert(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return el('p', { class: 'mailline' }, `Mail to subscribers: ${parts.join(' · ')} `, btn);
 }
 
 /** @param {string} label @param {string} url */
@@ -144,6 +198,26 @@ function init() {
       refresh();
     } catch (err) {
       $('create-error').textContent = err instanceof Error ? err.message : String(err);
+    }
+  };
+  const seriesForm = /** @type {HTMLFormElement} */ ($('series-form'));
+  /** @type {HTMLInputElement} */ (seriesForm.elements.namedItem('first')).value = defaultStart();
+  /** @type {HTMLInputElement} */ (seriesForm.elements.namedItem('timezone')).value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  seriesForm.onsubmit = async (ev) => {
+    ev.preventDefault();
+    $('series-error').textContent = '';
+    const f = new FormData(seriesForm);
+    const first = String(f.get('first'));
+    const day = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'][new Date(first).getDay()];
+    const rrule = { weekly: `FREQ=WEEKLY;BYDAY=${day}`, weekdays: 'FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR', biweekly: `FREQ=WEEKLY;INTERVAL=2;BYDAY=${day}` }[String(f.get('repeat'))];
+    try {
+      await api('POST', '/api/series', {
+        title: String(f.get('title')).trim(), first, timezone: String(f.get('timezone')).trim(), rrule,
+        plan: /** @type {any} */ (plans)[String(f.get('plan'))],
+      });
+      refresh();
+    } catch (err) {
+      $('series-error').textContent = err instanceof Error ? err.message : String(err);
     }
   };
   /** @type {HTMLFormElement} */ ($('signin-form')).onsubmit = async (ev) => {

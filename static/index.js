@@ -33,5 +33,39 @@ async function load() {
   );
 }
 
+function subscribeForm() {
+  const form = /** @type {HTMLFormElement} */ ($('subscribe-form'));
+  const field = (/** @type {string} */ name) => /** @type {HTMLInputElement} */ (form.elements.namedItem(name));
+  field('timezone').value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  field('lang').value = navigator.language.toLowerCase().startsWith('de') ? 'de' : 'en';
+  const result = $('subscribe-result');
+  form.onsubmit = async (ev) => {
+    ev.preventDefault();
+    const button = /** @type {HTMLButtonElement} */ (form.querySelector('button'));
+    button.disabled = true;
+    result.className = '';
+    result.textContent = 'Sending…';
+    try {
+      const resp = await fetch('/api/subscribe', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email: field('email').value.trim(), name: field('name').value.trim(), lang: field('lang').value, timezone: field('timezone').value.trim() }),
+      });
+      const body = await resp.json().catch(() => ({}));
+      if (!resp.ok) throw new Error(body?.error?.message || `the server answered ${resp.status}`);
+      result.className = 'ok';
+      result.textContent = `${body.message} Check your inbox.`;
+      form.reset();
+      field('timezone').value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    } catch (err) {
+      result.className = 'error';
+      result.textContent = err instanceof Error ? err.message : String(err);
+    } finally {
+      button.disabled = false;
+    }
+  };
+}
+
+subscribeForm();
 load();
 setInterval(load, 30000);
