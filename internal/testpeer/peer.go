@@ -53,11 +53,12 @@ type Peer struct {
 	conn *websocket.Conn
 	pc   *webrtc.PeerConnection
 
-	writeMu sync.Mutex
-	events  chan Message
-	closed  chan struct{}
-	once    sync.Once
-	wg      sync.WaitGroup
+	writeMu  sync.Mutex
+	events   chan Message
+	closed   chan struct{}
+	once     sync.Once
+	wg       sync.WaitGroup // media loops
+	readDone chan struct{}
 
 	mu       sync.Mutex
 	received map[string]*Counter // "streamid/kind"
@@ -122,9 +123,11 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 		pc:       pc,
 		events:   make(chan Message, 4096),
 		closed:   make(chan struct{}),
+		readDone: make(chan struct{}),
 		received: make(map[string]*Counter),
 	}
 	if err := p.publish(opt); err != nil {
+		close(p.readDone) // no read loop was started
 		p.Close()
 		return nil, err
 	}
@@ -153,7 +156,6 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 			cnt.Bytes.Add(uint64(n))
 		}
 	})
-	p.wg.Add(1)
 	go p.readLoop()
 	return p, nil
 }
@@ -176,7 +178,7 @@ func (p *Peer) SendRaw(kind int, b []byte) error {
 }
 
 func (p *Peer) readLoop() {
-	defer p.wg.Done()
+	defer close(p.readDone)
 	defer close(p.events)
 	for {
 		_, data, err := p.conn.ReadMessage()
@@ -293,11 +295,14 @@ func (p *Peer) PC() *webrtc.PeerConnection { return p.pc }
 // Conn is the underlying websocket.
 func (p *Peer) Conn() *websocket.Conn { return p.conn }
 
-// Close hangs up and waits for the peer's goroutines.
+// Close hangs up and waits for the peer's goroutines. The read loop stops
+// before the peer connection closes: an offer answered while it closes could
+// start ICE gathering after the close, leaving an agent behind.
 func (p *Peer) Close() {
 	p.once.Do(func() {
 		close(p.closed)
 		p.conn.Close()
+		<-p.readDone
 		_ = p.pc.GracefulClose()
 	})
 	p.wg.Wait()
