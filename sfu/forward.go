@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -19,45 +20,32 @@ type forwarder struct {
 	room      *Room
 	publisher *Peer
 	remote    *webrtc.TrackRemote
-	local     *localTrack
+	local     *fanout
 	audio     bool
 
 	lastKeyframeReq atomic.Int64 // unix nanoseconds
 	keyframeQueued  atomic.Bool
-}
 
-// localTrack is the track every subscriber's sender binds to. It asks the
-// publisher for a keyframe whenever a new subscriber binds, so a new tile shows
-// a picture at once instead of waiting for the next natural keyframe.
-type localTrack struct {
-	*webrtc.TrackLocalStaticRTP
-	onBind func()
-}
-
-func (t *localTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	codec, err := t.TrackLocalStaticRTP.Bind(ctx)
-	if err == nil && t.onBind != nil {
-		t.onBind()
-	}
-	return codec, err
+	// Counters, written only by run.
+	in           atomic.Uint64
+	droppedQuiet atomic.Uint64
+	droppedMuted atomic.Uint64
 }
 
 func newForwarder(r *Room, p *Peer, remote *webrtc.TrackRemote) (*forwarder, error) {
 	// The stream id is the publisher's participant id: that is how clients
 	// know whose tile a track belongs to.
 	id := fmt.Sprintf("%s-%s-%d", remote.Kind(), p.id, remote.SSRC())
-	static, err := webrtc.NewTrackLocalStaticRTP(remote.Codec().RTPCodecCapability, id, p.id)
-	if err != nil {
-		return nil, fmt.Errorf("local track for %s: %w", id, err)
-	}
 	f := &forwarder{
 		room:      r,
 		publisher: p,
 		remote:    remote,
-		local:     &localTrack{TrackLocalStaticRTP: static},
+		local:     newFanout(remote.Codec().RTPCodecCapability, remote.Kind(), id, p.id),
 		audio:     remote.Kind() == webrtc.RTPCodecTypeAudio,
 	}
 	if !f.audio {
+		// A new subscriber gets a keyframe at once, so their tile shows a
+		// picture instead of waiting for the next natural keyframe.
 		f.local.onBind = f.requestKeyframe
 	}
 	return f, nil
@@ -65,21 +53,36 @@ func newForwarder(r *Room, p *Peer, remote *webrtc.TrackRemote) (*forwarder, err
 
 // run forwards packets until the publisher's track ends. Audio is dropped here
 // while the room is quiet or the publisher is muted: the one place every
-// packet passes, so no client can get around it.
+// packet passes, so no client can get around it. The packet buffer and the
+// parsed packet are reused: nothing is allocated per packet.
 func (f *forwarder) run() {
 	defer f.room.unpublish(f)
 	buf := make([]byte, 1500)
+	var pkt rtp.Packet
 	for {
 		n, _, err := f.remote.Read(buf)
 		if err != nil {
 			return
 		}
-		if f.audio && (f.room.audioOff.Load() || f.publisher.muted.Load()) {
+		f.in.Add(1)
+		if f.audio {
+			if f.room.audioOff.Load() {
+				f.droppedQuiet.Add(1)
+				continue
+			}
+			if f.publisher.muted.Load() {
+				f.droppedMuted.Add(1)
+				continue
+			}
+		}
+		if err := pkt.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
-		// Errors here concern one subscriber's transport (closing, not yet
-		// connected) and must not stop the others.
-		_, _ = f.local.Write(buf[:n])
+		// The publisher's header extensions (its transport-wide sequence
+		// numbers) mean nothing on a subscriber's connection.
+		pkt.Header.Extension = false
+		pkt.Header.Extensions = pkt.Header.Extensions[:0]
+		f.local.write(&pkt, n)
 	}
 }
 

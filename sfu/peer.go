@@ -102,6 +102,7 @@ func (p *Peer) offerLocked() {
 	}
 	if err != nil {
 		if !p.closed && p.pc.ConnectionState() != webrtc.PeerConnectionStateClosed {
+			p.room.router.totals.negotiationFailures.Add(1)
 			p.log.Warn("make offer", zap.Error(err))
 		}
 		return
@@ -123,6 +124,7 @@ func (p *Peer) HandleAnswer(sdp string) error {
 	}
 	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
 	if err != nil {
+		p.room.router.totals.negotiationFailures.Add(1)
 		// Take the offer back and make a fresh one, so the client can answer
 		// again; the connection stays usable.
 		p.waitingAnswer = false

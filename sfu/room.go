@@ -40,13 +40,15 @@ type Room struct {
 }
 
 func newRoom(r *Router, id string) *Room {
-	return &Room{
+	room := &Room{
 		router: r,
 		id:     id,
 		log:    r.log.With(zap.String("room", id)),
 		peers:  make(map[string]*Peer),
 		tracks: make(map[*forwarder]struct{}),
 	}
+	r.totals.addRoom(room)
+	return room
 }
 
 // SetAudioForwarded turns forwarding of everyone's audio on or off. Off, every
@@ -124,6 +126,7 @@ func (r *Room) Close() {
 	for _, p := range peers {
 		r.Leave(p)
 	}
+	r.router.totals.removeRoom(r)
 }
 
 // Peers returns how many peers are in the room.
@@ -163,12 +166,18 @@ func (r *Room) publish(p *Peer, remote *webrtc.TrackRemote) {
 // unpublish stops forwarding f and removes it from every subscriber. It is
 // safe to call more than once.
 func (r *Room) unpublish(f *forwarder) {
+	// The router's totals lock is taken first, as Stats does, so the
+	// forwarder is counted either live or ended, never both or neither.
+	r.router.totals.mu.Lock()
 	r.mu.Lock()
 	if _, ok := r.tracks[f]; !ok {
 		r.mu.Unlock()
+		r.router.totals.mu.Unlock()
 		return
 	}
 	delete(r.tracks, f)
+	r.router.totals.ended.addForwarder(f)
+	r.router.totals.mu.Unlock()
 	var renegotiate []*Peer
 	for _, sub := range r.peers {
 		if sub.removeSender(f) {

@@ -52,6 +52,7 @@ type Router struct {
 	port    int
 
 	closers sync.WaitGroup // peer connections closing in the background
+	totals  totals
 }
 
 // NewRouter opens the media port and builds the API.

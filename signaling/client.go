@@ -129,6 +129,7 @@ func (c *client) sendJSON(v any) {
 	case c.send <- b:
 	default:
 		c.log.Warn("client too slow, dropping it", zap.Int("queued", len(c.send)))
+		c.srv.queueDrops.Add(1)
 		c.drop()
 	}
 }

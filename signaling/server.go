@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/worktogether/worktogether/links"
@@ -62,6 +63,8 @@ type Config struct {
 	ReminderLeads []time.Duration
 	// Mail is told when mail was queued, so it goes out at once; may be nil.
 	Mail MailWaker
+	// Metrics, when set, is served on GET /metrics.
+	Metrics http.Handler
 }
 
 // MailWaker is the mail worker, as far as signaling needs it.
@@ -77,6 +80,7 @@ type Server struct {
 
 	subscribeByClient  *keyedLimiter
 	subscribeByAddress *keyedLimiter
+	queueDrops         atomic.Uint64
 }
 
 // New checks cfg and builds the server.
@@ -166,6 +170,9 @@ func (s *Server) routes() {
 		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint")
 	})
 	s.mux.HandleFunc("GET /ws", s.serveWS)
+	if s.cfg.Metrics != nil {
+		s.mux.Handle("GET /metrics", s.cfg.Metrics)
+	}
 	s.pageRoutes()
 }
 

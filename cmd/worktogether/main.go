@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/worktogether/worktogether/links"
+	"github.com/worktogether/worktogether/metrics"
 	"github.com/worktogether/worktogether/newsletter"
 	"github.com/worktogether/worktogether/sfu"
 	"github.com/worktogether/worktogether/signaling"
@@ -152,7 +153,14 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		<-mailDone
 	}()
 
-	srv, err := signaling.New(signaling.Config{
+	var srv *signaling.Server // read by the metrics at scrape time, set below
+	metricsHandler := metrics.Handler(metrics.Sources{
+		SFU:       router.Stats,
+		Signaling: func(ctx context.Context) (signaling.Stats, error) { return srv.Stats(ctx) },
+		Outbox:    func(ctx context.Context) (map[string]int, error) { return st.MailCounts(ctx, "") },
+		Log:       log.Named("metrics"),
+	})
+	srv, err = signaling.New(signaling.Config{
 		PublicURL:  cfg.PublicURL,
 		HostKey:    hostKey,
 		ICEServers: iceServers,
@@ -164,6 +172,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 
 		ReminderLeads: leads,
 		Mail:          mailer,
+		Metrics:       metricsHandler,
 	})
 	if err != nil {
 		return err

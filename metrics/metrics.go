@@ -1,0 +1,103 @@
+// Package metrics serves the server's numbers in the Prometheus text format
+// (GET /metrics): sessions by phase, participants, tracks, packets and bytes
+// forwarded and dropped (the quiet of the work phase counted apart),
+// negotiation failures, websocket send-queue drops and the mail outbox. It
+// reads snapshots when scraped, so nothing is added to the packet path.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/worktogether/worktogether/sfu"
+	"github.com/worktogether/worktogether/signaling"
+	"go.uber.org/zap"
+)
+
+// Sources are where the numbers come from.
+type Sources struct {
+	SFU       func() sfu.Stats
+	Signaling func(context.Context) (signaling.Stats, error)
+	Outbox    func(context.Context) (map[string]int, error) // mails by status
+	Log       *zap.Logger
+}
+
+// Handler returns the /metrics handler.
+func Handler(src Sources) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(&collector{src: src})
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: zap.NewStdLog(src.Log)})
+}
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("worktogether_"+name, help, labels, nil)
+}
+
+var (
+	sessionsDesc     = desc("sessions", "Sessions neither over nor cancelled, by phase.", "phase")
+	participantsDesc = desc("participants", "Participants connected now.")
+	roomsDesc        = desc("media_rooms", "Rooms with media now.")
+	peersDesc        = desc("peers", "Peer connections now.")
+	tracksDesc       = desc("tracks", "Published tracks being forwarded now.")
+	packetsInDesc    = desc("packets_received_total", "RTP packets read from publishers.")
+	packetsOutDesc   = desc("packets_forwarded_total", "RTP packets written to subscribers.", "kind")
+	bytesOutDesc     = desc("bytes_forwarded_total", "RTP bytes written to subscribers.", "kind")
+	droppedDesc      = desc("audio_packets_dropped_total", "Audio packets not forwarded, by reason: quiet (work phase) or muted (by a host).", "reason")
+	negotiationDesc  = desc("negotiation_failures_total", "Offers that could not be made and answers refused.")
+	queueDropsDesc   = desc("websocket_send_queue_drops_total", "Clients dropped for not reading their messages.")
+	outboxDesc       = desc("mail_outbox", "Mails in the outbox, by status.", "status")
+)
+
+type collector struct{ src Sources }
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{sessionsDesc, participantsDesc, roomsDesc, peersDesc, tracksDesc, packetsInDesc,
+		packetsOutDesc, bytesOutDesc, droppedDesc, negotiationDesc, queueDropsDesc, outboxDesc} {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	st := c.src.SFU()
+	gauge(roomsDesc, float64(st.Rooms))
+	gauge(peersDesc, float64(st.Peers))
+	gauge(tracksDesc, float64(st.Tracks))
+	counter(packetsInDesc, st.PacketsIn)
+	counter(packetsOutDesc, st.AudioPacketsOut, "audio")
+	counter(packetsOutDesc, st.VideoPacketsOut, "video")
+	counter(bytesOutDesc, st.AudioBytesOut, "audio")
+	counter(bytesOutDesc, st.VideoBytesOut, "video")
+	counter(droppedDesc, st.AudioDroppedQuiet, "quiet")
+	counter(droppedDesc, st.AudioDroppedMuted, "muted")
+	counter(negotiationDesc, st.NegotiationFailures)
+
+	if sig, err := c.src.Signaling(ctx); err != nil {
+		c.src.Log.Warn("metrics: sessions", zap.Error(err))
+	} else {
+		for _, phase := range []string{"lobby", "commitment", "work", "break", "closing"} {
+			gauge(sessionsDesc, float64(sig.SessionsByPhase[phase]), phase)
+		}
+		gauge(participantsDesc, float64(sig.Participants))
+		counter(queueDropsDesc, sig.SendQueueDrops)
+	}
+	if box, err := c.src.Outbox(ctx); err != nil {
+		c.src.Log.Warn("metrics: outbox", zap.Error(err))
+	} else {
+		for _, status := range []string{"queued", "sent", "failed", "skipped"} {
+			gauge(outboxDesc, float64(box[status]), status)
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package sfu
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Stats is a snapshot of what a router forwards, for metrics. Counters only
+// grow; gauges (Rooms, Peers, Tracks) are the present.
+type Stats struct {
+	Rooms, Peers, Tracks int
+
+	PacketsIn           uint64 // RTP packets read from publishers
+	AudioPacketsOut     uint64 // RTP packets written to subscribers
+	VideoPacketsOut     uint64
+	AudioBytesOut       uint64
+	VideoBytesOut       uint64
+	AudioDroppedQuiet   uint64 // audio packets dropped by the quiet of the work phase
+	AudioDroppedMuted   uint64 // audio packets dropped by a host's mute
+	NegotiationFailures uint64 // offers that could not be made, answers refused
+}
+
+// totals are the counters of forwarders that have ended, and router-wide
+// events.
+type totals struct {
+	mu    sync.Mutex
+	rooms map[*Room]struct{}
+	ended Stats
+
+	negotiationFailures atomic.Uint64
+}
+
+func (t *totals) addRoom(r *Room) {
+	t.mu.Lock()
+	if t.rooms == nil {
+		t.rooms = make(map[*Room]struct{})
+	}
+	t.rooms[r] = struct{}{}
+	t.mu.Unlock()
+}
+
+func (t *totals) removeRoom(r *Room) {
+	t.mu.Lock()
+	delete(t.rooms, r)
+	t.mu.Unlock()
+}
+
+// addForwarder adds a forwarder's counts to s.
+func (s *Stats) addForwarder(f *forwarder) {
+	s.PacketsIn += f.in.Load()
+	s.AudioDroppedQuiet += f.droppedQuiet.Load()
+	s.AudioDroppedMuted += f.droppedMuted.Load()
+	if f.audio {
+		s.AudioPacketsOut += f.local.packets.Load()
+		s.AudioBytesOut += f.local.bytes.Load()
+	} else {
+		s.VideoPacketsOut += f.local.packets.Load()
+		s.VideoBytesOut += f.local.bytes.Load()
+	}
+}
+
+// Stats returns what the router has forwarded so far.
+func (r *Router) Stats() Stats {
+	t := &r.totals
+	t.mu.Lock()
+	out := t.ended
+	rooms := make([]*Room, 0, len(t.rooms))
+	for room := range t.rooms {
+		rooms = append(rooms, room)
+	}
+	// Live forwarders are read under the same lock that retire takes, so a
+	// forwarder ending meanwhile is counted once.
+	for _, room := range rooms {
+		room.mu.Lock()
+		out.Rooms++
+		out.Peers += len(room.peers)
+		out.Tracks += len(room.tracks)
+		for f := range room.tracks {
+			out.addForwarder(f)
+		}
+		room.mu.Unlock()
+	}
+	t.mu.Unlock()
+	out.NegotiationFailures = t.negotiationFailures.Load()
+	return out
+}
