@@ -64,26 +64,32 @@ func (f *forwarder) run() {
 		if err != nil {
 			return
 		}
-		f.in.Add(1)
-		if f.audio {
-			if f.room.audioOff.Load() {
-				f.droppedQuiet.Add(1)
-				continue
-			}
-			if f.publisher.muted.Load() {
-				f.droppedMuted.Add(1)
-				continue
-			}
-		}
-		if err := pkt.Unmarshal(buf[:n]); err != nil {
-			continue
-		}
-		// The publisher's header extensions (its transport-wide sequence
-		// numbers) mean nothing on a subscriber's connection.
-		pkt.Header.Extension = false
-		pkt.Header.Extensions = pkt.Header.Extensions[:0]
-		f.local.write(&pkt, n)
+		f.forward(buf[:n], &pkt)
 	}
+}
+
+// forward handles one packet from the publisher: the media policy, then the
+// fan-out. pkt is scratch space reused from packet to packet.
+func (f *forwarder) forward(raw []byte, pkt *rtp.Packet) {
+	f.in.Add(1)
+	if f.audio {
+		if f.room.audioOff.Load() {
+			f.droppedQuiet.Add(1)
+			return
+		}
+		if f.publisher.muted.Load() {
+			f.droppedMuted.Add(1)
+			return
+		}
+	}
+	if err := pkt.Unmarshal(raw); err != nil {
+		return
+	}
+	// The publisher's header extensions (its transport-wide sequence
+	// numbers) mean nothing on a subscriber's connection.
+	pkt.Header.Extension = false
+	pkt.Header.Extensions = pkt.Header.Extensions[:0]
+	f.local.write(pkt, len(raw))
 }
 
 // requestKeyframe asks the publisher for a keyframe, at most once per
