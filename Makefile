@@ -6,7 +6,7 @@ ARGS      ?=
 PKGS       = $(shell $(GO) list ./... | grep -v /e2e)
 ARTIFACTS ?= $(CURDIR)/artifacts
 
-.PHONY: run build test check unit e2e clean
+.PHONY: run build test check unit e2e bench clean
 
 run:
 	$(GO) run ./cmd/worktogether -addr 127.0.0.1:8080 -data ./data -demo $(ARGS)
@@ -30,5 +30,13 @@ e2e:
 	mkdir -p $(ARTIFACTS)
 	WT_ARTIFACTS=$(ARTIFACTS) unshare -n sh -c 'ip link set lo up && exec ./.e2e/e2e.test -test.v -test.count=1 -test.timeout=300s'
 
+# Not part of `make test`: a few minutes of load on this machine, inside a
+# private network namespace. Prints one table; record it in docs/performance.md.
+bench:
+	mkdir -p .bench
+	CGO_ENABLED=0 $(GO) build -o .bench/worktogether ./cmd/worktogether
+	CGO_ENABLED=0 $(GO) build -o .bench/wtload ./cmd/wtload
+	unshare -n sh cmd/wtload/bench.sh .bench/worktogether .bench/wtload
+
 clean:
-	rm -rf .e2e artifacts worktogether
+	rm -rf .e2e .bench artifacts worktogether

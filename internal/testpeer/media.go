@@ -21,23 +21,23 @@ const videoFrame = 50 * time.Millisecond
 // publish adds the tracks of opt and starts feeding them; they stop when the
 // peer closes.
 func (p *Peer) publish(opt Options) error {
-	if opt.IVF != "" {
-		frames, err := readIVF(opt.IVF)
+	if opt.IVF != "" || opt.Frames != nil {
+		frames := opt.Frames
+		if frames == nil {
+			var err error
+			if frames, err = ReadIVF(opt.IVF); err != nil {
+				return err
+			}
+		}
+		var err error
+		if opt.Stamp {
+			err = p.publishStamped(frames)
+		} else {
+			err = p.publishFrames(frames)
+		}
 		if err != nil {
 			return err
 		}
-		track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "local")
-		if err != nil {
-			return err
-		}
-		sender, err := p.pc.AddTrack(track)
-		if err != nil {
-			return fmt.Errorf("add video: %w", err)
-		}
-		p.wg.Add(1)
-		go p.countKeyframeRequests(sender)
-		p.wg.Add(1)
-		go p.loop(videoFrame, func(i int) { _ = track.WriteSample(media.Sample{Data: frames[i%len(frames)], Duration: videoFrame}) })
 	}
 	if opt.Ogg != "" || opt.Audio {
 		var pages [][]byte
@@ -60,6 +60,23 @@ func (p *Peer) publish(opt Options) error {
 		p.wg.Add(1)
 		go p.loop(frame, func(i int) { _ = track.WriteSample(media.Sample{Data: pages[i%len(pages)], Duration: frame}) })
 	}
+	return nil
+}
+
+// publishFrames sends VP8 frames as samples, Pion packetizing them.
+func (p *Peer) publishFrames(frames [][]byte) error {
+	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "local")
+	if err != nil {
+		return err
+	}
+	sender, err := p.pc.AddTrack(track)
+	if err != nil {
+		return fmt.Errorf("add video: %w", err)
+	}
+	p.wg.Add(1)
+	go p.countKeyframeRequests(sender)
+	p.wg.Add(1)
+	go p.loop(videoFrame, func(i int) { _ = track.WriteSample(media.Sample{Data: frames[i%len(frames)], Duration: videoFrame}) })
 	return nil
 }
 
@@ -95,8 +112,8 @@ func (p *Peer) loop(every time.Duration, send func(int)) {
 	}
 }
 
-// readIVF loads every frame of a VP8 IVF file.
-func readIVF(path string) ([][]byte, error) {
+// ReadIVF loads every frame of a VP8 IVF file.
+func ReadIVF(path string) ([][]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -20,6 +20,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/logging"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -34,11 +35,21 @@ func (m Message) Decode(v any) error { return json.Unmarshal(m.Raw, v) }
 
 // Options say what the peer publishes.
 type Options struct {
-	IVF   string // VP8 video to publish, or "" for none
-	Ogg   string // Opus audio to publish, or "" for none
-	Audio bool   // publish an audio track even without Ogg (silence frames)
+	IVF string // VP8 video to publish, or "" for none
+	// Frames, when set, are the VP8 frames to publish instead of reading IVF
+	// (a load tool reads the file once for all its peers).
+	Frames [][]byte
+	Ogg    string // Opus audio to publish, or "" for none
+	Audio  bool   // publish an audio track even without Ogg (silence frames)
 	// Origin, when set, is sent as the websocket Origin header.
 	Origin string
+	// Stamp makes the video publisher packetize itself and append a Stamp
+	// (sequence number, send time) to every RTP payload: the SFU forwards
+	// payloads untouched, so receivers can measure loss and latency exactly.
+	Stamp bool
+	// OnRTP, when set, sees every RTP packet received, parsed, with its
+	// arrival time. It runs on the track's reader goroutine; pkt is reused.
+	OnRTP func(streamID, kind string, pkt *rtp.Packet, arrival time.Time)
 }
 
 // Counter counts what arrived on one received track.
@@ -146,14 +157,20 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 		}
 		p.mu.Unlock()
 		buf := make([]byte, 1500)
+		var pkt rtp.Packet
+		streamID, kind := tr.StreamID(), tr.Kind().String()
 		for {
 			n, _, err := tr.Read(buf)
 			if err != nil {
 				return
 			}
-			cnt.First.CompareAndSwap(0, time.Now().UnixNano())
+			now := time.Now()
+			cnt.First.CompareAndSwap(0, now.UnixNano())
 			cnt.Packets.Add(1)
 			cnt.Bytes.Add(uint64(n))
+			if opt.OnRTP != nil && pkt.Unmarshal(buf[:n]) == nil {
+				opt.OnRTP(streamID, kind, &pkt, now)
+			}
 		}
 	})
 	go p.readLoop()

@@ -1,0 +1,39 @@
+#!/bin/sh
+# The standard load matrix, run by `make bench` inside a private network
+# namespace (nothing leaves the machine): for each load a fresh server pinned
+# to core 0 and wtload pinned to core 1, one Markdown table out.
+# Usage: bench.sh SERVER_BINARY WTLOAD_BINARY
+set -eu
+server=$1
+wtload=$2
+cores=$(nproc)
+pin_server="" pin_load=""
+if [ "$cores" -ge 2 ] && command -v taskset >/dev/null; then
+  pin_server="taskset -c 0"
+  pin_load="taskset -c 1"
+fi
+ip link set lo up 2>/dev/null || true
+
+run() { # label participants publishers video
+  label=$1 n=$2 p=$3 video=$4
+  data=$(mktemp -d)
+  $pin_server "$server" -addr 127.0.0.1:18090 -udp-port 18091 -loopback-only -no-ice-tcp \
+    -data "$data" -host-key bench -log-level error >"$data/server.log" 2>&1 &
+  pid=$!
+  i=0
+  until wget -q -O /dev/null http://127.0.0.1:18090/healthz 2>/dev/null || curl -fs http://127.0.0.1:18090/healthz >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -gt 100 ] && { echo "server did not start" >&2; cat "$data/server.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  $pin_load "$wtload" -url http://127.0.0.1:18090 -host-key bench -n "$n" -p "$p" -ivf "$video" \
+    -rate 10 -warmup 5s -duration "${BENCH_DURATION:-25s}" -server-pid $pid -row "$label" || echo "| $label | failed |"
+  kill $pid; wait $pid 2>/dev/null || true
+  rm -rf "$data"
+}
+
+echo "Worktogether load, $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $cores cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo
+"$wtload" -row-header
+run "10 publishers x 20 participants, 360p" 20 10 testdata/v360.ivf
+run "20 publishers x 40 participants, 360p" 40 20 testdata/v360.ivf
+run "50-person room, every camera on, 360p" 50 50 testdata/v360.ivf

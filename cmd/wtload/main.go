@@ -1,0 +1,270 @@
+// Command wtload puts load on a Worktogether server and measures it: it
+// creates a session (or takes one), invites N participants and runs them as
+// Pion peers in this process, P of them publishing VP8 read from an IVF file
+// (optionally Opus too), every one subscribing to everyone. Publishers stamp
+// a sequence number and the send time into each RTP payload, so loss and
+// forwarding latency are exact. It reports join times, what arrived, and,
+// given the server's pid, the server's CPU time per forwarded packet and its
+// peak memory per forwarded stream. It talks to 127.0.0.1 only and stops by
+// itself.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/worktogether/worktogether/internal/testpeer"
+)
+
+type options struct {
+	url       string
+	hostKey   string
+	session   string
+	n, p      int
+	ivf, ogg  string
+	rate      float64
+	duration  time.Duration
+	warmup    time.Duration
+	serverPID int
+	json      bool
+	row       string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.url, "url", "http://127.0.0.1:8080", "the server (loopback only)")
+	flag.StringVar(&o.hostKey, "host-key", os.Getenv("WORKTOGETHER_HOST_KEY"), "host key (default $WORKTOGETHER_HOST_KEY)")
+	flag.StringVar(&o.session, "session", "", "use this session instead of creating one")
+	flag.IntVar(&o.n, "n", 20, "participants")
+	flag.IntVar(&o.p, "p", 10, "of them publishing video")
+	flag.StringVar(&o.ivf, "ivf", "testdata/v360.ivf", "VP8 video to publish")
+	flag.StringVar(&o.ogg, "ogg", "", "Opus audio to publish too (Ogg), none when empty")
+	flag.Float64Var(&o.rate, "rate", 10, "joins per second")
+	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measuring window, after every join and the warm-up")
+	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "wait after the last join before measuring")
+	flag.IntVar(&o.serverPID, "server-pid", 0, "the server's pid, to read its CPU time and memory")
+	flag.BoolVar(&o.json, "json", false, "print the report as JSON")
+	flag.StringVar(&o.row, "row", "", "print the report as one Markdown table row with this label")
+	header := flag.Bool("row-header", false, "print the head of the -row table and exit")
+	flag.Parse()
+	if *header {
+		fmt.Println(rowHeader)
+		return
+	}
+	if err := o.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "wtload:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := run(ctx, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wtload:", err)
+		os.Exit(1)
+	}
+	if o.row != "" {
+		rep.printRow(os.Stdout, o.row)
+		return
+	}
+	if o.json {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+		return
+	}
+	rep.print(os.Stdout)
+}
+
+func (o *options) check() error {
+	u, err := url.Parse(o.url)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("-url %q is not a URL", o.url)
+	}
+	if ip := net.ParseIP(u.Hostname()); (ip == nil || !ip.IsLoopback()) && u.Hostname() != "localhost" {
+		return fmt.Errorf("-url %q: wtload only sends to this machine (127.0.0.1)", o.url)
+	}
+	if o.n < 2 || o.p < 1 || o.p > o.n {
+		return errors.New("need -n of at least 2 and 1 <= -p <= -n")
+	}
+	if o.rate <= 0 || o.duration <= 0 {
+		return errors.New("-rate and -duration must be positive")
+	}
+	if o.hostKey == "" {
+		return errors.New("-host-key (or WORKTOGETHER_HOST_KEY) is needed to invite participants")
+	}
+	return nil
+}
+
+// api calls the server as host.
+func (o *options) api(ctx context.Context, method, path string, body, out any) error {
+	raw, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, method, o.url+path, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+o.hostKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	return json.Unmarshal(b, out)
+}
+
+// load is the running measurement.
+type load struct {
+	latency   histogram
+	packets   atomic.Uint64 // every RTP packet received
+	bytes     atomic.Uint64
+	mu        sync.Mutex
+	streams   map[string]*stream   // subscriber index/publisher id
+	joinTimes []time.Duration      // first RTP of each publisher at each subscriber, from when both had joined
+	joinedAt  map[string]time.Time // participant id -> when its websocket connect began
+}
+
+// since is when a subscriber (which began joining at joined) could first
+// have the publisher's video: when the later of the two began to join.
+func (l *load) since(joined time.Time, publisher string) time.Time {
+	if pub, ok := l.joinedAt[publisher]; ok && pub.After(joined) {
+		return pub
+	}
+	return joined
+}
+
+func (l *load) onRTP(sub int, joined time.Time) func(string, string, *rtp.Packet, time.Time) {
+	return func(publisher, kind string, pkt *rtp.Packet, at time.Time) {
+		l.packets.Add(1)
+		l.bytes.Add(uint64(len(pkt.Payload) + 12))
+		if kind != "video" {
+			return
+		}
+		seq, sent, ok := testpeer.ReadStamp(pkt.Payload)
+		if !ok {
+			return
+		}
+		l.latency.add(at.Sub(sent))
+		key := fmt.Sprint(sub, "/", publisher)
+		l.mu.Lock()
+		s := l.streams[key]
+		if s == nil {
+			s = &stream{}
+			l.streams[key] = s
+			l.joinTimes = append(l.joinTimes, at.Sub(l.since(joined, publisher)))
+		}
+		l.mu.Unlock()
+		s.add(seq, at)
+	}
+}
+
+func run(ctx context.Context, o options) (*report, error) {
+	frames, err := testpeer.ReadIVF(o.ivf)
+	if err != nil {
+		return nil, err
+	}
+	if o.session == "" {
+		var sess struct{ ID string }
+		plan := []map[string]any{{"kind": "commitment", "seconds": 86400}, {"kind": "work", "seconds": 60}, {"kind": "closing", "seconds": 60}}
+		if err := o.api(ctx, "POST", "/api/sessions", map[string]any{
+			"title": "wtload", "starts_at": time.Now().UTC().Format(time.RFC3339), "plan": plan, "capacity": min(o.n, 200),
+		}, &sess); err != nil {
+			return nil, fmt.Errorf("create session: %w", err)
+		}
+		o.session = sess.ID
+	}
+	api, err := testpeer.LoopbackAPI()
+	if err != nil {
+		return nil, err
+	}
+	l := &load{streams: map[string]*stream{}, joinedAt: map[string]time.Time{}}
+	peers := make([]*testpeer.Peer, 0, o.n)
+	defer func() {
+		var wg sync.WaitGroup
+		for _, p := range peers {
+			wg.Add(1)
+			go func() { defer wg.Done(); p.Close() }()
+		}
+		wg.Wait()
+	}()
+	wsBase := "ws" + strings.TrimPrefix(o.url, "http") + "/ws?token="
+	every := time.Duration(float64(time.Second) / o.rate)
+	for i := 0; i < o.n; i++ {
+		var inv struct{ Token string }
+		if err := o.api(ctx, "POST", "/api/sessions/"+o.session+"/invites", map[string]any{"name": fmt.Sprintf("load-%03d", i)}, &inv); err != nil {
+			return nil, fmt.Errorf("invite: %w", err)
+		}
+		joined := time.Now()
+		opt := testpeer.Options{OnRTP: l.onRTP(i, joined), Stamp: true}
+		if i < o.p {
+			opt.Frames = frames
+			opt.Ogg = o.ogg
+		}
+		p, err := testpeer.Dial(ctx, api, wsBase+url.QueryEscape(inv.Token), opt)
+		if err != nil {
+			return nil, fmt.Errorf("participant %d: %w", i, err)
+		}
+		peers = append(peers, p)
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		msg, err := p.Expect(wctx, "welcome")
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("participant %d: %w", i, err)
+		}
+		var w struct {
+			You struct{ ID string } `json:"you"`
+		}
+		if err := msg.Decode(&w); err != nil {
+			return nil, fmt.Errorf("participant %d: %w", i, err)
+		}
+		l.mu.Lock()
+		l.joinedAt[w.You.ID] = joined
+		l.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Until(joined.Add(every))):
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(o.warmup):
+	}
+
+	before, err := readProc(o.serverPID)
+	if err != nil {
+		return nil, err
+	}
+	p0, b0, t0 := l.packets.Load(), l.bytes.Load(), time.Now()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(o.duration):
+	}
+	after, err := readProc(o.serverPID)
+	if err != nil {
+		return nil, err
+	}
+	p1, b1, elapsed := l.packets.Load(), l.bytes.Load(), time.Since(t0)
+	return l.report(o, p1-p0, b1-b0, elapsed, before, after), nil
+}

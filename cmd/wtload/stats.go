@@ -1,0 +1,110 @@
+package main
+
+import (
+	"math"
+	"sort"
+	"sync"
+	"time"
+)
+
+// histogram counts durations in 50 µs buckets up to 2 s (the last bucket
+// holds everything longer); recording allocates nothing.
+type histogram struct {
+	mu      sync.Mutex
+	buckets [40001]uint64
+	n       uint64
+}
+
+const bucket = 50 * time.Microsecond
+
+func (h *histogram) add(d time.Duration) {
+	i := int(d / bucket)
+	if i < 0 {
+		i = 0
+	}
+	if i >= len(h.buckets) {
+		i = len(h.buckets) - 1
+	}
+	h.mu.Lock()
+	h.buckets[i]++
+	h.n++
+	h.mu.Unlock()
+}
+
+// quantile returns the upper edge of the bucket holding quantile q, in ms.
+func (h *histogram) quantile(q float64) float64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.n == 0 {
+		return math.NaN()
+	}
+	want := uint64(math.Ceil(q * float64(h.n)))
+	var seen uint64
+	for i, c := range h.buckets {
+		seen += c
+		if seen >= want {
+			return float64(time.Duration(i+1)*bucket) / float64(time.Millisecond)
+		}
+	}
+	return math.NaN()
+}
+
+// quantiles of a small set of values (join times), in ms.
+func quantiles(values []time.Duration, qs ...float64) []float64 {
+	out := make([]float64, len(qs))
+	if len(values) == 0 {
+		for i := range out {
+			out[i] = math.NaN()
+		}
+		return out
+	}
+	sorted := append([]time.Duration(nil), values...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	for i, q := range qs {
+		k := int(math.Ceil(q*float64(len(sorted)))) - 1
+		k = max(0, min(k, len(sorted)-1))
+		out[i] = float64(sorted[k]) / float64(time.Millisecond)
+	}
+	return out
+}
+
+// stream follows one publisher's video at one subscriber: the sequence
+// numbers seen, for loss.
+type stream struct {
+	mu        sync.Mutex
+	first     time.Time
+	minSeq    uint32
+	maxSeq    uint32
+	received  uint64
+	haveStamp bool
+}
+
+func (s *stream) add(seq uint32, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.first.IsZero() {
+		s.first = at
+	}
+	s.received++
+	if !s.haveStamp {
+		s.minSeq, s.maxSeq, s.haveStamp = seq, seq, true
+		return
+	}
+	s.minSeq = min(s.minSeq, seq)
+	s.maxSeq = max(s.maxSeq, seq)
+}
+
+// lost is how many stamped packets between the first and the last seen never
+// came.
+func (s *stream) lost() (lost, expected uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.haveStamp {
+		return 0, 0
+	}
+	expected = uint64(s.maxSeq-s.minSeq) + 1
+	if s.received >= expected {
+		return 0, expected
+	}
+	return expected - s.received, expected
+}
