@@ -78,6 +78,22 @@ func (f *fanout) RID() string               { return "" }
 func (f *fanout) StreamID() string          { return f.streamID }
 func (f *fanout) Kind() webrtc.RTPCodecType { return f.kind }
 
+// writeTo sends pkt to the one subscriber whose stream has ssrc (a
+// retransmission); it is not counted as forwarded.
+func (f *fanout) writeTo(ssrc uint32, pkt *rtp.Packet) {
+	f.mu.RLock()
+	bindings := f.bindings
+	f.mu.RUnlock()
+	for i := range bindings {
+		if b := &bindings[i]; b.ssrc == ssrc {
+			pkt.Header.SSRC = b.ssrc
+			pkt.Header.PayloadType = b.payloadType
+			_, _ = b.writer.WriteRTP(&pkt.Header, pkt.Payload)
+			return
+		}
+	}
+}
+
 // write sends pkt to every subscriber. It changes pkt's SSRC and payload
 // type as it goes; the caller owns pkt and reuses it for the next packet.
 func (f *fanout) write(pkt *rtp.Packet, size int) {

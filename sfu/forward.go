@@ -22,6 +22,7 @@ type forwarder struct {
 	remote    *webrtc.TrackRemote
 	local     *fanout
 	audio     bool
+	cache     *packetCache // video only: to answer subscribers' NACKs
 
 	lastKeyframeReq atomic.Int64 // unix nanoseconds
 	keyframeQueued  atomic.Bool
@@ -47,6 +48,7 @@ func newForwarder(r *Room, p *Peer, remote *webrtc.TrackRemote) (*forwarder, err
 		// A new subscriber gets a keyframe at once, so their tile shows a
 		// picture instead of waiting for the next natural keyframe.
 		f.local.onBind = f.requestKeyframe
+		f.cache = &packetCache{}
 	}
 	return f, nil
 }
@@ -89,7 +91,27 @@ func (f *forwarder) forward(raw []byte, pkt *rtp.Packet) {
 	// numbers) mean nothing on a subscriber's connection.
 	pkt.Header.Extension = false
 	pkt.Header.Extensions = pkt.Header.Extensions[:0]
+	if f.cache != nil {
+		f.cache.store(pkt)
+	}
 	f.local.write(pkt, len(raw))
+}
+
+// resend answers a subscriber's NACK: the packets it lists that are still
+// cached go again, to that subscriber only.
+func (f *forwarder) resend(nack *rtcp.TransportLayerNack) {
+	if f.cache == nil {
+		return
+	}
+	var pkt rtp.Packet
+	for _, pair := range nack.Nacks {
+		pair.Range(func(seq uint16) bool {
+			if f.cache.get(seq, &pkt) {
+				f.local.writeTo(nack.MediaSSRC, &pkt)
+			}
+			return true
+		})
+	}
 }
 
 // requestKeyframe asks the publisher for a keyframe, at most once per

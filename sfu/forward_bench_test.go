@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
@@ -30,6 +31,7 @@ func benchForwarder(n int) (*forwarder, []*discard) {
 		room:      room,
 		publisher: pub,
 		local:     newFanout(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, webrtc.RTPCodecTypeVideo, "v", "pub"),
+		cache:     &packetCache{}, // as every video forwarder has
 	}
 	subs := make([]*discard, n)
 	for i := range subs {
@@ -97,7 +99,7 @@ func TestForwardAllocatesNothing(t *testing.T) {
 
 func TestQuietDropsAudioInTheForwardingLoop(t *testing.T) {
 	f, subs := benchForwarder(3)
-	f.audio = true
+	f.audio, f.cache = true, nil
 	var pkt rtp.Packet
 	raw := vp8Packet()
 	f.room.SetAudioForwarded(false)
@@ -109,5 +111,48 @@ func TestQuietDropsAudioInTheForwardingLoop(t *testing.T) {
 	f.forward(raw, &pkt)
 	if subs[0].packets != 1 || f.droppedQuiet.Load() != 1 || f.droppedMuted.Load() != 1 || f.in.Load() != 3 {
 		t.Fatalf("forwarded %d, quiet %d, muted %d", subs[0].packets, f.droppedQuiet.Load(), f.droppedMuted.Load())
+	}
+}
+
+// seqRecorder remembers what one subscriber was sent.
+type seqRecorder struct {
+	seqs  []uint16
+	ssrcs []uint32
+}
+
+func (s *seqRecorder) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	s.seqs = append(s.seqs, h.SequenceNumber)
+	s.ssrcs = append(s.ssrcs, h.SSRC)
+	return len(payload), nil
+}
+
+func (s *seqRecorder) Write(b []byte) (int, error) { return len(b), nil }
+
+func TestNACKsAreAnsweredFromTheSharedCache(t *testing.T) {
+	f, _ := benchForwarder(0)
+	a, b := &seqRecorder{}, &seqRecorder{}
+	f.local.bindings = []binding{{id: "a", ssrc: 1001, payloadType: 96, writer: a}, {id: "b", ssrc: 1002, payloadType: 96, writer: b}}
+	var pkt rtp.Packet
+	for seq := uint16(65530); seq != 10; seq++ { // across the wrap of sequence numbers
+		p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 100, SequenceNumber: seq, SSRC: 42}, Payload: []byte{byte(seq)}}
+		raw, _ := p.Marshal()
+		f.forward(raw, &pkt)
+	}
+	a.seqs, b.seqs = nil, nil
+	// Bo lost 65534 and 3; 65000 was never sent (or is long gone).
+	f.resend(&rtcp.TransportLayerNack{MediaSSRC: 1002, Nacks: []rtcp.NackPair{{PacketID: 65534}, {PacketID: 3}, {PacketID: 65000}}})
+	if len(a.seqs) != 0 {
+		t.Fatalf("Ada was sent %v", a.seqs)
+	}
+	if len(b.seqs) != 2 || b.seqs[0] != 65534 || b.seqs[1] != 3 || b.ssrcs[0] != 1002 {
+		t.Fatalf("Bo was sent %v on %v", b.seqs, b.ssrcs)
+	}
+	// The cache keeps only the last cacheSize packets.
+	c := &packetCache{}
+	for seq := uint16(0); seq < 2*cacheSize; seq++ {
+		c.store(&rtp.Packet{Header: rtp.Header{SequenceNumber: seq}})
+	}
+	if c.get(0, &pkt) || !c.get(2*cacheSize-1, &pkt) {
+		t.Fatal("the cache keeps the wrong packets")
 	}
 }

@@ -212,9 +212,9 @@ func (p *Peer) removeSender(f *forwarder) bool {
 	return true
 }
 
-// drainRTCP reads what a subscriber says about a forwarded track (this feeds
-// the NACK responder) and turns its keyframe requests into one to the
-// publisher. It ends when the sender stops.
+// drainRTCP reads what a subscriber says about a forwarded track: its NACKs
+// are answered from the forwarder's cache, its keyframe requests turned into
+// one to the publisher. It ends when the sender stops.
 func drainRTCP(sender *webrtc.RTPSender, f *forwarder) {
 	for {
 		pkts, _, err := sender.ReadRTCP()
@@ -222,9 +222,11 @@ func drainRTCP(sender *webrtc.RTPSender, f *forwarder) {
 			return
 		}
 		for _, pkt := range pkts {
-			switch pkt.(type) {
+			switch p := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				f.requestKeyframe()
+			case *rtcp.TransportLayerNack:
+				f.resend(p)
 			}
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
 )
@@ -216,13 +217,17 @@ func registerCodecs(m *webrtc.MediaEngine) error {
 	return nil
 }
 
-// configureInterceptors keeps what an SFU needs: NACK (asking publishers for
-// lost packets and answering subscribers' NACKs), RTCP reports, and
-// transport-wide congestion feedback to publishers.
+// configureInterceptors keeps what an SFU needs: NACKs to publishers for
+// lost packets, RTCP reports, and transport-wide congestion feedback to
+// publishers. Subscribers' NACKs are answered by the forwarders from one
+// packet cache per published track, not by Pion's responder, which keeps a
+// buffer per outgoing stream.
 func configureInterceptors(m *webrtc.MediaEngine, reg *interceptor.Registry) error {
-	if err := webrtc.ConfigureNack(m, reg); err != nil {
+	generator, err := nack.NewGeneratorInterceptor()
+	if err != nil {
 		return fmt.Errorf("configure NACK: %w", err)
 	}
+	reg.Add(generator)
 	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
 		return fmt.Errorf("configure RTCP reports: %w", err)
 	}
