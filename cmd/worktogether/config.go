@@ -33,6 +33,7 @@ type config struct {
 	MailFrom     string
 	Reminders    string
 	Demo         bool
+	DebugAddr    string
 }
 
 // envName is the environment variable that stands for a flag.
@@ -59,6 +60,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.SMTP, "smtp", "", "smtp://user:pass@host:port or smtps://… (default: mails go to <data>/outbox as .eml)")
 	fs.StringVar(&c.MailFrom, "mail-from", "Worktogether <worktogether@localhost>", "sender of every mail")
 	fs.StringVar(&c.Reminders, "reminders", "24h,15m", "how long before a session reminders go out, comma separated; empty for none")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty")
 	fs.BoolVar(&c.Demo, "demo", false, "when no session is upcoming, schedule a demo session and print its open link")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err

@@ -196,6 +196,12 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		<-schedDone
 	}()
 
+	if cfg.DebugAddr != "" {
+		if err := serveDebug(cfg.DebugAddr, log); err != nil {
+			return err
+		}
+	}
+
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 
