@@ -36,7 +36,8 @@ bench:
 	mkdir -p .bench
 	CGO_ENABLED=0 $(GO) build -o .bench/worktogether ./cmd/worktogether
 	CGO_ENABLED=0 $(GO) build -o .bench/wtload ./cmd/wtload
-	unshare -n sh cmd/wtload/bench.sh .bench/worktogether .bench/wtload
+	$(GO) test -c -o .bench/sfu.test ./sfu
+	unshare -n sh cmd/wtload/bench.sh .bench/worktogether .bench/wtload $(CURDIR)/.bench/sfu.test
 
 clean:
 	rm -rf .e2e .bench artifacts worktogether

@@ -2,10 +2,11 @@
 # The standard load matrix, run by `make bench` inside a private network
 # namespace (nothing leaves the machine): for each load a fresh server pinned
 # to core 0 and wtload pinned to core 1, one Markdown table out.
-# Usage: bench.sh SERVER_BINARY WTLOAD_BINARY
+# Usage: bench.sh SERVER_BINARY WTLOAD_BINARY SFU_TEST_BINARY
 set -eu
 server=$1
 wtload=$2
+sfutest=$3
 cores=$(nproc)
 pin_server="" pin_load=""
 if [ "$cores" -ge 2 ] && command -v taskset >/dev/null; then
@@ -26,12 +27,16 @@ run() { # label participants publishers video
     sleep 0.1
   done
   $pin_load "$wtload" -url http://127.0.0.1:18090 -host-key bench -n "$n" -p "$p" -ivf "$video" \
-    -rate 10 -warmup 5s -duration "${BENCH_DURATION:-25s}" -server-pid $pid -row "$label" || echo "| $label | failed |"
+    -rate 10 -warmup 5s -duration "${BENCH_DURATION:-25s}" -server-pid $pid -floor-us "$floor" -row "$label" || echo "| $label | failed |"
   kill $pid; wait $pid 2>/dev/null || true
   rm -rf "$data"
 }
 
 echo "Worktogether load, $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $cores cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+# The machine's floor, in this run: AES-128-GCM seal + sendto per packet.
+$pin_server "$sfutest" -test.run XXX -test.bench Floor -test.benchtime 3s >"${TMPDIR:-/tmp}/floor.txt"
+floor=$(awk '/^BenchmarkFloor/ {printf "%.2f", $3 / 1000}' "${TMPDIR:-/tmp}/floor.txt")
+echo "Floor on this machine, same run: $floor µs per egress packet (encrypt + sendto; go test -bench Floor ./sfu)"
 echo
 "$wtload" -row-header
 run "10 publishers x 20 participants, 360p" 20 10 testdata/v360.ivf

@@ -44,6 +44,7 @@ type options struct {
 	serverPID int
 	json      bool
 	row       string
+	floorUS   float64
 }
 
 func main() {
@@ -61,6 +62,7 @@ func main() {
 	flag.IntVar(&o.serverPID, "server-pid", 0, "the server's pid, to read its CPU time and memory")
 	flag.BoolVar(&o.json, "json", false, "print the report as JSON")
 	flag.StringVar(&o.row, "row", "", "print the report as one Markdown table row with this label")
+	flag.Float64Var(&o.floorUS, "floor-us", 0, "the machine's floor in µs per egress packet (go test -bench Floor ./sfu), to report CPU as a multiple of it")
 	header := flag.Bool("row-header", false, "print the head of the -row table and exit")
 	flag.Parse()
 	if *header {
@@ -255,6 +257,10 @@ func run(ctx context.Context, o options) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	self0, err := readProc(os.Getpid())
+	if err != nil {
+		return nil, err
+	}
 	p0, b0, t0 := l.packets.Load(), l.bytes.Load(), time.Now()
 	select {
 	case <-ctx.Done():
@@ -265,6 +271,12 @@ func run(ctx context.Context, o options) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	self1, err := readProc(os.Getpid())
+	if err != nil {
+		return nil, err
+	}
 	p1, b1, elapsed := l.packets.Load(), l.bytes.Load(), time.Since(t0)
-	return l.report(o, p1-p0, b1-b0, elapsed, before, after), nil
+	rep := l.report(o, p1-p0, b1-b0, elapsed, before, after)
+	rep.LoadCPUPercent = 100 * (self1.cpu - self0.cpu).Seconds() / elapsed.Seconds()
+	return rep, nil
 }

@@ -72,7 +72,9 @@ type report struct {
 	LatencyP99ms     float64 `json:"latency_p99_ms"`
 	ServerPID        int     `json:"server_pid,omitempty"`
 	CPUMicrosPerPkt  float64 `json:"server_cpu_us_per_egress_packet,omitempty"`
+	CPUOverFloor     float64 `json:"server_cpu_per_packet_over_floor,omitempty"`
 	ServerCPUPercent float64 `json:"server_cpu_percent,omitempty"`
+	LoadCPUPercent   float64 `json:"load_tool_cpu_percent"` // the load tool's own use: near 100 % of its core, it may be the bottleneck
 	PeakRSSMB        float64 `json:"server_peak_rss_mb,omitempty"`
 	RSSPerStreamMB   float64 `json:"server_peak_rss_mb_per_forwarded_stream,omitempty"`
 }
@@ -102,6 +104,9 @@ func (l *load) report(o options, packets, bytes uint64, window time.Duration, be
 		cpu := after.cpu - before.cpu
 		r.ServerPID = o.serverPID
 		r.CPUMicrosPerPkt = float64(cpu.Microseconds()) / float64(packets)
+		if o.floorUS > 0 {
+			r.CPUOverFloor = r.CPUMicrosPerPkt / o.floorUS
+		}
 		r.ServerCPUPercent = 100 * cpu.Seconds() / window.Seconds()
 		r.PeakRSSMB = float64(after.hwmKB) / 1024
 		streams := r.StreamsExpected
@@ -121,14 +126,18 @@ func ms(v float64) string {
 }
 
 // rowHeader is the head of the table printRow writes rows of.
-const rowHeader = `| load | streams received | egress pkt/s | Mbit/s | loss % | join p50 / p99 | latency p50 / p99 | server CPU-µs per egress pkt | server CPU | peak RSS per stream |
-|---|---|---|---|---|---|---|---|---|---|`
+const rowHeader = `| load | streams received | egress pkt/s | Mbit/s | loss % | join p50 / p99 | latency p50 / p99 | server CPU-µs per egress pkt | × floor | server CPU | load tool CPU | peak RSS per stream |
+|---|---|---|---|---|---|---|---|---|---|---|---|`
 
 func (r *report) printRow(w io.Writer, label string) {
-	fmt.Fprintf(w, "| %s | %d / %d | %.0f | %.1f | %.3f | %s / %s | %s / %s | %.2f | %.0f %% | %.3f MB |\n",
+	floor := "-"
+	if r.CPUOverFloor > 0 {
+		floor = fmt.Sprintf("%.2f", r.CPUOverFloor)
+	}
+	fmt.Fprintf(w, "| %s | %d / %d | %.0f | %.1f | %.3f | %s / %s | %s / %s | %.2f | %s | %.0f %% | %.0f %% | %.3f MB |\n",
 		label, r.StreamsReceived, r.StreamsExpected, r.PacketsPerSecond, r.Mbps, r.LossPercent,
 		ms(r.JoinP50ms), ms(r.JoinP99ms), ms(r.LatencyP50ms), ms(r.LatencyP99ms),
-		r.CPUMicrosPerPkt, r.ServerCPUPercent, r.RSSPerStreamMB)
+		r.CPUMicrosPerPkt, floor, r.ServerCPUPercent, r.LoadCPUPercent, r.RSSPerStreamMB)
 }
 
 func (r *report) print(w io.Writer) {
@@ -142,4 +151,5 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "server CPU            %.2f µs per egress packet (%.0f %% of a core)\n", r.CPUMicrosPerPkt, r.ServerCPUPercent)
 		fmt.Fprintf(w, "server peak RSS       %.1f MB, %.3f MB per forwarded stream\n", r.PeakRSSMB, r.RSSPerStreamMB)
 	}
+	fmt.Fprintf(w, "load tool CPU         %.0f %% of a core\n", r.LoadCPUPercent)
 }
