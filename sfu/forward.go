@@ -8,7 +8,12 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+	"golang.org/x/time/rate"
 )
+
+// maxResendsPerSecond bounds the retransmissions of one published track, for
+// all its subscribers together: about three times a 360p track's own rate.
+const maxResendsPerSecond = 200
 
 // keyframeInterval is the least time between two keyframe requests sent to a
 // publisher for one track; requests in between are folded into one at the end
@@ -22,7 +27,8 @@ type forwarder struct {
 	remote    *webrtc.TrackRemote
 	local     *fanout
 	audio     bool
-	cache     *packetCache // video only: to answer subscribers' NACKs
+	cache     *packetCache  // video only: to answer subscribers' NACKs
+	resends   *rate.Limiter // bounds what NACKs cost: a saturated server must not feed a retransmission storm
 
 	lastKeyframeReq atomic.Int64 // unix nanoseconds
 	keyframeQueued  atomic.Bool
@@ -49,6 +55,7 @@ func newForwarder(r *Room, p *Peer, remote *webrtc.TrackRemote) (*forwarder, err
 		// picture instead of waiting for the next natural keyframe.
 		f.local.onBind = f.requestKeyframe
 		f.cache = &packetCache{}
+		f.resends = rate.NewLimiter(maxResendsPerSecond, maxResendsPerSecond)
 	}
 	return f, nil
 }
@@ -106,6 +113,9 @@ func (f *forwarder) resend(nack *rtcp.TransportLayerNack) {
 	var pkt rtp.Packet
 	for _, pair := range nack.Nacks {
 		pair.Range(func(seq uint16) bool {
+			if !f.resends.Allow() {
+				return false
+			}
 			if f.cache.get(seq, &pkt) {
 				f.local.writeTo(nack.MediaSSRC, &pkt)
 			}

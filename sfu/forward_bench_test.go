@@ -8,6 +8,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 )
 
 // discard is a subscriber's writer that accepts and drops, so the benchmark
@@ -32,6 +33,7 @@ func benchForwarder(n int) (*forwarder, []*discard) {
 		publisher: pub,
 		local:     newFanout(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, webrtc.RTPCodecTypeVideo, "v", "pub"),
 		cache:     &packetCache{}, // as every video forwarder has
+		resends:   rate.NewLimiter(maxResendsPerSecond, maxResendsPerSecond),
 	}
 	subs := make([]*discard, n)
 	for i := range subs {

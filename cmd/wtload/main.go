@@ -194,7 +194,7 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 		o.session = sess.ID
 	}
-	api, err := testpeer.LoopbackAPI()
+	api, err := testpeer.LoadAPI()
 	if err != nil {
 		return nil, err
 	}

@@ -83,14 +83,31 @@ type Peer struct {
 	KeyframeRequests atomic.Int64
 }
 
-// LoopbackAPI returns a Pion API whose candidates stay on 127.0.0.1.
+// LoopbackAPI returns a Pion API whose candidates stay on 127.0.0.1, with
+// Pion's default interceptors, as a typical client has them.
 func LoopbackAPI() (*webrtc.API, error) {
+	return loopbackAPI(webrtc.RegisterDefaultInterceptors)
+}
+
+// LoadAPI is LoopbackAPI with only NACKs and RTCP reports: what a load
+// client needs to be a fair peer, without per-packet statistics work, so
+// that many peers in one process cost less than the server they measure.
+func LoadAPI() (*webrtc.API, error) {
+	return loopbackAPI(func(m *webrtc.MediaEngine, reg *interceptor.Registry) error {
+		if err := webrtc.ConfigureNack(m, reg); err != nil {
+			return err
+		}
+		return webrtc.ConfigureRTCPReports(reg)
+	})
+}
+
+func loopbackAPI(interceptors func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
 	}
 	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+	if err := interceptors(m, reg); err != nil {
 		return nil, err
 	}
 	quiet := logging.NewDefaultLoggerFactory()
