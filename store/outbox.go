@@ -159,19 +159,32 @@ func (s *Store) MailCounts(ctx context.Context, sessionID string) (map[string]in
 		q = `SELECT status, COUNT(*) FROM outbox WHERE session_id = ? GROUP BY status`
 		args = append(args, sessionID)
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	out, err := s.countByStatus(ctx, []string{"queued", "sent", "failed", "skipped"}, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("count mails: %w", err)
 	}
+	return out, nil
+}
+
+// countByStatus runs a "SELECT status, COUNT(*) … GROUP BY status" query;
+// every status in known is in the answer, zero when absent.
+func (s *Store) countByStatus(ctx context.Context, known []string, query string, args ...any) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
-	out := map[string]int{"queued": 0, "sent": 0, "failed": 0, "skipped": 0}
+	out := make(map[string]int, len(known))
+	for _, k := range known {
+		out[k] = 0
+	}
 	for rows.Next() {
 		var (
 			status string
 			n      int
 		)
 		if err := rows.Scan(&status, &n); err != nil {
-			return nil, fmt.Errorf("count mails: %w", err)
+			return nil, err
 		}
 		out[status] = n
 	}

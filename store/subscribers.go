@@ -176,21 +176,10 @@ func (s *Store) Unsubscribe(ctx context.Context, id string, now time.Time) error
 
 // SubscriberCounts counts subscribers by status.
 func (s *Store) SubscriberCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM subscribers GROUP BY status`)
+	out, err := s.countByStatus(ctx, []string{StatusPending, StatusConfirmed, StatusUnsubscribed},
+		`SELECT status, COUNT(*) FROM subscribers GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("count subscribers: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{StatusPending: 0, StatusConfirmed: 0, StatusUnsubscribed: 0}
-	for rows.Next() {
-		var (
-			status string
-			n      int
-		)
-		if err := rows.Scan(&status, &n); err != nil {
-			return nil, fmt.Errorf("count subscribers: %w", err)
-		}
-		out[status] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -142,16 +142,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		Transport: transport,
 		Log:       log.Named("mail"),
 	})
-	mailCtx, stopMail := context.WithCancel(context.Background())
-	mailDone := make(chan struct{})
-	go func() {
-		defer close(mailDone)
-		mailer.Run(mailCtx)
-	}()
-	defer func() {
-		stopMail()
-		<-mailDone
-	}()
+	defer background(mailer.Run)()
 
 	var srv *signaling.Server // read by the metrics at scrape time, set below
 	metricsHandler := metrics.Handler(metrics.Sources{
@@ -185,16 +176,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          zap.NewStdLog(log.Named("http")),
 	}
-	schedCtx, stopSched := context.WithCancel(context.Background())
-	schedDone := make(chan struct{})
-	go func() {
-		defer close(schedDone)
-		srv.RunScheduler(schedCtx)
-	}()
-	defer func() {
-		stopSched()
-		<-schedDone
-	}()
+	defer background(srv.RunScheduler)()
 
 	if cfg.DebugAddr != "" {
 		if err := serveDebug(cfg.DebugAddr, log); err != nil {
@@ -237,6 +219,21 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// background runs loop until the returned stop is called; stop waits for it
+// to return.
+func background(loop func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		loop(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // printDemo makes sure a session is open now and prints its open link.

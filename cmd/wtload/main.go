@@ -179,6 +179,18 @@ func (l *load) onRTP(sub int, joined time.Time) func(string, string, *rtp.Packet
 	}
 }
 
+// wait waits d, or less if ctx ends (then returning its error).
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 func run(ctx context.Context, o options) (*report, error) {
 	frames, err := testpeer.ReadIVF(o.ivf)
 	if err != nil {
@@ -241,16 +253,12 @@ func run(ctx context.Context, o options) (*report, error) {
 		l.mu.Lock()
 		l.joinedAt[w.You.ID] = joined
 		l.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Until(joined.Add(every))):
+		if err := wait(ctx, time.Until(joined.Add(every))); err != nil {
+			return nil, err
 		}
 	}
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(o.warmup):
+	if err := wait(ctx, o.warmup); err != nil {
+		return nil, err
 	}
 
 	before, err := readProc(o.serverPID)
@@ -262,10 +270,8 @@ func run(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	p0, b0, t0 := l.packets.Load(), l.bytes.Load(), time.Now()
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(o.duration):
+	if err := wait(ctx, o.duration); err != nil {
+		return nil, err
 	}
 	after, err := readProc(o.serverPID)
 	if err != nil {

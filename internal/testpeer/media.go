@@ -69,14 +69,23 @@ func (p *Peer) publishFrames(frames [][]byte) error {
 	if err != nil {
 		return err
 	}
+	if err := p.addVideo(track); err != nil {
+		return err
+	}
+	p.wg.Add(1)
+	go p.loop(videoFrame, func(i int) { _ = track.WriteSample(media.Sample{Data: frames[i%len(frames)], Duration: videoFrame}) })
+	return nil
+}
+
+// addVideo publishes a video track and counts the keyframe requests the
+// server sends about it.
+func (p *Peer) addVideo(track webrtc.TrackLocal) error {
 	sender, err := p.pc.AddTrack(track)
 	if err != nil {
 		return fmt.Errorf("add video: %w", err)
 	}
 	p.wg.Add(1)
 	go p.countKeyframeRequests(sender)
-	p.wg.Add(1)
-	go p.loop(videoFrame, func(i int) { _ = track.WriteSample(media.Sample{Data: frames[i%len(frames)], Duration: videoFrame}) })
 	return nil
 }
 

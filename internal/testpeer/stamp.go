@@ -2,7 +2,6 @@ package testpeer
 
 import (
 	"encoding/binary"
-	"fmt"
 	"time"
 
 	"github.com/pion/rtp"
@@ -36,12 +35,9 @@ func (p *Peer) publishStamped(frames [][]byte) error {
 	if err != nil {
 		return err
 	}
-	sender, err := p.pc.AddTrack(track)
-	if err != nil {
-		return fmt.Errorf("add video: %w", err)
+	if err := p.addVideo(track); err != nil {
+		return err
 	}
-	p.wg.Add(1)
-	go p.countKeyframeRequests(sender)
 	packetizer := rtp.NewPacketizer(1200-StampLen, 96, 1, &codecs.VP8Payloader{}, rtp.NewRandomSequencer(), 90000)
 	var seq uint32
 	p.wg.Add(1)
