@@ -17,10 +17,11 @@ import (
 	"github.com/worktogether/worktogether/token"
 )
 
-// Grace is how long join tokens outlive a session's planned end, so that
-// extensions never lock anyone out; a session that has ended refuses them
-// anyway.
-const Grace = 24 * time.Hour
+// Grace is how long join tokens outlive a session's planned end. What ends a
+// link is the session ending (or being cancelled), which the server checks on
+// every join; the expiry is only a backstop, long enough that extending or
+// moving a session (up to a year ahead) never breaks a link already sent.
+const Grace = 366 * 24 * time.Hour
 
 // ConfirmValid is how long a confirmation link works.
 const ConfirmValid = 14 * 24 * time.Hour
