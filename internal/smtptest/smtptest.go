@@ -6,6 +6,8 @@ package smtptest
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +38,10 @@ type Server struct {
 	// connection.
 	Drop atomic.Int32
 
+	// Roots trusts the server's certificate (StartTLS only).
+	Roots    *x509.CertPool
+	implicit bool
+
 	srv  *smtp.Server
 	mail chan *Mail
 	mu   sync.Mutex
@@ -48,6 +54,11 @@ func Start(user, password string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	return serve(ln, user, password, nil), nil
+}
+
+// serve runs a server on ln; with starttls set it offers STARTTLS.
+func serve(ln net.Listener, user, password string, starttls *tls.Config) *Server {
 	s := &Server{Addr: ln.Addr().String(), User: user, Password: password, mail: make(chan *Mail, 1000)}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{srv: s, conn: c}, nil
@@ -57,16 +68,21 @@ func Start(user, password string) (*Server, error) {
 	s.srv.ReadTimeout = 10 * time.Second
 	s.srv.WriteTimeout = 10 * time.Second
 	s.srv.MaxMessageBytes = 10 << 20
+	s.srv.TLSConfig = starttls
 	go s.srv.Serve(ln)
-	return s, nil
+	return s
 }
 
 // URL is the -smtp setting that reaches this server.
 func (s *Server) URL() string {
-	if s.User != "" {
-		return fmt.Sprintf("smtp://%s:%s@%s", s.User, s.Password, s.Addr)
+	scheme := "smtp"
+	if s.implicit {
+		scheme = "smtps"
 	}
-	return "smtp://" + s.Addr
+	if s.User != "" {
+		return fmt.Sprintf("%s://%s:%s@%s", scheme, s.User, s.Password, s.Addr)
+	}
+	return scheme + "://" + s.Addr
 }
 
 // Close stops the server.
@@ -102,7 +118,8 @@ func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
 func (s *session) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(_, user, pass string) error {
 		if user != s.srv.User || pass != s.srv.Password {
-			return errors.New("bad credentials")
+			// What real servers answer (RFC 4954): invalid, not temporary.
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "bad credentials"}
 		}
 		s.authed = true
 		return nil
@@ -139,6 +156,7 @@ func (s *session) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 554, Message: "unparsable: " + err.Error()}
 	}
 	m.From, m.To = s.from, append([]string(nil), s.to...)
+	_, m.TLS = s.conn.TLSConnectionState()
 	s.srv.mu.Lock()
 	s.srv.all = append(s.srv.all, m)
 	s.srv.mu.Unlock()
@@ -160,6 +178,7 @@ type Mail struct {
 	Calendar     []byte
 	CalendarType string // the calendar part's Content-Type
 	Raw          []byte
+	TLS          bool // it came over TLS
 }
 
 // Parse reads a message and its MIME parts.
