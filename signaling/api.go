@@ -112,15 +112,25 @@ func validText(s string, max int) bool {
 	return utf8.ValidString(s) && n >= 1 && n <= max
 }
 
+// checkTitle trims a session title and checks its length, answering 400
+// when it is out of bounds.
+func checkTitle(w http.ResponseWriter, title string) (string, bool) {
+	title = strings.TrimSpace(title)
+	if !validText(title, maxTitle) {
+		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("title must be 1 to %d characters", maxTitle))
+		return "", false
+	}
+	return title, true
+}
+
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	var req createSessionRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}
 	now := s.now()
-	req.Title = strings.TrimSpace(req.Title)
-	if !validText(req.Title, maxTitle) {
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("title must be 1 to %d characters", maxTitle))
+	var ok bool
+	if req.Title, ok = checkTitle(w, req.Title); !ok {
 		return
 	}
 	if req.StartsAt == nil {

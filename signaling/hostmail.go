@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/worktogether/worktogether/session"
@@ -89,9 +88,7 @@ func (s *Server) reschedule(w http.ResponseWriter, r *http.Request) {
 	}
 	title, startsAt := sess.Title, sess.StartsAt
 	if req.Title != nil {
-		title = strings.TrimSpace(*req.Title)
-		if !validText(title, maxTitle) {
-			writeError(w, http.StatusBadRequest, "invalid", "title must be 1 to 200 characters")
+		if title, ok = checkTitle(w, *req.Title); !ok {
 			return
 		}
 	}

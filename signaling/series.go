@@ -60,9 +60,8 @@ func (s *Server) createSeries(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	req.Title = strings.TrimSpace(req.Title)
-	if !validText(req.Title, maxTitle) {
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("title must be 1 to %d characters", maxTitle))
+	var ok bool
+	if req.Title, ok = checkTitle(w, req.Title); !ok {
 		return
 	}
 	loc, err := time.LoadLocation(req.Timezone)
