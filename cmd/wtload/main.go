@@ -154,28 +154,35 @@ func (l *load) since(joined time.Time, publisher string) time.Time {
 	return joined
 }
 
-func (l *load) onRTP(sub int, joined time.Time) func(string, string, *rtp.Packet, time.Time) {
-	return func(publisher, kind string, pkt *rtp.Packet, at time.Time) {
-		l.packets.Add(1)
-		l.bytes.Add(uint64(len(pkt.Payload) + 12))
+// onTrack gives subscriber sub's handler for one received track: the stream
+// it feeds is found once, so each packet costs no map look-up and no shared
+// lock.
+func (l *load) onTrack(sub int, joined time.Time) func(string, string) func(*rtp.Packet, time.Time) {
+	return func(publisher, kind string) func(*rtp.Packet, time.Time) {
 		if kind != "video" {
-			return
+			return func(pkt *rtp.Packet, _ time.Time) {
+				l.packets.Add(1)
+				l.bytes.Add(uint64(len(pkt.Payload) + 12))
+			}
 		}
-		seq, sent, ok := testpeer.ReadStamp(pkt.Payload)
-		if !ok {
-			return
-		}
-		l.latency.add(at.Sub(sent))
-		key := fmt.Sprint(sub, "/", publisher)
+		s := &stream{}
 		l.mu.Lock()
-		s := l.streams[key]
-		if s == nil {
-			s = &stream{}
-			l.streams[key] = s
-			l.joinTimes = append(l.joinTimes, at.Sub(l.since(joined, publisher)))
-		}
+		l.streams[fmt.Sprint(sub, "/", publisher)] = s
 		l.mu.Unlock()
-		s.add(seq, at)
+		return func(pkt *rtp.Packet, at time.Time) {
+			l.packets.Add(1)
+			l.bytes.Add(uint64(len(pkt.Payload) + 12))
+			seq, sent, ok := testpeer.ReadStamp(pkt.Payload)
+			if !ok {
+				return
+			}
+			l.latency.add(at.Sub(sent))
+			if s.add(seq, at) {
+				l.mu.Lock()
+				l.joinTimes = append(l.joinTimes, at.Sub(l.since(joined, publisher)))
+				l.mu.Unlock()
+			}
+		}
 	}
 }
 
@@ -228,7 +235,7 @@ func run(ctx context.Context, o options) (*report, error) {
 			return nil, fmt.Errorf("invite: %w", err)
 		}
 		joined := time.Now()
-		opt := testpeer.Options{OnRTP: l.onRTP(i, joined), Stamp: true}
+		opt := testpeer.Options{OnTrack: l.onTrack(i, joined), Stamp: true}
 		if i < o.p {
 			opt.Frames = frames
 			opt.Ogg = o.ogg

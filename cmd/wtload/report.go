@@ -84,12 +84,14 @@ func (l *load) report(o options, packets, bytes uint64, window time.Duration, be
 	l.mu.Lock()
 	q := quantiles(l.joinTimes, 0.5, 0.95, 0.99)
 	r.JoinP50ms, r.JoinP95ms, r.JoinP99ms = q[0], q[1], q[2]
-	r.StreamsReceived = len(l.streams)
 	var lost, expected uint64
 	for _, s := range l.streams {
 		lo, ex := s.lost()
 		lost += lo
 		expected += ex
+		if ex > 0 { // packets arrived, not only the track
+			r.StreamsReceived++
+		}
 	}
 	l.mu.Unlock()
 	// Every subscriber receives every publisher but itself.

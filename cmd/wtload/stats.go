@@ -4,15 +4,15 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // histogram counts durations in 50 µs buckets up to 2 s (the last bucket
-// holds everything longer); recording allocates nothing.
+// holds everything longer); recording is two atomic adds.
 type histogram struct {
-	mu      sync.Mutex
-	buckets [40001]uint64
-	n       uint64
+	buckets [40001]atomic.Uint64
+	n       atomic.Uint64
 }
 
 const bucket = 50 * time.Microsecond
@@ -25,23 +25,20 @@ func (h *histogram) add(d time.Duration) {
 	if i >= len(h.buckets) {
 		i = len(h.buckets) - 1
 	}
-	h.mu.Lock()
-	h.buckets[i]++
-	h.n++
-	h.mu.Unlock()
+	h.buckets[i].Add(1)
+	h.n.Add(1)
 }
 
 // quantile returns the upper edge of the bucket holding quantile q, in ms.
 func (h *histogram) quantile(q float64) float64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.n == 0 {
+	total := h.n.Load()
+	if total == 0 {
 		return math.NaN()
 	}
-	want := uint64(math.Ceil(q * float64(h.n)))
+	want := uint64(math.Ceil(q * float64(total)))
 	var seen uint64
-	for i, c := range h.buckets {
-		seen += c
+	for i := range h.buckets {
+		seen += h.buckets[i].Load()
 		if seen >= want {
 			return float64(time.Duration(i+1)*bucket) / float64(time.Millisecond)
 		}
@@ -79,19 +76,19 @@ type stream struct {
 	haveStamp bool
 }
 
-func (s *stream) add(seq uint32, at time.Time) {
+// add records a packet; it reports true for the stream's first.
+func (s *stream) add(seq uint32, at time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.first.IsZero() {
-		s.first = at
-	}
 	s.received++
 	if !s.haveStamp {
+		s.first = at
 		s.minSeq, s.maxSeq, s.haveStamp = seq, seq, true
-		return
+		return true
 	}
 	s.minSeq = min(s.minSeq, seq)
 	s.maxSeq = max(s.maxSeq, seq)
+	return false
 }
 
 // lost is how many stamped packets between the first and the last seen never

@@ -47,9 +47,10 @@ type Options struct {
 	// (sequence number, send time) to every RTP payload: the SFU forwards
 	// payloads untouched, so receivers can measure loss and latency exactly.
 	Stamp bool
-	// OnRTP, when set, sees every RTP packet received, parsed, with its
-	// arrival time. It runs on the track's reader goroutine; pkt is reused.
-	OnRTP func(streamID, kind string, pkt *rtp.Packet, arrival time.Time)
+	// OnTrack, when set, is asked once per received track for a handler that
+	// then sees each of its RTP packets, parsed, with the arrival time. The
+	// handler runs on the track's reader goroutine; pkt is reused.
+	OnTrack func(streamID, kind string) func(pkt *rtp.Packet, arrival time.Time)
 }
 
 // Counter counts what arrived on one received track.
@@ -175,7 +176,10 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 		p.mu.Unlock()
 		buf := make([]byte, 1500)
 		var pkt rtp.Packet
-		streamID, kind := tr.StreamID(), tr.Kind().String()
+		var onRTP func(*rtp.Packet, time.Time)
+		if opt.OnTrack != nil {
+			onRTP = opt.OnTrack(tr.StreamID(), tr.Kind().String())
+		}
 		for {
 			n, _, err := tr.Read(buf)
 			if err != nil {
@@ -185,8 +189,8 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 			cnt.First.CompareAndSwap(0, now.UnixNano())
 			cnt.Packets.Add(1)
 			cnt.Bytes.Add(uint64(n))
-			if opt.OnRTP != nil && pkt.Unmarshal(buf[:n]) == nil {
-				opt.OnRTP(streamID, kind, &pkt, now)
+			if onRTP != nil && pkt.Unmarshal(buf[:n]) == nil {
+				onRTP(&pkt, now)
 			}
 		}
 	})
