@@ -298,3 +298,26 @@ func TestRescheduleAndCancelMails(t *testing.T) {
 		t.Fatalf("mail counts %v", c)
 	}
 }
+
+func TestSubscribeRateLimits(t *testing.T) {
+	h := newHarness(t, Limits{})
+	// Per address: three tries, then refused, from wherever they come.
+	for i := 0; i < 4; i++ {
+		code := h.do("POST", "/api/subscribe", "", map[string]string{"email": "same@example.org", "name": "Same"}, nil)
+		if want := map[bool]int{true: 202, false: 429}[i < 3]; code != want {
+			t.Fatalf("address try %d: %d, want %d", i+1, code, want)
+		}
+	}
+	// Per client: a burst of five, then refused, whatever the address. (The
+	// address above already used four of this client's five.)
+	var e apiError
+	if code := h.do("POST", "/api/subscribe", "", map[string]string{"email": "other1@example.org"}, nil); code != 202 {
+		t.Fatalf("fifth from this client: %d", code)
+	}
+	if code := h.do("POST", "/api/subscribe", "", map[string]string{"email": "other2@example.org"}, &e); code != 429 || e.Error.Code != "rate_limited" {
+		t.Fatalf("sixth from this client: %d %+v", code, e)
+	}
+	if c := h.counts().Subscribers; c["pending"] != 2 {
+		t.Fatalf("subscribers stored: %v", c)
+	}
+}

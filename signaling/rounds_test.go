@@ -157,3 +157,66 @@ func TestCommitmentsReportsAndTurns(t *testing.T) {
 	}
 	refusedWith(t, h, h.wsURL(invA.Token), http.StatusUnauthorized)
 }
+
+// TestActionsPerPhaseAndRole walks a session through every phase and tries
+// every room action in each, as a participant and as a host.
+func TestActionsPerPhaseAndRole(t *testing.T) {
+	h := newHarness(t, Limits{})
+	plan := session.Plan{{Kind: session.Commitment, Seconds: 600}, {Kind: session.Work, Seconds: 600},
+		{Kind: session.Break, Seconds: 600}, {Kind: session.Closing, Seconds: 600}}
+	sess := h.createSession(h.now().Add(time.Hour), plan, 0)
+	host, _ := h.join(h.invite(sess.ID, "Hosting", "host").Token, testpeer.Options{})
+	part, wp := h.join(h.invite(sess.ID, "Ada", "").Token, testpeer.Options{})
+	ada := wp.You.ID
+
+	type action struct {
+		name    string
+		by      *testpeer.Peer
+		msg     map[string]any
+		ref     string
+		allowed map[string]bool // phases where it is allowed
+		ok      func(ph string) // waits for the sign that it took effect
+	}
+	all := map[string]bool{"lobby": true, "commitment": true, "work": true, "break": true, "closing": true}
+	actions := []action{
+		{name: "participant commits", by: part, ref: "commit", allowed: map[string]bool{"lobby": true, "commitment": true},
+			ok: func(ph string) {
+				expectRecord(t, h, host, ada, func(p wireParticipant) bool { return p.Commitment != nil && p.Commitment.Tasks[0] == "task in "+ph })
+			}},
+		{name: "participant reports", by: part, ref: "report", msg: map[string]any{"type": "report", "done": []bool{true}, "note": "done"},
+			allowed: map[string]bool{"closing": true},
+			ok: func(string) {
+				expectRecord(t, h, host, ada, func(p wireParticipant) bool { return p.Report != nil })
+			}},
+		{name: "participant advances", by: part, ref: "host", msg: map[string]any{"type": "host", "action": "advance"}, allowed: map[string]bool{}},
+		{name: "participant mutes", by: part, ref: "host", msg: map[string]any{"type": "host", "action": "mute", "participant": ada}, allowed: map[string]bool{}},
+		{name: "host extends", by: host, ref: "host", msg: map[string]any{"type": "host", "action": "extend", "seconds": 60},
+			allowed: map[string]bool{"commitment": true, "work": true, "break": true, "closing": true},
+			ok:      func(ph string) { waitPhase(t, h, host, ph, 5*time.Second) }},
+		{name: "host mutes", by: host, ref: "host", msg: map[string]any{"type": "host", "action": "mute", "participant": ada}, allowed: all,
+			ok: func(string) {
+				expectRecord(t, h, host, ada, func(p wireParticipant) bool { return p.Muted })
+			}},
+	}
+	for i, ph := range []string{"lobby", "commitment", "work", "break", "closing"} {
+		if i > 0 {
+			host.Send(map[string]any{"type": "host", "action": "advance"})
+			waitPhase(t, h, part, ph, 5*time.Second)
+			waitPhase(t, h, host, ph, 5*time.Second)
+		}
+		for _, a := range actions {
+			msg := a.msg
+			if a.ref == "commit" {
+				msg = map[string]any{"type": "commit", "tasks": []string{"task in " + ph}}
+			}
+			if err := a.by.Send(msg); err != nil {
+				t.Fatal(err)
+			}
+			if a.allowed[ph] {
+				a.ok(ph)
+			} else {
+				expectErr(t, h, a.by, codeNotAllowed, a.ref)
+			}
+		}
+	}
+}
