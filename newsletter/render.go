@@ -81,9 +81,9 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 			return Message{}, err
 		}
 		msg.Subject = w.confirmSubject
-		b.para(w.confirmIntro)
+		b.line(w.confirmIntro)
 		b.button(w.confirmButton, link)
-		b.para(w.confirmIgnore)
+		b.line(w.confirmIgnore)
 		b.line(w.signoff)
 		msg.Text, msg.HTML = b.text(), b.html()
 		return msg, nil
@@ -112,19 +112,19 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	switch base {
 	case store.KindAnnounce:
 		msg.Subject = fmt.Sprintf(w.announceSubject, sess.Title)
-		b.para(w.announceIntro)
+		b.line(w.announceIntro)
 	case "reminder", "resend":
 		msg.Subject = fmt.Sprintf(w.reminderSubject, sess.Title)
 		if base == "reminder" && lead <= time.Hour {
 			msg.Subject = fmt.Sprintf(w.reminderSoonSubject, sess.Title)
 		}
-		b.para(w.reminderIntro)
+		b.line(w.reminderIntro)
 	case "update":
 		msg.Subject = fmt.Sprintf(w.updateSubject, sess.Title)
-		b.para(w.updateIntro)
+		b.line(w.updateIntro)
 	case store.KindCancel:
 		msg.Subject = fmt.Sprintf(w.cancelSubject, sess.Title)
-		b.para(w.cancelIntro)
+		b.line(w.cancelIntro)
 		method = MethodCancel
 	default:
 		return Message{}, errSkip{"unknown kind " + m.Kind}
@@ -134,8 +134,8 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	b.field(w.plan, strings.Join(w.planLines(sess.Plan), " · "))
 	if method == MethodRequest {
 		b.button(w.join, join)
-		b.para(w.joinNote)
-		b.para(w.calendarNote)
+		b.line(w.joinNote)
+		b.line(w.calendarNote)
 	}
 	b.line(w.signoff)
 	b.footer(w.unsubscribe, unsub)
@@ -163,8 +163,6 @@ func (b *body) line(s string) {
 	b.plain.WriteString(s + "\n\n")
 	b.rich.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(s), "\n", "<br>") + "</p>\n")
 }
-
-func (b *body) para(s string) { b.line(s) }
 
 func (b *body) heading(s string) {
 	b.plain.WriteString(s + "\n" + strings.Repeat("=", len([]rune(s))) + "\n")

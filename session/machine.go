@@ -49,9 +49,6 @@ func New(plan Plan, startsAt time.Time, lobbySeconds int, saved *State) *Machine
 	return m
 }
 
-// Plan returns the plan the machine runs.
-func (m *Machine) Plan() Plan { return m.plan }
-
 // State returns the current state.
 func (m *Machine) State() State { return m.st }
 

@@ -72,9 +72,6 @@ func newPeer(r *Room, id string, pc *webrtc.PeerConnection, sig Signaler) *Peer 
 	return p
 }
 
-// ID is the participant's id.
-func (p *Peer) ID() string { return p.id }
-
 // SetMuted turns forwarding of this peer's audio off (true) or on.
 func (p *Peer) SetMuted(m bool) { p.muted.Store(m) }
 

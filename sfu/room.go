@@ -55,9 +55,6 @@ func newRoom(r *Router, id string) *Room {
 // audio packet is dropped in the forwarding loop, whatever clients send.
 func (r *Room) SetAudioForwarded(on bool) { r.audioOff.Store(!on) }
 
-// AudioForwarded tells whether audio is forwarded.
-func (r *Room) AudioForwarded() bool { return !r.audioOff.Load() }
-
 // Join adds a peer for participant id. It makes the peer connection and adds
 // every track already published, but sends no offer until Start, so the
 // caller can hand the peer to whoever routes answers first. A participant
@@ -127,13 +124,6 @@ func (r *Room) Close() {
 		r.Leave(p)
 	}
 	r.router.totals.removeRoom(r)
-}
-
-// Peers returns how many peers are in the room.
-func (r *Room) Peers() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.peers)
 }
 
 // publish starts forwarding a track that p sends: every other peer gets it.

@@ -234,7 +234,7 @@ func (s *Server) describe(sess store.Session, forHost bool) (wireSession, error)
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	list, err := s.upcoming(r)
+	list, err := s.upcoming(r.Context())
 	if err != nil {
 		s.internalError(w, "list sessions", err)
 		return

@@ -83,13 +83,12 @@ const demoTitle = "Demo Worktogether"
 // there is none.
 func (s *Server) DemoLink(ctx context.Context) (string, error) {
 	now := s.now()
-	list, err := s.cfg.Store.ListSessions(ctx, now.Add(-31*24*time.Hour))
+	list, err := s.upcoming(ctx)
 	if err != nil {
 		return "", err
 	}
 	for _, sess := range list {
-		m := s.machineFor(sess)
-		if sess.Title == demoTitle && !m.Ended() && !now.Before(m.State().StartedAt) {
+		if sess.Title == demoTitle && !now.Before(s.machineFor(sess).State().StartedAt) {
 			return s.links.Open(sess)
 		}
 	}

@@ -11,10 +11,10 @@ import (
 )
 
 // upcoming lists the sessions that are neither over nor cancelled, soonest
-// first.
-func (s *Server) upcoming(r *http.Request) ([]store.Session, error) {
+// first: the sessions page, the feed, the metrics and the demo all see these.
+func (s *Server) upcoming(ctx context.Context) ([]store.Session, error) {
 	// A month back covers every session that can still be running.
-	list, err := s.cfg.Store.ListSessions(r.Context(), s.now().Add(-31*24*time.Hour))
+	list, err := s.cfg.Store.ListSessions(ctx, s.now().Add(-31*24*time.Hour))
 	if err != nil {
 		return nil, err
 	}

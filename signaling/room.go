@@ -249,7 +249,7 @@ func (r *liveRoom) join(c *client) {
 		return
 	}
 	if m == nil {
-		p := store.Participant{ID: c.id, SessionID: r.id, Name: c.name, Role: c.role, Joined: true}
+		p := store.Participant{ID: c.id, SessionID: r.id, Name: c.name, Role: c.role}
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		err := r.srv.cfg.Store.MarkJoined(ctx, p, r.srv.now())
 		cancel()

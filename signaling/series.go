@@ -69,7 +69,7 @@ func (s *Server) createSeries(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid", "timezone must be an IANA time zone such as Europe/Berlin")
 		return
 	}
-	first, err := time.ParseInLocation("2006-01-02T15:04", req.First, loc)
+	first, err := time.ParseInLocation(store.LocalLayout, req.First, loc)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid", "first must be a local date and time like 2026-12-01T09:00")
 		return
@@ -123,7 +123,7 @@ func (s *Server) listSeries(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]wireSeries, 0, len(list))
 	for _, ser := range list {
-		out = append(out, wireSeries{ID: ser.ID, Title: ser.Title, RRule: ser.RRule, First: ser.First.Format("2006-01-02T15:04"),
+		out = append(out, wireSeries{ID: ser.ID, Title: ser.Title, RRule: ser.RRule, First: ser.First.Format(store.LocalLayout),
 			Timezone: ser.TZ, Sessions: []wireSession{}})
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -2,7 +2,6 @@ package signaling
 
 import (
 	"context"
-	"time"
 )
 
 // Stats is a snapshot of the sessions and connections, for metrics.
@@ -14,16 +13,13 @@ type Stats struct {
 
 // Stats reads the present state.
 func (s *Server) Stats(ctx context.Context) (Stats, error) {
-	list, err := s.cfg.Store.ListSessions(ctx, s.now().Add(-31*24*time.Hour))
+	list, err := s.upcoming(ctx)
 	if err != nil {
 		return Stats{}, err
 	}
 	out := Stats{SessionsByPhase: map[string]int{}, SendQueueDrops: s.queueDrops.Load()}
 	for _, sess := range list {
-		m := s.machineFor(sess)
-		if !m.Ended() {
-			out.SessionsByPhase[m.State().Kind.String()]++
-		}
+		out.SessionsByPhase[s.machineFor(sess).State().Kind.String()]++
 	}
 	s.hub.mu.Lock()
 	for _, r := range s.hub.rooms {

@@ -214,7 +214,7 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 
 // calendarFeed serves every upcoming session as an iCalendar feed.
 func (s *Server) calendarFeed(w http.ResponseWriter, r *http.Request) {
-	list, err := s.upcoming(r)
+	list, err := s.upcoming(r.Context())
 	if err != nil {
 		s.internalError(w, "calendar feed", err)
 		return

@@ -43,7 +43,7 @@ func (s *Store) MarkJoined(ctx context.Context, p Participant, at time.Time) err
 }
 
 // participantQuery reads participants with their commitment and report.
-const participantQuery = `SELECT p.id, p.session_id, p.name, p.role, p.joined_at, p.muted_phase, c.tasks, r.done, r.note
+const participantQuery = `SELECT p.id, p.session_id, p.name, p.role, p.muted_phase, c.tasks, r.done, r.note
 	FROM participants p
 	LEFT JOIN commitments c ON c.session_id = p.session_id AND c.participant_id = p.id
 	LEFT JOIN reports r ON r.session_id = p.session_id AND r.participant_id = p.id`
@@ -51,13 +51,12 @@ const participantQuery = `SELECT p.id, p.session_id, p.name, p.role, p.joined_at
 func scanParticipant(sc scanner) (Participant, error) {
 	var (
 		p                 Participant
-		joined, muted     sql.NullInt64
+		muted             sql.NullInt64
 		tasks, done, note sql.NullString
 	)
-	if err := sc.Scan(&p.ID, &p.SessionID, &p.Name, &p.Role, &joined, &muted, &tasks, &done, &note); err != nil {
+	if err := sc.Scan(&p.ID, &p.SessionID, &p.Name, &p.Role, &muted, &tasks, &done, &note); err != nil {
 		return Participant{}, err
 	}
-	p.Joined = joined.Valid
 	if muted.Valid {
 		idx := int(muted.Int64)
 		p.MutedPhase = &idx

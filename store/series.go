@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -34,7 +33,9 @@ type Occurrence struct {
 	Host    Participant
 }
 
-const localLayout = "2006-01-02T15:04"
+// LocalLayout is how a series' first occurrence is written: wall-clock
+// time, no zone (the zone is stored beside it).
+const LocalLayout = "2006-01-02T15:04"
 
 // CreateSeries stores a series with its first occurrences, queueing their
 // mails, in one transaction.
@@ -49,7 +50,7 @@ func (s *Store) CreateSeries(ctx context.Context, ser Series, occ []Occurrence, 
 	}
 	defer tx.Rollback()
 	_, err = tx.ExecContext(ctx, `INSERT INTO series (id, title, rrule, start_local, timezone, plan, capacity, lobby_seconds, created_at, horizon)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ser.ID, ser.Title, ser.RRule, ser.First.Format(localLayout), ser.TZ,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ser.ID, ser.Title, ser.RRule, ser.First.Format(LocalLayout), ser.TZ,
 		string(plan), ser.Capacity, ser.LobbySeconds, ms(ser.CreatedAt), ms(ser.Horizon))
 	if err != nil {
 		return fmt.Errorf("create series: %w", err)
@@ -104,7 +105,7 @@ func scanSeries(sc scanner) (Series, error) {
 	if err != nil {
 		return Series{}, fmt.Errorf("series %s: %w", ser.ID, err)
 	}
-	if ser.First, err = time.ParseInLocation(localLayout, first, loc); err != nil {
+	if ser.First, err = time.ParseInLocation(LocalLayout, first, loc); err != nil {
 		return Series{}, fmt.Errorf("series %s: %w", ser.ID, err)
 	}
 	if err := json.Unmarshal([]byte(plan), &ser.Plan); err != nil {
@@ -132,18 +133,6 @@ func (s *Store) ListSeries(ctx context.Context) ([]Series, error) {
 		out = append(out, ser)
 	}
 	return out, rows.Err()
-}
-
-// GetSeries returns one series.
-func (s *Store) GetSeries(ctx context.Context, id string) (Series, error) {
-	ser, err := scanSeries(s.db.QueryRowContext(ctx, `SELECT `+seriesColumns+` FROM series WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Series{}, ErrNotFound
-	}
-	if err != nil {
-		return Series{}, fmt.Errorf("get series: %w", err)
-	}
-	return ser, nil
 }
 
 // CancelSeries ends a series; its occurrences still ahead are cancelled by

@@ -34,7 +34,6 @@ type Participant struct {
 	SessionID  string
 	Name       string
 	Role       string
-	Joined     bool
 	Commitment []string // nil: none yet
 	Report     *Report  // nil: none yet
 	MutedPhase *int     // the phase index during which the host muted them

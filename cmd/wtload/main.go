@@ -177,7 +177,7 @@ func (l *load) onTrack(sub int, joined time.Time) func(string, string) func(*rtp
 				return
 			}
 			l.latency.add(at.Sub(sent))
-			if s.add(seq, at) {
+			if s.add(seq) {
 				l.mu.Lock()
 				l.joinTimes = append(l.joinTimes, at.Sub(l.since(joined, publisher)))
 				l.mu.Unlock()

@@ -69,7 +69,6 @@ func quantiles(values []time.Duration, qs ...float64) []float64 {
 // numbers seen, for loss.
 type stream struct {
 	mu        sync.Mutex
-	first     time.Time
 	minSeq    uint32
 	maxSeq    uint32
 	received  uint64
@@ -77,12 +76,11 @@ type stream struct {
 }
 
 // add records a packet; it reports true for the stream's first.
-func (s *stream) add(seq uint32, at time.Time) bool {
+func (s *stream) add(seq uint32) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.received++
 	if !s.haveStamp {
-		s.first = at
 		s.minSeq, s.maxSeq, s.haveStamp = seq, seq, true
 		return true
 	}
