@@ -126,6 +126,7 @@ func (r *Router) listen(cfg Config) error {
 		if err != nil {
 			return fmt.Errorf("listen on media port udp/%d: %w", cfg.UDPPort, err)
 		}
+		r.sizeBuffers(udp)
 		port := udp.LocalAddr().(*net.UDPAddr).Port
 		var tcp net.Listener
 		if !cfg.DisableTCP {

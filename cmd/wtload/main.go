@@ -45,6 +45,7 @@ type options struct {
 	json      bool
 	row       string
 	floorUS   float64
+	rcvbuf    int
 }
 
 func main() {
@@ -63,6 +64,7 @@ func main() {
 	flag.BoolVar(&o.json, "json", false, "print the report as JSON")
 	flag.StringVar(&o.row, "row", "", "print the report as one Markdown table row with this label")
 	flag.Float64Var(&o.floorUS, "floor-us", 0, "the machine's floor in µs per egress packet (go test -bench Floor ./sfu), to report CPU as a multiple of it")
+	flag.IntVar(&o.rcvbuf, "rcvbuf", 4<<20, "receive buffer in bytes asked for each peer's UDP socket (capped by net.core.rmem_max); 0 keeps the kernel's default")
 	header := flag.Bool("row-header", false, "print the head of the -row table and exit")
 	flag.Parse()
 	if *header {
@@ -103,6 +105,9 @@ func (o *options) check() error {
 	}
 	if o.n < 2 || o.p < 1 || o.p > o.n {
 		return errors.New("need -n of at least 2 and 1 <= -p <= -n")
+	}
+	if o.rcvbuf < 0 {
+		return errors.New("-rcvbuf must not be negative")
 	}
 	if o.rate <= 0 || o.duration <= 0 {
 		return errors.New("-rate and -duration must be positive")
@@ -213,7 +218,11 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 		o.session = sess.ID
 	}
-	api, err := testpeer.LoadAPI()
+	sockets, err := testpeer.NewSockets(o.rcvbuf)
+	if err != nil {
+		return nil, err
+	}
+	api, err := testpeer.LoadAPI(sockets)
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +285,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	drops0 := readDrops(sockets.Ports())
 	p0, b0, t0 := l.packets.Load(), l.bytes.Load(), time.Now()
 	if err := wait(ctx, o.duration); err != nil {
 		return nil, err
@@ -289,7 +299,9 @@ func run(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	p1, b1, elapsed := l.packets.Load(), l.bytes.Load(), time.Since(t0)
+	drops1 := readDrops(sockets.Ports())
 	rep := l.report(o, p1-p0, b1-b0, elapsed, before, after)
+	rep.Drops = drops1.since(drops0)
 	rep.LoadCPUPercent = 100 * (self1.cpu - self0.cpu).Seconds() / elapsed.Seconds()
 	return rep, nil
 }

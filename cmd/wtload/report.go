@@ -77,6 +77,9 @@ type report struct {
 	LoadCPUPercent   float64 `json:"load_tool_cpu_percent"` // the load tool's own use: near 100 % of its core, it may be the bottleneck
 	PeakRSSMB        float64 `json:"server_peak_rss_mb,omitempty"`
 	RSSPerStreamMB   float64 `json:"server_peak_rss_mb_per_forwarded_stream,omitempty"`
+	// Drops are the packets the kernel dropped at full receive buffers in
+	// the window, at the load tool's sockets and elsewhere (the server's).
+	Drops Drops `json:"receive_buffer_drops"`
 }
 
 func (l *load) report(o options, packets, bytes uint64, window time.Duration, before, after proc) *report {
@@ -128,18 +131,18 @@ func ms(v float64) string {
 }
 
 // rowHeader is the head of the table printRow writes rows of.
-const rowHeader = `| load | streams received | egress pkt/s | Mbit/s | loss % | join p50 / p99 | latency p50 / p99 | server CPU-µs per egress pkt | × floor | server CPU | load tool CPU | peak RSS per stream |
-|---|---|---|---|---|---|---|---|---|---|---|---|`
+const rowHeader = `| load | streams received | egress pkt/s | Mbit/s | loss % | join p50 / p99 | latency p50 / p99 | server CPU-µs per egress pkt | × floor | server CPU | load tool CPU | peak RSS per stream | buffer drops: load tool / server |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|`
 
 func (r *report) printRow(w io.Writer, label string) {
 	floor := "-"
 	if r.CPUOverFloor > 0 {
 		floor = fmt.Sprintf("%.2f", r.CPUOverFloor)
 	}
-	fmt.Fprintf(w, "| %s | %d / %d | %.0f | %.1f | %.3f | %s / %s | %s / %s | %.2f | %s | %.0f %% | %.0f %% | %.3f MB |\n",
+	fmt.Fprintf(w, "| %s | %d / %d | %.0f | %.1f | %.3f | %s / %s | %s / %s | %.2f | %s | %.0f %% | %.0f %% | %.3f MB | %s |\n",
 		label, r.StreamsReceived, r.StreamsExpected, r.PacketsPerSecond, r.Mbps, r.LossPercent,
 		ms(r.JoinP50ms), ms(r.JoinP99ms), ms(r.LatencyP50ms), ms(r.LatencyP99ms),
-		r.CPUMicrosPerPkt, floor, r.ServerCPUPercent, r.LoadCPUPercent, r.RSSPerStreamMB)
+		r.CPUMicrosPerPkt, floor, r.ServerCPUPercent, r.LoadCPUPercent, r.RSSPerStreamMB, r.Drops.cell())
 }
 
 func (r *report) print(w io.Writer) {
@@ -154,4 +157,12 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "server peak RSS       %.1f MB, %.3f MB per forwarded stream\n", r.PeakRSSMB, r.RSSPerStreamMB)
 	}
 	fmt.Fprintf(w, "load tool CPU         %.0f %% of a core\n", r.LoadCPUPercent)
+	fmt.Fprintf(w, "buffer drops          %s (packets dropped at full receive buffers: load tool / server)\n", r.Drops.cell())
+}
+
+func (d Drops) cell() string {
+	if !d.Known {
+		return "-"
+	}
+	return fmt.Sprintf("%d / %d", d.LoadTool, d.Elsewhere)
 }

@@ -87,14 +87,15 @@ type Peer struct {
 // LoopbackAPI returns a Pion API whose candidates stay on 127.0.0.1, with
 // Pion's default interceptors, as a typical client has them.
 func LoopbackAPI() (*webrtc.API, error) {
-	return loopbackAPI(webrtc.RegisterDefaultInterceptors)
+	return loopbackAPI(nil, webrtc.RegisterDefaultInterceptors)
 }
 
 // LoadAPI is LoopbackAPI with only NACKs and RTCP reports: what a load
 // client needs to be a fair peer, without per-packet statistics work, so
 // that many peers in one process cost less than the server they measure.
-func LoadAPI() (*webrtc.API, error) {
-	return loopbackAPI(func(m *webrtc.MediaEngine, reg *interceptor.Registry) error {
+// Its sockets are opened through sockets, when not nil.
+func LoadAPI(sockets *Sockets) (*webrtc.API, error) {
+	return loopbackAPI(sockets, func(m *webrtc.MediaEngine, reg *interceptor.Registry) error {
 		if err := webrtc.ConfigureNack(m, reg); err != nil {
 			return err
 		}
@@ -102,7 +103,7 @@ func LoadAPI() (*webrtc.API, error) {
 	})
 }
 
-func loopbackAPI(interceptors func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webrtc.API, error) {
+func loopbackAPI(sockets *Sockets, interceptors func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
@@ -119,6 +120,9 @@ func loopbackAPI(interceptors func(*webrtc.MediaEngine, *interceptor.Registry) e
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if sockets != nil {
+		se.SetNet(sockets)
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
 }
 

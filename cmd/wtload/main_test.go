@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDropsAreCountedPerSocket overfills two sockets' receive buffers, one
+// the load tool's and one not, and reads where the kernel dropped.
+func TestDropsAreCountedPerSocket(t *testing.T) {
+	open := func() *net.UDPConn {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetReadBuffer(4096) // the kernel's minimum: a few packets
+		return c
+	}
+	mine, theirs, sender := open(), open(), open()
+	port := func(c *net.UDPConn) int { return c.LocalAddr().(*net.UDPAddr).Port }
+	own := []int{port(mine), port(sender)}
+	before := readDrops(own)
+	if !before.known {
+		t.Skip("no /proc/net/udp here")
+	}
+	payload := make([]byte, 1000)
+	for i := 0; i < 50; i++ { // nobody reads: most of these are dropped
+		sender.WriteToUDP(payload, mine.LocalAddr().(*net.UDPAddr))
+	}
+	for i := 0; i < 20; i++ {
+		sender.WriteToUDP(payload, theirs.LocalAddr().(*net.UDPAddr))
+	}
+	// Loopback delivers within sendto: the counters are final now.
+	got := readDrops(own).since(before)
+	if !got.Known || got.LoadTool < 40 || got.LoadTool > 50 || got.Elsewhere < 10 || got.Elsewhere > 20 {
+		t.Errorf("drops %+v, want about 45 at the load tool and about 15 elsewhere", got)
+	}
+	if cell := got.cell(); cell != strings.TrimSpace(cell) || !strings.Contains(cell, " / ") {
+		t.Errorf("table cell %q", cell)
+	}
+}
+
+// TestLoadAgainstTheServer runs a small load against the real server binary
+// and checks the report holds what was measured.
+func TestLoadAgainstTheServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server")
+	}
+	bin := filepath.Join(t.TempDir(), "worktogether")
+	build := exec.Command("go", "build", "-o", bin, "../worktogether")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build server: %v\n%s", err, out)
+	}
+	srv := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", t.TempDir(), "-udp-port", "0",
+		"-loopback-only", "-no-ice-tcp", "-host-key", "load-test-key", "-log-level", "warn")
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Stderr = os.Stderr
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "Worktogether is running at "); ok {
+				u, _, _ := strings.Cut(rest, " ")
+				urls <- u
+			}
+		}
+	}()
+	var url string
+	select {
+	case url = <-urls:
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not start")
+	}
+
+	o := options{
+		url: url, hostKey: "load-test-key", n: 4, p: 2, ivf: "../../testdata/v180.ivf",
+		rate: 20, warmup: time.Second, duration: 2 * time.Second,
+		serverPID: srv.Process.Pid, floorUS: 3, rcvbuf: 1 << 20,
+	}
+	if err := o.check(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rep, err := run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 publishers, each seen by the 3 others.
+	if rep.StreamsExpected != 6 || rep.StreamsReceived != 6 {
+		t.Errorf("streams %d of %d, want 6 of 6", rep.StreamsReceived, rep.StreamsExpected)
+	}
+	if rep.PacketsPerSecond <= 0 || rep.Mbps <= 0 || rep.LossPercent > 5 {
+		t.Errorf("received %.0f packets/s, %.2f Mbit/s, loss %.2f %%", rep.PacketsPerSecond, rep.Mbps, rep.LossPercent)
+	}
+	if rep.JoinP99ms <= 0 || rep.JoinP99ms > 5000 || rep.LatencyP50ms < 0 || rep.LatencyP99ms < rep.LatencyP50ms {
+		t.Errorf("join p99 %.1f ms, latency p50 %.1f / p99 %.1f ms", rep.JoinP99ms, rep.LatencyP50ms, rep.LatencyP99ms)
+	}
+	if rep.CPUMicrosPerPkt <= 0 || rep.CPUOverFloor <= 0 || rep.PeakRSSMB <= 0 || rep.RSSPerStreamMB <= 0 {
+		t.Errorf("server figures missing: %+v", rep)
+	}
+	if !rep.Drops.Known {
+		t.Error("receive-buffer drops not read")
+	}
+	var row strings.Builder
+	rep.printRow(&row, "test")
+	if cells := strings.Count(row.String(), "|"); cells != strings.Count(strings.SplitN(rowHeader, "\n", 2)[0], "|") {
+		t.Errorf("row has %d separators, header %d:\n%s", cells, strings.Count(rowHeader, "|")/2, row.String())
+	}
+}
