@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/sfu"
 	"github.com/worktogether/worktogether/signaling"
 	"github.com/worktogether/worktogether/static"
@@ -33,6 +34,10 @@ type server struct {
 	db   string
 	key  []byte
 	stop func()
+	// store and links are the running server's, for tests that stand in
+	// for what a mail would bring.
+	store *store.Store
+	links *links.Maker
 }
 
 func startServer(t *testing.T) *server {
@@ -70,6 +75,10 @@ func (s *server) start(t *testing.T) {
 	}
 	s.addr = ln.Addr().String()
 	s.url = "http://" + s.addr
+	s.store = st
+	if s.links, err = links.New(s.url, signer); err != nil {
+		t.Fatal(err)
+	}
 	srv, err := signaling.New(signaling.Config{
 		PublicURL: s.url,
 		HostKey:   hostKey,

@@ -1,6 +1,6 @@
 // Package links makes every absolute link the server hands out, in pages and
-// in mails: join links with their signed tokens, open links, and the confirm
-// and unsubscribe links of subscribers. It knows the public URL and the
+// in mails: join links with their signed tokens, open links, and the confirm,
+// unsubscribe and record links of subscribers. It knows the public URL and the
 // signer, and nothing of HTTP handlers or mail.
 package links
 
@@ -72,6 +72,19 @@ func (m *Maker) Join(sess store.Session, p store.Participant) (link, tok string,
 	return m.URL("/s/"+sess.ID, url.Values{"t": {tok}}), tok, nil
 }
 
+// SubscriberJoin returns a subscriber's room link to sess, the same in every
+// mail.
+func (m *Maker) SubscriberJoin(sess store.Session, sub store.Subscriber) (string, error) {
+	p := SubscriberParticipant(sub, sess.ID)
+	tok, err := m.signer.SignJoin(token.Join{
+		Session: sess.ID, Participant: p.ID, Name: p.Name, Role: p.Role, Expires: expires(sess), Subscriber: sub.ID,
+	})
+	if err != nil {
+		return "", fmt.Errorf("sign join link: %w", err)
+	}
+	return m.URL("/s/"+sess.ID, url.Values{"t": {tok}}), nil
+}
+
 // Open returns the session's open link: one link anyone may use to ask for a
 // personal one.
 func (m *Maker) Open(sess store.Session) (string, error) {
@@ -96,6 +109,16 @@ func (m *Maker) Confirm(sub store.Subscriber, now time.Time) (string, error) {
 		return "", fmt.Errorf("sign confirm link: %w", err)
 	}
 	return m.URL("/confirm", url.Values{"token": {tok}}), nil
+}
+
+// Record returns the link to a subscriber's record of past sessions; it
+// never expires.
+func (m *Maker) Record(sub store.Subscriber) (string, error) {
+	tok, err := m.signer.Sign(token.PurposeRecord, token.Subscriber{ID: sub.ID})
+	if err != nil {
+		return "", fmt.Errorf("sign record link: %w", err)
+	}
+	return m.URL("/record", url.Values{"token": {tok}}), nil
 }
 
 // Unsubscribe returns a subscriber's unsubscribe link; it never expires.

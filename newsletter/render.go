@@ -104,7 +104,7 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	if base != store.KindCancel && !now.Before(sess.StartsAt.Add(sess.Plan.Duration())) {
 		return Message{}, errSkip{"session is over"}
 	}
-	join, _, err := r.Links.Join(sess, links.SubscriberParticipant(sub, sess.ID))
+	join, err := r.Links.SubscriberJoin(sess, sub)
 	if err != nil {
 		return Message{}, err
 	}
@@ -136,6 +136,11 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 		b.button(w.join, join)
 		b.line(w.joinNote)
 		b.line(w.calendarNote)
+		record, err := r.Links.Record(sub)
+		if err != nil {
+			return Message{}, err
+		}
+		b.link(w.record, record)
 	}
 	b.line(w.signoff)
 	b.footer(w.unsubscribe, unsub)
@@ -179,6 +184,11 @@ func (b *body) button(label, link string) {
 	b.rich.WriteString(`<p style="margin:20px 0"><a href="` + html.EscapeString(link) +
 		`" style="background:#2f6f5e;color:#fff;padding:10px 18px;border-radius:8px;text-decoration:none;font-weight:600">` +
 		html.EscapeString(label) + "</a></p>\n")
+}
+
+func (b *body) link(text, link string) {
+	b.plain.WriteString(text + "\n" + link + "\n\n")
+	b.rich.WriteString("<p>" + html.EscapeString(text) + ` <a href="` + html.EscapeString(link) + `">` + html.EscapeString(link) + "</a></p>\n")
 }
 
 func (b *body) footer(text, link string) {

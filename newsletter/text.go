@@ -25,6 +25,7 @@ type words struct {
 	updateSubject, updateIntro                                 string
 	cancelSubject, cancelIntro                                 string
 	when, plan, join, joinNote, calendarNote, unsubscribe      string
+	record                                                     string
 	greeting, signoff                                          string
 }
 
@@ -59,6 +60,7 @@ var texts = map[string]*words{
 		joinNote:            "This link is yours alone: it lets you in under your name.",
 		calendarNote:        "The attached invitation adds it to your calendar.",
 		unsubscribe:         "No more mails from Worktogether? Unsubscribe with one click:",
+		record:              "What you set out to do in past sessions, and what got done:",
 	},
 	"de": {
 		weekdays: [7]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"},
@@ -90,6 +92,7 @@ var texts = map[string]*words{
 		joinNote:            "Dieser Link gehört nur dir: Er lässt dich unter deinem Namen herein.",
 		calendarNote:        "Mit der angehängten Einladung landet es in deinem Kalender.",
 		unsubscribe:         "Keine Mails mehr von Worktogether? Mit einem Klick abmelden:",
+		record:              "Was du dir in früheren Sessions vorgenommen und was du geschafft hast:",
 	},
 }
 

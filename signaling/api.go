@@ -422,6 +422,9 @@ type meResponse struct {
 	Session    wireSession     `json:"session"`
 	Commitment *wireCommitment `json:"commitment"` // yours, as stored
 	Report     *wireReport     `json:"report"`
+	// RecordURL, for a subscriber's link from a mail, is their record of
+	// past sessions (extension).
+	RecordURL string `json:"record_url,omitempty"`
 }
 
 // whoAmI lets the room page check its link before it opens the camera:
@@ -450,6 +453,12 @@ func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
 	}
 	c := adm.claims
 	out := meResponse{You: &wireYou{ID: c.Participant, Name: c.Name, Role: c.Role}, Session: desc}
+	if c.Subscriber != "" {
+		if out.RecordURL, err = s.links.Record(store.Subscriber{ID: c.Subscriber}); err != nil {
+			s.internalError(w, "record link", err)
+			return
+		}
+	}
 	p, err := s.cfg.Store.GetParticipant(r.Context(), adm.session.ID, c.Participant)
 	switch {
 	case err == nil:

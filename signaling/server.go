@@ -161,6 +161,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /unsubscribe", s.unsubscribePage)
 	s.mux.HandleFunc("POST /unsubscribe", s.unsubscribe)
 	s.mux.HandleFunc("GET /sessions.ics", s.calendarFeed)
+	s.mux.HandleFunc("GET /record", s.recordPage)
+	s.mux.HandleFunc("GET /api/record", s.recordJSON)
 	s.mux.HandleFunc("GET /api/host", s.requireHost(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"host": true})
 	}))

@@ -54,7 +54,7 @@ export function receiveSlots(sdp) {
 }
 
 /**
- * Asks the server who a link admits: {you, session} for a personal link,
+ * Asks the server who a link admits: {you, session, record_url?} for a personal link,
  * {open: true, session} for an open link; throws LinkError when refused.
  * @param {string} token
  * @param {string} sessionId

@@ -14,6 +14,8 @@ let client = null;
 let localStream = null;
 /** @type {import('./protocol.js').You|null} */
 let you = null;
+/** A subscriber's record of past sessions, when the link came in a mail. */
+let recordURL = '';
 /** @type {import('./protocol.js').Phase|null} */
 let phase = null;
 /** @type {Map<string, import('./protocol.js').Participant>} */
@@ -34,6 +36,11 @@ let previewReady = Promise.resolve();
 /** Shows one of the page's main views. @param {string} id */
 function show(id) {
   for (const v of ['notice', 'loading', 'guest', 'prejoin', 'inroom']) $(v).hidden = v !== id;
+}
+
+/** A link to the subscriber's record of all their sessions, if there is one. */
+function recordAction() {
+  return recordURL ? el('a', { class: 'button', id: 'record-link', href: recordURL }, 'All your sessions') : undefined;
 }
 
 /** @param {string} title @param {string} text @param {HTMLElement} [action] @param {HTMLElement} [history] */
@@ -91,8 +98,9 @@ async function start() {
     return;
   }
   you = info.you;
+  recordURL = info.record_url || '';
   if (info.session.phase?.kind === 'ended') {
-    notice('This session has ended', 'What you set out to do, and what got done:', undefined,
+    notice('This session has ended', 'What you set out to do, and what got done:', recordAction(),
       historyView([{ ...info.you, present: false, muted: false, commitment: info.commitment, report: info.report }]));
     return;
   }
@@ -394,7 +402,7 @@ function onBye(reason) {
     // Hosts see everyone; each participant sees what they said and did.
     const list = you?.role === 'host' ? [...people.values()] : [people.get(you?.id || '')].filter((p) => !!p);
     notice(title, you?.role === 'host' ? 'What everyone set out to do, and what got done:' : 'What you set out to do, and what got done:',
-      undefined, historyView(/** @type {any} */ (list)));
+      recordAction(), historyView(/** @type {any} */ (list)));
     return;
   }
   notice(title, text);

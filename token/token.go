@@ -46,6 +46,9 @@ type Join struct {
 	Name        string `json:"n"`
 	Role        string `json:"r"`
 	Expires     int64  `json:"e"` // unix seconds
+	// Subscriber is set on the links in mails: the subscriber the
+	// participant is, so the room can point them to their record.
+	Subscriber string `json:"b,omitempty"`
 }
 
 // Purposes, mixed into the signature.
@@ -129,9 +132,11 @@ type Open struct {
 const (
 	PurposeConfirm     = "confirm"
 	PurposeUnsubscribe = "unsubscribe"
+	PurposeRecord      = "record" // the page of one's past sessions
 )
 
-// Subscriber are the claims of a subscriber's confirm or unsubscribe link.
+// Subscriber are the claims of a subscriber's confirm, unsubscribe or record
+// link.
 type Subscriber struct {
 	ID      string `json:"u"`
 	Expires int64  `json:"e,omitempty"` // unix seconds; 0: never

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/worktogether/worktogether/session"
+)
+
+// TestSubscriberRecordAcrossManySessions checks the record finds a
+// subscriber's sessions among more than one query's worth, newest first, and
+// leaves out sessions before they signed up and ones they never joined.
+func TestSubscriberRecordAcrossManySessions(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "wt.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	signup := time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+	if err := st.Subscribe(ctx, Subscriber{ID: "sub", Email: "a@example.org", Name: "Ada", Lang: "en", TZ: "UTC"}, signup); err != nil {
+		t.Fatal(err)
+	}
+	mine := func(sessionID string) string { return "sub-in-" + sessionID }
+	joined := map[int]bool{3: true, 520: true} // and -1: before the sign-up
+	for i := -1; i < recordChunk+60; i++ {
+		id := fmt.Sprintf("s%04d", i+1)
+		start := signup.Add(time.Duration(i) * 6 * time.Hour)
+		if i < 0 {
+			start = signup.Add(-72 * time.Hour)
+		}
+		sess := Session{ID: id, Title: id, StartsAt: start, Plan: session.DefaultPlan(), Capacity: 10, LobbySeconds: 600, CreatedAt: signup}
+		if err := st.CreateSession(ctx, sess, Participant{ID: "host-" + id, SessionID: id, Name: "Host", Role: "host"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if i < 0 || joined[i] {
+			p := Participant{ID: mine(id), SessionID: id, Name: "Ada", Role: "participant"}
+			if err := st.MarkJoined(ctx, p, start); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.SaveCommitment(ctx, id, p.ID, []string{"task of " + id}, start); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Someone else's row in every session, and an invite Ada never used.
+		if err := st.MarkJoined(ctx, Participant{ID: "other-" + id, SessionID: id, Name: "Bo", Role: "participant"}, start); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.AddParticipant(ctx, Participant{ID: mine("s0010"), SessionID: "s0010", Name: "Ada", Role: "participant"}, signup); err != nil {
+		t.Fatal(err)
+	}
+
+	rec, err := st.SubscriberRecord(ctx, "sub", mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range rec {
+		if e.Participant.ID != mine(e.Session.ID) || len(e.Participant.Commitment) != 1 || e.Participant.Commitment[0] != "task of "+e.Session.ID {
+			t.Errorf("entry %+v", e)
+		}
+		got = append(got, e.Session.ID)
+	}
+	if want := []string{"s0521", "s0004"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("record sessions %v, want %v", got, want)
+	}
+	if _, err := st.SubscriberRecord(ctx, "nobody", mine); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown subscriber: %v", err)
+	}
+}
