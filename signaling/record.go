@@ -63,17 +63,10 @@ func (s *Server) record(r *http.Request) (recordResponse, error) {
 			ID: e.Session.ID, Title: e.Session.Title, StartsAt: e.Session.StartsAt,
 			Ended: s.machineFor(e.Session).Ended(), Commitment: wp.Commitment, Report: wp.Report,
 		}
+		tasks, done := e.Participant.Tally()
 		out.Totals.Sessions++
-		if rs.Commitment != nil {
-			out.Totals.Tasks += len(rs.Commitment.Tasks)
-		}
-		if rs.Report != nil {
-			for _, done := range rs.Report.Done {
-				if done {
-					out.Totals.TasksDone++
-				}
-			}
-		}
+		out.Totals.Tasks += tasks
+		out.Totals.TasksDone += done
 		out.Sessions = append(out.Sessions, rs)
 	}
 	return out, nil

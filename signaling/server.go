@@ -144,7 +144,7 @@ func (s *Server) routes() {
 		w.Write([]byte("ok"))
 	})
 	s.mux.HandleFunc("POST /api/sessions", s.requireHost(s.createSession))
-	s.mux.HandleFunc("GET /api/sessions", s.listSessions)
+	s.mux.HandleFunc("GET /api/sessions", s.sessionsByState)
 	s.mux.HandleFunc("GET /api/sessions/{id}", s.getSession)
 	s.mux.HandleFunc("DELETE /api/sessions/{id}", s.requireHost(s.cancelSession))
 	s.mux.HandleFunc("POST /api/sessions/{id}/invites", s.requireHost(s.createInvite))

@@ -1,7 +1,8 @@
 // @ts-check
 // The host page: sign in with the host key (kept in this browser), schedule
-// sessions, hand out invite links, cancel.
+// sessions, hand out invite links, cancel, and look back at past sessions.
 import { el, $, localDateTime, planSummary, phaseName, copy } from './ui.js';
+import { historyView } from './rounds.js';
 
 const plans = {
   classic: [
@@ -57,6 +58,7 @@ async function showHosting() {
 async function refresh() {
   refreshSubscribers();
   refreshSeries();
+  refreshPast();
   let list;
   try {
     list = await api('GET', '/api/sessions');
@@ -66,6 +68,68 @@ async function refresh() {
   }
   $('list-state').textContent = list.length ? '' : 'Nothing scheduled yet.';
   $('list').replaceChildren(...list.map(sessionItem));
+}
+
+async function refreshPast() {
+  let list;
+  try {
+    list = await api('GET', '/api/sessions?state=ended');
+  } catch (err) {
+    $('past-state').textContent = `Could not load past sessions: ${err instanceof Error ? err.message : err}`;
+    return;
+  }
+  $('past-state').textContent = list.length ? '' : 'None yet: sessions appear here once they have ended.';
+  $('past').replaceChildren(...list.map(pastItem));
+}
+
+/** A session that is over: how it went, and its summary on demand. @param {any} s */
+function pastItem(s) {
+  const o = s.outcome;
+  const details = el('div', { class: 'summary', hidden: true });
+  const toggle = el('button', { class: 'button small', type: 'button' }, 'Show summary');
+  toggle.onclick = async () => {
+    if (!details.hidden) {
+      details.hidden = true;
+      toggle.textContent = 'Show summary';
+      return;
+    }
+    toggle.textContent = 'Loading…';
+    try {
+      const sum = await api('GET', `/api/sessions/${s.id}/summary`);
+      details.replaceChildren(sum.participants.length
+        ? historyView(sum.participants)
+        : el('p', { class: 'sub' }, 'Nobody came.'));
+      details.hidden = false;
+      toggle.textContent = 'Hide summary';
+    } catch (err) {
+      toggle.textContent = 'Show summary';
+      alert(err instanceof Error ? err.message : String(err));
+    }
+  };
+  const csv = el('button', { class: 'button small', type: 'button' }, 'Download CSV');
+  csv.onclick = () => downloadCSV(s);
+  return el('li', { class: 'session past' },
+    el('h3', {}, s.title),
+    el('p', { class: 'when' }, localDateTime(s.starts_at), ' · ',
+      `${o.people} ${o.people === 1 ? 'person' : 'people'} · ${o.tasks_done} of ${o.tasks} ${o.tasks === 1 ? 'task' : 'tasks'} done`),
+    el('p', {}, toggle, ' ', csv),
+    details);
+}
+
+/** Fetches the summary as CSV with the host key and saves it. @param {any} s */
+async function downloadCSV(s) {
+  try {
+    const resp = await fetch(`/api/sessions/${s.id}/summary?format=csv`, { headers: { Authorization: `Bearer ${key}` } });
+    if (!resp.ok) throw new Error(`the server answered ${resp.status}`);
+    const url = URL.createObjectURL(await resp.blob());
+    const a = el('a', { href: url, download: `worktogether-${s.starts_at.slice(0, 10)}-${s.id.slice(0, 8)}.csv` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (err) {
+    alert(`Could not download: ${err instanceof Error ? err.message : err}`);
+  }
 }
 
 async function refreshSubscribers() {

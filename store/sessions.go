@@ -45,6 +45,18 @@ type Report struct {
 	Note string
 }
 
+// Tally is how many tasks p committed to and how many of them got done.
+func (p Participant) Tally() (tasks, done int) {
+	if p.Report != nil {
+		for i, d := range p.Report.Done {
+			if d && i < len(p.Commitment) {
+				done++
+			}
+		}
+	}
+	return len(p.Commitment), done
+}
+
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
@@ -142,22 +154,35 @@ func (s *Store) GetSession(ctx context.Context, id string) (Session, error) {
 // ListSessions returns the sessions that are not cancelled and whose planned
 // start is after since, soonest first.
 func (s *Store) ListSessions(ctx context.Context, since time.Time) ([]Session, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+sessionColumns+
-		" FROM sessions WHERE cancelled_at IS NULL AND starts_at >= ? ORDER BY starts_at, id", ms(since))
+	return s.querySessions(ctx, "list sessions",
+		"WHERE cancelled_at IS NULL AND starts_at >= ? ORDER BY starts_at, id", ms(since))
+}
+
+// PastSessions returns at most limit sessions that are not cancelled and
+// started before before, latest first (some may still be running).
+func (s *Store) PastSessions(ctx context.Context, before time.Time, limit int) ([]Session, error) {
+	return s.querySessions(ctx, "list past sessions",
+		"WHERE cancelled_at IS NULL AND starts_at < ? ORDER BY starts_at DESC, id LIMIT ?", ms(before), limit)
+}
+
+// querySessions reads the sessions that where selects; what names the
+// query in errors.
+func (s *Store) querySessions(ctx context.Context, what, where string, args ...any) ([]Session, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions "+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []Session
 	for rows.Next() {
 		sess, err := scanSession(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list sessions: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		out = append(out, sess)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }

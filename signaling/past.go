@@ -1,0 +1,87 @@
+package signaling
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// Past sessions for the host: GET /api/sessions?state=ended lists the
+// sessions that are over, latest first, each with how many came and how many
+// of their tasks got done; the summary of one is GET
+// /api/sessions/{id}/summary.
+
+const (
+	defaultPast = 20
+	maxPast     = 100
+)
+
+// outcome is how a session went, in numbers.
+type outcome struct {
+	People    int `json:"people"`
+	Tasks     int `json:"tasks"`
+	TasksDone int `json:"tasks_done"`
+}
+
+type pastSession struct {
+	wireSession
+	Outcome outcome `json:"outcome"`
+}
+
+// sessionsByState serves GET /api/sessions: upcoming sessions for anyone
+// (the default, state=upcoming), or, for the host, those that are over.
+func (s *Server) sessionsByState(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Query().Get("state") {
+	case "", "upcoming":
+		s.listSessions(w, r)
+	case "ended":
+		s.requireHost(s.pastSessions)(w, r)
+	default:
+		writeError(w, http.StatusBadRequest, "invalid", `state must be "upcoming" or "ended"`)
+	}
+}
+
+func (s *Server) pastSessions(w http.ResponseWriter, r *http.Request) {
+	limit := defaultPast
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPast {
+			writeError(w, http.StatusBadRequest, "invalid", "limit must be 1 to "+strconv.Itoa(maxPast))
+			return
+		}
+		limit = n
+	}
+	// Sessions still running started in the past too: ask for a few more
+	// and leave them out.
+	list, err := s.cfg.Store.PastSessions(r.Context(), s.now(), limit+10)
+	if err != nil {
+		s.internalError(w, "list past sessions", err)
+		return
+	}
+	out := make([]pastSession, 0, limit)
+	for _, sess := range list {
+		if len(out) == limit {
+			break
+		}
+		if !s.machineFor(sess).Ended() {
+			continue
+		}
+		desc, err := s.describe(sess, true)
+		if err != nil {
+			s.internalError(w, "list past sessions", err)
+			return
+		}
+		people, err := s.cfg.Store.JoinedParticipants(r.Context(), sess.ID)
+		if err != nil {
+			s.internalError(w, "list past sessions", err)
+			return
+		}
+		o := outcome{People: len(people)}
+		for _, p := range people {
+			tasks, done := p.Tally()
+			o.Tasks += tasks
+			o.TasksDone += done
+		}
+		out = append(out, pastSession{wireSession: desc, Outcome: o})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
