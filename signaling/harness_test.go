@@ -43,7 +43,7 @@ var (
 // harness is a real server (HTTP, websocket, SFU on loopback, SQLite in a
 // temporary directory) with a clock that tests can move forward.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *Server
 	http     *httptest.Server
 	router   *sfu.Router
@@ -65,10 +65,15 @@ func newMailHarness(t *testing.T) *harness {
 	return buildHarness(t, Limits{}, true)
 }
 
-func buildHarness(t *testing.T, limits Limits, withMail bool) *harness {
+func buildHarness(t testing.TB, limits Limits, withMail bool) *harness {
 	t.Helper()
 	h := &harness{t: t}
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	if _, fuzzing := t.(*testing.F); fuzzing {
+		// The server's goroutines outlive each input: they may not log to
+		// the fuzz test itself.
+		log = zap.NewNop()
+	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "wt.db"))
 	if err != nil {
