@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/session"
 	"github.com/worktogether/worktogether/store"
 	"go.uber.org/zap"
@@ -186,7 +187,20 @@ func (s *Server) ExtendSeries(ctx context.Context) error {
 	return nil
 }
 
-// RunScheduler extends series every hour until ctx is done.
+// ForgetUnconfirmed deletes the sign-ups whose confirmation links have all
+// expired (a day's grace after links.ConfirmValid).
+func (s *Server) ForgetUnconfirmed(ctx context.Context) {
+	n, err := s.cfg.Store.ForgetUnconfirmed(ctx, s.now().Add(-links.ConfirmValid-24*time.Hour))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log.Error("forget unconfirmed sign-ups", zap.Error(err))
+	case n > 0:
+		s.log.Info("forgot unconfirmed sign-ups", zap.Int("count", n))
+	}
+}
+
+// RunScheduler, every hour until ctx is done, extends series and forgets
+// expired sign-ups.
 func (s *Server) RunScheduler(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -194,6 +208,7 @@ func (s *Server) RunScheduler(ctx context.Context) {
 		if err := s.ExtendSeries(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("extend series", zap.Error(err))
 		}
+		s.ForgetUnconfirmed(ctx)
 		select {
 		case <-ctx.Done():
 			return

@@ -183,3 +183,23 @@ func (s *Store) SubscriberCounts(ctx context.Context) (map[string]int, error) {
 	}
 	return out, nil
 }
+
+// ForgetUnconfirmed deletes the sign-ups that were never confirmed and have
+// had no confirmation mail queued since cutoff: their link has expired, and
+// an address someone typed in without its owner's yes is not kept. Their
+// mails stay counted in the outbox, which holds no address. It returns how
+// many were forgotten.
+func (s *Store) ForgetUnconfirmed(ctx context.Context, cutoff time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM subscribers
+		WHERE status = ? AND confirmed_at IS NULL AND created_at < ?
+		AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.subscriber_id = subscribers.id AND o.created_at >= ?)`,
+		StatusPending, ms(cutoff), ms(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("forget unconfirmed sign-ups: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("forget unconfirmed sign-ups: %w", err)
+	}
+	return int(n), nil
+}
