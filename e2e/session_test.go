@@ -87,6 +87,30 @@ func TestWholeSession(t *testing.T) {
 	}
 	screenshot(t, tabs[2], "session-1-commitment")
 
+	// The host mutes Bo from the people list, and takes it back.
+	hostClicks := func(person, label string) {
+		t.Helper()
+		ok, err := chromedp.Run(tabs[0], chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+			const li = [...document.querySelectorAll('#people > li')].find((e) => e.querySelector('.who').firstChild.textContent === %q);
+			const b = li && [...li.querySelectorAll('.actions button')].find((e) => e.textContent === %q);
+			if (b) b.click();
+			return !!b;
+		})()`, person, label)))
+		if err != nil || !ok {
+			t.Fatalf("the host finds no %q button for %s: %v", label, person, err)
+		}
+	}
+	hostClicks("Bo", "mute")
+	waitText(t, tabs[1], "#toast", "The host muted you", 5*time.Second)
+	waitText(t, tabs[2], "#tiles", "muted by host", 5*time.Second)
+	hostClicks("Bo", "unmute")
+	waitText(t, tabs[1], "#toast", "The host unmuted you", 5*time.Second)
+	gone, cancel := context.WithTimeout(tabs[2], 5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(gone, chromedp.Poll[bool](`!document.querySelector('#tiles').innerText.includes('muted by host')`)); err != nil {
+		t.Fatalf("Bo still shows as muted for Cy: %v", err)
+	}
+
 	// The host starts the work phase; the server's clock ends it.
 	within(t, tabs[0], 5*time.Second, chromedp.Click(`[data-host="advance"]`))
 	for _, tab := range tabs {

@@ -29,6 +29,7 @@ func FuzzRoomMessages(f *testing.F) {
 		`{"type":"host","action":"extend","minutes":5}`,
 		`{"type":"host","action":"extend","minutes":-99999999999}`,
 		`{"type":"host","action":"mute","participant":"nobody"}`,
+		`{"type":"host","action":"unmute","participant":7}`,
 		`{"type":"host","action":"remove","participant":""}`,
 		`{"type":"host","action":"end"}`,
 		`{"type":"answer","sdp":"v=0"}`,

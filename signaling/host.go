@@ -37,7 +37,7 @@ func (r *liveRoom) hostAction(c *client, raw map[string]json.RawMessage) {
 	case "advance", "end":
 	case "extend":
 		required = []string{"seconds"}
-	case "mute", "remove":
+	case "mute", "unmute", "remove":
 		required = []string{"participant"}
 	default:
 		c.sendError(codeBadMessage, fmt.Sprintf("unknown host action %q", action), "host")
@@ -60,7 +60,7 @@ func (r *liveRoom) hostAction(c *client, raw map[string]json.RawMessage) {
 			return
 		}
 		r.changePhase(c, action, func() error { return r.machine.Extend(secs) })
-	case "mute", "remove":
+	case "mute", "unmute", "remove":
 		var id string
 		if err := json.Unmarshal(raw["participant"], &id); err != nil {
 			c.sendError(codeBadMessage, "participant must be a participant id", "host")
@@ -71,11 +71,12 @@ func (r *liveRoom) hostAction(c *client, raw map[string]json.RawMessage) {
 			c.sendError(codeInvalid, "no such participant in this session", "host")
 			return
 		}
-		if action == "mute" {
-			r.mute(c, target)
-			return
+		switch action {
+		case "mute", "unmute":
+			r.hostMute(c, target, action == "mute")
+		default:
+			r.remove(c, target)
 		}
-		r.remove(c, target)
 	}
 }
 
@@ -99,22 +100,28 @@ func (r *liveRoom) changePhase(c *client, cause string, change func() error) {
 	}
 }
 
-// mute drops one participant's audio until the next phase, stored first.
-func (r *liveRoom) mute(c *client, target *member) {
-	if target.muted {
+// hostMute sets or takes back a host's mute of target, stored first. A mute
+// drops their audio until the next phase; taking it back does not lift the
+// quiet of the work phase.
+func (r *liveRoom) hostMute(c *client, target *member, muted bool) {
+	if target.muted == muted {
 		return
 	}
-	idx := r.machine.State().Index
+	var phase *int
+	if muted {
+		idx := r.machine.State().Index
+		phase = &idx
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	err := r.srv.cfg.Store.SetMuted(ctx, r.id, target.p.ID, &idx)
+	err := r.srv.cfg.Store.SetMuted(ctx, r.id, target.p.ID, phase)
 	cancel()
 	if err != nil {
-		r.log.Error("store mute", zap.Error(err))
-		c.sendError(codeInvalid, "the mute could not be saved; try again", "host")
+		r.log.Error("store mute", zap.Bool("muted", muted), zap.Error(err))
+		c.sendError(codeInvalid, "the change could not be saved; try again", "host")
 		return
 	}
-	target.muted = true
-	r.setMuted(target, true)
+	target.muted = muted
+	r.setMuted(target, muted)
 }
 
 func (r *liveRoom) remove(c *client, target *member) {

@@ -84,4 +84,15 @@ func TestWorkPhaseIsQuietWhateverClientsSend(t *testing.T) {
 	if v := b.Packets(wa.You.ID, "video"); v == 0 {
 		t.Fatal("muting stopped video")
 	}
+
+	// The host takes the mute back: Ada is heard again, in this phase.
+	c.Send(map[string]any{"type": "host", "action": "unmute", "participant": wa.You.ID})
+	_, err = b.ExpectWhere(h.ctx(5*time.Second), "participant", func(m testpeer.Message) bool {
+		var p wireParticipant
+		return m.Decode(&p) == nil && p.ID == wa.You.ID && !p.Muted
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	receivesFrom(t, b, "Bo", []string{wa.You.ID}, 20)
 }

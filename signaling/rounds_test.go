@@ -197,6 +197,11 @@ func TestActionsPerPhaseAndRole(t *testing.T) {
 			ok: func(string) {
 				expectRecord(t, h, host, ada, func(p wireParticipant) bool { return p.Muted })
 			}},
+		{name: "participant unmutes", by: part, ref: "host", msg: map[string]any{"type": "host", "action": "unmute", "participant": ada}, allowed: map[string]bool{}},
+		{name: "host unmutes", by: host, ref: "host", msg: map[string]any{"type": "host", "action": "unmute", "participant": ada}, allowed: all,
+			ok: func(string) {
+				expectRecord(t, h, host, ada, func(p wireParticipant) bool { return !p.Muted })
+			}},
 	}
 	for i, ph := range []string{"lobby", "commitment", "work", "break", "closing"} {
 		if i > 0 {

@@ -355,6 +355,7 @@ function onParticipant(p) {
     renderOwn();
     if (savedNow) $('mine').querySelectorAll('.saved').forEach((e) => (e.textContent = 'Saved ✓'));
     if (p.muted && !before?.muted) toast('The host muted you until the next phase.');
+    if (!p.muted && before?.muted) toast('The host unmuted you.');
   }
   updateTile(p.id);
   renderPeople();
@@ -481,7 +482,7 @@ function renderPeople() {
           p.report?.note ? el('blockquote', {}, p.report.note) : null),
         isHost && p.id !== you?.id && p.present
           ? el('span', { class: 'actions' },
-              el('button', { class: 'link', onclick: () => client?.host('mute', { participant: p.id }) }, 'mute'),
+              el('button', { class: 'link', onclick: () => client?.host(p.muted ? 'unmute' : 'mute', { participant: p.id }) }, p.muted ? 'unmute' : 'mute'),
               p.role !== 'host'
                 ? el('button', { class: 'link', onclick: () => confirm(`Remove ${p.name} from the session?`) && client?.host('remove', { participant: p.id }) }, 'remove')
                 : null)
