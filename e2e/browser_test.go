@@ -324,17 +324,24 @@ func TestSubscribeAndHostPages(t *testing.T) {
 	}
 	screenshot(t, tab, "home")
 
-	within(t, tab, 20*time.Second,
-		chromedp.Navigate(srv.url+"/host"),
-		chromedp.WaitVisible("#signin-form"),
-		chromedp.SendKeys("#key", hostKey),
-		chromedp.Click("#signin-form button"),
-		chromedp.WaitVisible("#hosting"),
-	)
+	hostSignIn(t, tab, srv, "#hosting")
 	waitText(t, tab, "#subscribers", "waiting to confirm", 10*time.Second)
 	waitText(t, tab, "#list", "Mail to subscribers", 10*time.Second)
 	if s := text(t, tab, "#subscribers"); !strings.Contains(s, "1\nwaiting to confirm") {
 		t.Fatalf("subscriber counts %q", s)
 	}
 	screenshot(t, tab, "host")
+}
+
+// hostSignIn opens the host page in tab, signs in with the host key and waits
+// for sel.
+func hostSignIn(t *testing.T, tab context.Context, srv *server, sel string) {
+	t.Helper()
+	within(t, tab, 20*time.Second,
+		chromedp.Navigate(srv.url+"/host"),
+		chromedp.WaitVisible("#signin-form"),
+		chromedp.SendKeys("#key", hostKey),
+		chromedp.Click("#signin-form button"),
+		chromedp.WaitVisible(sel),
+	)
 }

@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/worktogether/worktogether/session"
-	"github.com/worktogether/worktogether/store"
 )
 
 // TestHostLooksBackAtPastSessions: once a session is over, the host page
@@ -16,48 +13,13 @@ import (
 func TestHostLooksBackAtPastSessions(t *testing.T) {
 	browser := newBrowser(t)
 	srv := startServer(t)
-	ctx := context.Background()
-	id := srv.createSession(t)
-	sess, err := srv.store.GetSession(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	// What two people did in the session, then its end.
-	for _, p := range []struct {
-		id, name string
-		tasks    []string
-		done     []bool
-	}{
-		{"p-eve", "Eve", []string{"Ship the release", "Answer mail"}, []bool{true, false}},
-		{"p-fay", "Fay", []string{"Sketch the logo"}, []bool{true}},
-	} {
-		if err := srv.store.MarkJoined(ctx, store.Participant{ID: p.id, SessionID: id, Name: p.name, Role: "participant"}, now); err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.store.SaveCommitment(ctx, id, p.id, p.tasks, now); err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.store.SaveReport(ctx, id, p.id, store.Report{Done: p.done, Note: p.name + " is happy"}, now); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ended := session.State{Index: len(sess.Plan), Kind: session.Ended, StartedAt: now, EndsAt: now}
-	if err := srv.store.SavePhase(ctx, id, ended, "end", now); err != nil {
-		t.Fatal(err)
-	}
+	srv.endWith(t, srv.createSession(t),
+		did{"p-eve", "Eve", []string{"Ship the release", "Answer mail"}, []bool{true, false}, "Eve is happy"},
+		did{"p-fay", "Fay", []string{"Sketch the logo"}, []bool{true}, "Fay is happy"})
 
 	tab := newTab(t, browser)
-	within(t, tab, 20*time.Second,
-		chromedp.Navigate(srv.url+"/host"),
-		chromedp.WaitVisible("#signin-form"),
-		chromedp.SendKeys("#key", hostKey),
-		chromedp.Click("#signin-form button"),
-		chromedp.WaitVisible("#past .session"),
-	)
-	if got := text(t, tab, "#past .session"); !strings.Contains(got, "Browser test") || !strings.Contains(got, "2 people · 2 of 3 tasks done") {
-		t.Fatalf("past session: %q", got)
-	}
+	hostSignIn(t, tab, srv, "#past .session")
+	mustContain(t, "past session", text(t, tab, "#past .session"), "Browser test", "2 people · 2 of 3 tasks done")
 	if got := text(t, tab, "#list-state"); !strings.Contains(got, "Nothing scheduled") {
 		t.Fatalf("an ended session is still among the upcoming ones: %q", got)
 	}
@@ -65,12 +27,8 @@ func TestHostLooksBackAtPastSessions(t *testing.T) {
 		chromedp.Click("#past .session button"),
 		chromedp.WaitVisible("#past .summary .history"),
 	)
-	got := text(t, tab, "#past .summary")
-	for _, want := range []string{"Eve", "✓ Ship the release", "○ Answer mail", "Fay", "✓ Sketch the logo", "Fay is happy"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("summary lacks %q:\n%s", want, got)
-		}
-	}
+	mustContain(t, "summary", text(t, tab, "#past .summary"),
+		"Eve", "✓ Ship the release", "○ Answer mail", "Fay", "✓ Sketch the logo", "Fay is happy")
 	screenshot(t, tab, "host-past")
 
 	// The CSV button fetches with the host key and hands the browser a file:

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/worktogether/worktogether/links"
+	"github.com/worktogether/worktogether/session"
 	"github.com/worktogether/worktogether/sfu"
 	"github.com/worktogether/worktogether/signaling"
 	"github.com/worktogether/worktogether/static"
@@ -143,4 +144,39 @@ func (s *server) invite(t *testing.T, session, name string) string {
 	}
 	s.post(t, "/api/sessions/"+session+"/invites", map[string]any{"name": name}, &out)
 	return out.URL
+}
+
+// did is what one person did in a session: joined, committed, reported.
+type did struct {
+	id, name string
+	tasks    []string
+	done     []bool
+	note     string
+}
+
+// endWith stores what each person did in session id, as the room would
+// have, and ends the session.
+func (s *server) endWith(t *testing.T, id string, people ...did) {
+	t.Helper()
+	ctx := context.Background()
+	sess, err := s.store.GetSession(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, p := range people {
+		if err := s.store.MarkJoined(ctx, store.Participant{ID: p.id, SessionID: id, Name: p.name, Role: "participant"}, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.store.SaveCommitment(ctx, id, p.id, p.tasks, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.store.SaveReport(ctx, id, p.id, store.Report{Done: p.done, Note: p.note}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ended := session.State{Index: len(sess.Plan), Kind: session.Ended, StartedAt: now, EndsAt: now}
+	if err := s.store.SavePhase(ctx, id, ended, "end", now); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -35,6 +35,16 @@ func waitText(t *testing.T, tab context.Context, sel, want string, within time.D
 	}
 }
 
+// mustContain fails unless got holds every one of wants.
+func mustContain(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(got, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, got)
+		}
+	}
+}
+
 // TestWholeSession runs a short Worktogether in three browsers: commitments,
 // a quiet work phase driven by the server clock, reports, and the end.
 func TestWholeSession(t *testing.T) {
