@@ -185,6 +185,9 @@ func TestWholeSession(t *testing.T) {
 		t.Fatalf("the host does not see everyone: %q", h)
 	}
 	screenshot(t, tabs[0], "session-4-ended")
+	if shown, err := chromedp.Run(tabs[0], chromedp.Evaluate[bool](`!document.querySelector('#status').hidden`)); err != nil || shown {
+		t.Fatalf("the ended page still shows a connection status (%v)", err)
+	}
 
 	// Reloading the link later still shows the look back.
 	within(t, tabs[1], 10*time.Second, chromedp.Reload(), chromedp.WaitVisible("#notice-history"))

@@ -51,7 +51,7 @@ function notice(title, text, action, history) {
   const box = $('notice');
   box.querySelector('.extra')?.remove();
   if (action) box.append(el('p', { class: 'extra' }, action));
-  setStatus('closed', '');
+  $('status').hidden = true; // the room is left: no connection to speak of
   $('toast').hidden = true;
   show('notice');
   stopLocal();
