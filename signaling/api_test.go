@@ -92,3 +92,14 @@ func TestAPIErrors(t *testing.T) {
 		t.Fatalf("healthz %d", code)
 	}
 }
+
+func TestHealthzChecksTheDatabase(t *testing.T) {
+	h := newHarness(t, Limits{})
+	if code, body := h.raw("GET", h.http.URL+"/healthz", "", ""); code != 200 || body != "ok" {
+		t.Fatalf("healthy: %d %q", code, body)
+	}
+	h.store.Close() // as if the disk went away
+	if code, body := h.raw("GET", h.http.URL+"/healthz", "", ""); code != http.StatusServiceUnavailable || body == "ok" {
+		t.Fatalf("without a database: %d %q", code, body)
+	}
+}

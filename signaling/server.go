@@ -138,11 +138,23 @@ func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
 // ServeHTTP serves every route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
+// healthz answers 200 ok while the database answers, 503 otherwise.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.cfg.Store.Check(ctx); err != nil {
+		s.log.Error("health check", zap.Error(err))
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("database unavailable"))
+		return
+	}
+	w.Write([]byte("ok"))
+}
+
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok"))
-	})
+	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("POST /api/sessions", s.requireHost(s.createSession))
 	s.mux.HandleFunc("GET /api/sessions", s.sessionsByState)
 	s.mux.HandleFunc("GET /api/sessions/{id}", s.getSession)
