@@ -64,7 +64,7 @@ func main() {
 	flag.BoolVar(&o.json, "json", false, "print the report as JSON")
 	flag.StringVar(&o.row, "row", "", "print the report as one Markdown table row with this label")
 	flag.Float64Var(&o.floorUS, "floor-us", 0, "the machine's floor in µs per egress packet (go test -bench Floor ./sfu), to report CPU as a multiple of it")
-	flag.IntVar(&o.rcvbuf, "rcvbuf", 4<<20, "receive buffer in bytes asked for each peer's UDP socket (capped by net.core.rmem_max); 0 keeps the kernel's default")
+	flag.IntVar(&o.rcvbuf, "rcvbuf", 4<<20, "receive buffer in bytes for each peer's UDP socket (past net.core.rmem_max when run as root, else capped by it); 0 keeps the kernel's default")
 	header := flag.Bool("row-header", false, "print the head of the -row table and exit")
 	flag.Parse()
 	if *header {

@@ -25,7 +25,8 @@ type Sockets struct {
 }
 
 // NewSockets returns a network whose UDP sockets ask for buffer bytes of
-// receive buffer (the kernel caps it at net.core.rmem_max).
+// receive buffer: that much where the process may pass net.core.rmem_max
+// (CAP_NET_ADMIN), else as much of it as rmem_max allows.
 func NewSockets(buffer int) (*Sockets, error) {
 	n, err := stdnet.NewNet()
 	if err != nil {
@@ -40,7 +41,7 @@ func (s *Sockets) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPCo
 	if err != nil {
 		return nil, err
 	}
-	if s.buffer > 0 {
+	if s.buffer > 0 && !forceReadBuffer(c, s.buffer) {
 		if err := c.SetReadBuffer(s.buffer); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("receive buffer: %w", err)
