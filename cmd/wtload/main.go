@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,7 @@ func main() {
 	flag.Float64Var(&o.floorUS, "floor-us", 0, "the machine's floor in µs per egress packet (go test -bench Floor ./sfu), to report CPU as a multiple of it")
 	flag.IntVar(&o.rcvbuf, "rcvbuf", 4<<20, "receive buffer in bytes for each peer's UDP socket (past net.core.rmem_max when run as root, else capped by it); 0 keeps the kernel's default")
 	header := flag.Bool("row-header", false, "print the head of the -row table and exit")
+	cpuProfile := flag.String("cpuprofile", "", "write the load tool's own CPU profile to this file")
 	flag.Parse()
 	if *header {
 		fmt.Println(rowHeader)
@@ -77,6 +79,17 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "wtload: cpu profile:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := run(ctx, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wtload:", err)
@@ -286,6 +299,7 @@ func run(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	drops0 := readDrops(sockets.Ports())
+	marks := l.mark()
 	p0, b0, t0 := l.packets.Load(), l.bytes.Load(), time.Now()
 	if err := wait(ctx, o.duration); err != nil {
 		return nil, err
@@ -301,6 +315,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	p1, b1, elapsed := l.packets.Load(), l.bytes.Load(), time.Since(t0)
 	drops1 := readDrops(sockets.Ports())
 	rep := l.report(o, p1-p0, b1-b0, elapsed, before, after)
+	rep.WindowLossPercent = l.windowLoss(marks)
 	rep.Drops = drops1.since(drops0)
 	rep.LoadCPUPercent = 100 * (self1.cpu - self0.cpu).Seconds() / elapsed.Seconds()
 	return rep, nil

@@ -105,7 +105,7 @@ func TestLoadAgainstTheServer(t *testing.T) {
 	if rep.StreamsExpected != 6 || rep.StreamsReceived != 6 {
 		t.Errorf("streams %d of %d, want 6 of 6", rep.StreamsReceived, rep.StreamsExpected)
 	}
-	if rep.PacketsPerSecond <= 0 || rep.Mbps <= 0 || rep.LossPercent > 5 {
+	if rep.PacketsPerSecond <= 0 || rep.Mbps <= 0 || rep.LossPercent > 5 || rep.WindowLossPercent > 5 {
 		t.Errorf("received %.0f packets/s, %.2f Mbit/s, loss %.2f %%", rep.PacketsPerSecond, rep.Mbps, rep.LossPercent)
 	}
 	if rep.JoinP99ms <= 0 || rep.JoinP99ms > 5000 || rep.LatencyP50ms < 0 || rep.LatencyP99ms < rep.LatencyP50ms {
@@ -122,5 +122,31 @@ func TestLoadAgainstTheServer(t *testing.T) {
 	head := strings.SplitN(rowHeader, "\n", 2)[0]
 	if cells, want := strings.Count(row.String(), "|"), strings.Count(head, "|"); cells != want {
 		t.Errorf("row has %d separators, the header %d:\n%s", cells, want, row.String())
+	}
+}
+
+// TestLossInTheWindow counts what went missing after the mark apart from
+// what went missing before it.
+func TestLossInTheWindow(t *testing.T) {
+	var s stream
+	for seq := uint32(1); seq <= 10; seq++ {
+		if seq != 5 {
+			s.add(seq)
+		}
+	}
+	m := s.mark()
+	for seq := uint32(11); seq <= 20; seq++ {
+		if seq != 15 && seq != 16 {
+			s.add(seq)
+		}
+	}
+	if lost, expected := s.lostSince(m); lost != 2 || expected != 10 {
+		t.Errorf("since the mark: %d of %d lost, want 2 of 10", lost, expected)
+	}
+	if lost, expected := s.lost(); lost != 3 || expected != 20 {
+		t.Errorf("in all: %d of %d lost, want 3 of 20", lost, expected)
+	}
+	if lost, expected := (&stream{}).lostSince(mark{}); lost != 0 || expected != 0 {
+		t.Errorf("a stream that never flowed: %d of %d", lost, expected)
 	}
 }

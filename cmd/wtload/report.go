@@ -55,28 +55,29 @@ func readProc(pid int) (proc, error) {
 
 // report is what one run measured.
 type report struct {
-	Participants     int     `json:"participants"`
-	Publishers       int     `json:"publishers"`
-	Video            string  `json:"video"`
-	Audio            bool    `json:"audio"`
-	WindowSeconds    float64 `json:"window_seconds"`
-	JoinP50ms        float64 `json:"join_p50_ms"`
-	JoinP95ms        float64 `json:"join_p95_ms"`
-	JoinP99ms        float64 `json:"join_p99_ms"`
-	StreamsExpected  int     `json:"video_streams_expected"`
-	StreamsReceived  int     `json:"video_streams_received"`
-	PacketsPerSecond float64 `json:"egress_packets_per_second"`
-	Mbps             float64 `json:"egress_mbit_per_second"`
-	LossPercent      float64 `json:"loss_percent"`
-	LatencyP50ms     float64 `json:"latency_p50_ms"`
-	LatencyP99ms     float64 `json:"latency_p99_ms"`
-	ServerPID        int     `json:"server_pid,omitempty"`
-	CPUMicrosPerPkt  float64 `json:"server_cpu_us_per_egress_packet,omitempty"`
-	CPUOverFloor     float64 `json:"server_cpu_per_packet_over_floor,omitempty"`
-	ServerCPUPercent float64 `json:"server_cpu_percent,omitempty"`
-	LoadCPUPercent   float64 `json:"load_tool_cpu_percent"` // the load tool's own use: near 100 % of its core, it may be the bottleneck
-	PeakRSSMB        float64 `json:"server_peak_rss_mb,omitempty"`
-	RSSPerStreamMB   float64 `json:"server_peak_rss_mb_per_forwarded_stream,omitempty"`
+	Participants      int     `json:"participants"`
+	Publishers        int     `json:"publishers"`
+	Video             string  `json:"video"`
+	Audio             bool    `json:"audio"`
+	WindowSeconds     float64 `json:"window_seconds"`
+	JoinP50ms         float64 `json:"join_p50_ms"`
+	JoinP95ms         float64 `json:"join_p95_ms"`
+	JoinP99ms         float64 `json:"join_p99_ms"`
+	StreamsExpected   int     `json:"video_streams_expected"`
+	StreamsReceived   int     `json:"video_streams_received"`
+	PacketsPerSecond  float64 `json:"egress_packets_per_second"`
+	Mbps              float64 `json:"egress_mbit_per_second"`
+	LossPercent       float64 `json:"loss_percent"`        // from each stream's first packet on, joins included
+	WindowLossPercent float64 `json:"window_loss_percent"` // in the measuring window only: the steady state
+	LatencyP50ms      float64 `json:"latency_p50_ms"`
+	LatencyP99ms      float64 `json:"latency_p99_ms"`
+	ServerPID         int     `json:"server_pid,omitempty"`
+	CPUMicrosPerPkt   float64 `json:"server_cpu_us_per_egress_packet,omitempty"`
+	CPUOverFloor      float64 `json:"server_cpu_per_packet_over_floor,omitempty"`
+	ServerCPUPercent  float64 `json:"server_cpu_percent,omitempty"`
+	LoadCPUPercent    float64 `json:"load_tool_cpu_percent"` // the load tool's own use: near 100 % of its core, it may be the bottleneck
+	PeakRSSMB         float64 `json:"server_peak_rss_mb,omitempty"`
+	RSSPerStreamMB    float64 `json:"server_peak_rss_mb_per_forwarded_stream,omitempty"`
 	// Drops are the packets the kernel dropped at full receive buffers in
 	// the window, at the load tool's sockets and elsewhere (the server's).
 	Drops Drops `json:"receive_buffer_drops"`
@@ -123,6 +124,32 @@ func (l *load) report(o options, packets, bytes uint64, window time.Duration, be
 	return r
 }
 
+// mark notes where every stream stands, at the start of the window.
+func (l *load) mark() map[*stream]mark {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[*stream]mark, len(l.streams))
+	for _, s := range l.streams {
+		out[s] = s.mark()
+	}
+	return out
+}
+
+// windowLoss is the loss since marks, in percent, over the streams that
+// were flowing then.
+func (l *load) windowLoss(marks map[*stream]mark) float64 {
+	var lost, expected uint64
+	for s, m := range marks {
+		lo, ex := s.lostSince(m)
+		lost += lo
+		expected += ex
+	}
+	if expected == 0 {
+		return 0
+	}
+	return 100 * float64(lost) / float64(expected)
+}
+
 func ms(v float64) string {
 	if math.IsNaN(v) {
 		return "-"
@@ -131,7 +158,7 @@ func ms(v float64) string {
 }
 
 // rowHeader is the head of the table printRow writes rows of.
-const rowHeader = `| load | streams received | egress pkt/s | Mbit/s | loss % | join p50 / p99 | latency p50 / p99 | server CPU-µs per egress pkt | × floor | server CPU | load tool CPU | peak RSS per stream | buffer drops: load tool / server |
+const rowHeader = `| load | streams received | egress pkt/s | Mbit/s | loss % (window / all) | join p50 / p99 | latency p50 / p99 | server CPU-µs per egress pkt | × floor | server CPU | load tool CPU | peak RSS per stream | buffer drops: load tool / server |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|`
 
 func (r *report) printRow(w io.Writer, label string) {
@@ -139,8 +166,8 @@ func (r *report) printRow(w io.Writer, label string) {
 	if r.CPUOverFloor > 0 {
 		floor = fmt.Sprintf("%.2f", r.CPUOverFloor)
 	}
-	fmt.Fprintf(w, "| %s | %d / %d | %.0f | %.1f | %.3f | %s / %s | %s / %s | %.2f | %s | %.0f %% | %.0f %% | %.3f MB | %s |\n",
-		label, r.StreamsReceived, r.StreamsExpected, r.PacketsPerSecond, r.Mbps, r.LossPercent,
+	fmt.Fprintf(w, "| %s | %d / %d | %.0f | %.1f | %.3f / %.3f | %s / %s | %s / %s | %.2f | %s | %.0f %% | %.0f %% | %.3f MB | %s |\n",
+		label, r.StreamsReceived, r.StreamsExpected, r.PacketsPerSecond, r.Mbps, r.WindowLossPercent, r.LossPercent,
 		ms(r.JoinP50ms), ms(r.JoinP99ms), ms(r.LatencyP50ms), ms(r.LatencyP99ms),
 		r.CPUMicrosPerPkt, floor, r.ServerCPUPercent, r.LoadCPUPercent, r.RSSPerStreamMB, r.Drops.cell())
 }
@@ -150,7 +177,8 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "window                %.1f s\n", r.WindowSeconds)
 	fmt.Fprintf(w, "join to first RTP     p50 %s  p95 %s  p99 %s\n", ms(r.JoinP50ms), ms(r.JoinP95ms), ms(r.JoinP99ms))
 	fmt.Fprintf(w, "video streams         %d of %d received\n", r.StreamsReceived, r.StreamsExpected)
-	fmt.Fprintf(w, "egress received       %.0f packets/s  %.1f Mbit/s  loss %.3f %%\n", r.PacketsPerSecond, r.Mbps, r.LossPercent)
+	fmt.Fprintf(w, "egress received       %.0f packets/s  %.1f Mbit/s  loss %.3f %% in the window, %.3f %% from the first packet\n",
+		r.PacketsPerSecond, r.Mbps, r.WindowLossPercent, r.LossPercent)
 	fmt.Fprintf(w, "forwarding latency    p50 %s  p99 %s\n", ms(r.LatencyP50ms), ms(r.LatencyP99ms))
 	if r.ServerPID != 0 {
 		fmt.Fprintf(w, "server CPU            %.2f µs per egress packet (%.0f %% of a core)\n", r.CPUMicrosPerPkt, r.ServerCPUPercent)

@@ -103,3 +103,32 @@ func (s *stream) lost() (lost, expected uint64) {
 	}
 	return expected - s.received, expected
 }
+
+// mark is where a stream stood at the start of the measuring window.
+type mark struct {
+	maxSeq   uint32
+	received uint64
+	ok       bool
+}
+
+func (s *stream) mark() mark {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return mark{maxSeq: s.maxSeq, received: s.received, ok: s.haveStamp}
+}
+
+// lostSince is how many packets sent after m never came (packets sent
+// before m that arrive late count as received: a slight undercount).
+func (s *stream) lostSince(m mark) (lost, expected uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !m.ok || !s.haveStamp {
+		return 0, 0
+	}
+	expected = uint64(s.maxSeq - m.maxSeq)
+	got := s.received - m.received
+	if got >= expected {
+		return 0, expected
+	}
+	return expected - got, expected
+}
