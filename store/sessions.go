@@ -165,8 +165,8 @@ func (s *Store) PastSessions(ctx context.Context, before time.Time, limit int) (
 		"WHERE cancelled_at IS NULL AND starts_at < ? ORDER BY starts_at DESC, id LIMIT ?", ms(before), limit)
 }
 
-// querySessions reads the sessions that where selects; what names the
-// query in errors.
+// querySessions reads the sessions the where clause (with its order and
+// limit) picks; what names the query in errors.
 func (s *Store) querySessions(ctx context.Context, what, where string, args ...any) ([]Session, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions "+where, args...)
 	if err != nil {
