@@ -395,6 +395,14 @@ func (s *Server) admit(ctx context.Context, tok, sessionID string, allowEnded bo
 	if !allowEnded && s.machineFor(sess).Ended() {
 		return admission{}, errRefused{"this session has ended"}
 	}
+	if claims.Subscriber != "" {
+		// A link from a mail ends with its subscriber's deletion.
+		if _, err := s.cfg.Store.GetSubscriber(ctx, claims.Subscriber); errors.Is(err, store.ErrNotFound) {
+			return admission{}, errRefused{"this link is no longer valid"}
+		} else if err != nil {
+			return admission{}, fmt.Errorf("admit: %w", err)
+		}
+	}
 	removed, err := s.cfg.Store.IsRemoved(ctx, sess.ID, claims.Participant)
 	if err != nil {
 		return admission{}, fmt.Errorf("admit: %w", err)

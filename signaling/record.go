@@ -93,7 +93,8 @@ func isTokenError(err error) bool {
 // recordView is a record laid out for the page.
 type recordView struct {
 	recordResponse
-	Rows []recordRow
+	Rows  []recordRow
+	Token string
 }
 
 type recordRow struct {
@@ -123,7 +124,7 @@ var recordTmpl = template.Must(template.New("record").Parse(`<!doctype html>
 {{if and .Ended (not .Reported)}}<p class="sub">No closing report.</p>{{end}}
 {{else}}<p class="sub">No commitment recorded.</p>{{end}}</section>{{end}}</div>
 {{else}}<p>Once you join a session with the link from one of our mails, what you set out to do there and what got done will be kept here.</p>{{end}}
-<p><a href="/">Upcoming sessions</a></p></main></body></html>
+<p><a href="/">Upcoming sessions</a> · <a href="/forget?token={{.Token}}">Delete my subscription and this record</a></p></main></body></html>
 `))
 
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +145,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		loc = time.UTC
 	}
-	view := recordView{recordResponse: rec}
+	view := recordView{recordResponse: rec, Token: r.URL.Query().Get("token")}
 	for _, e := range rec.Sessions {
 		row := recordRow{Title: e.Title, When: e.StartsAt.In(loc).Format("Mon 2 Jan 2006, 15:04 MST"), Ended: e.Ended}
 		if e.Commitment != nil {
@@ -162,4 +163,61 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	_ = recordTmpl.Execute(w, view)
+}
+
+// forgetPage (GET /forget?token=T, T a record link's token) asks before
+// deleting: opening a link must change nothing.
+func (s *Server) forgetPage(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.subscriberLink(w, r, token.PurposeRecord); !ok {
+		return
+	}
+	writePage(w, http.StatusOK, page{Title: "Delete everything about you?",
+		Text: "Your subscription, your address and, in every session you joined from our mails, your name, " +
+			"what you set out to do and what got done are deleted for good. Hosts will no longer see them either.",
+		Action: thisURL(r), Button: "Delete everything"})
+}
+
+// forget (POST /forget?token=T) deletes the subscriber and what is kept of
+// them; DELETE /api/record?token=T does the same for API clients.
+func (s *Server) forget(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.subscriberLink(w, r, token.PurposeRecord)
+	if !ok {
+		return
+	}
+	switch err := s.forgetSubscriber(r, claims.ID); {
+	case errors.Is(err, store.ErrNotFound):
+		writePage(w, http.StatusNotFound, page{Title: "Nothing to delete", Text: "There is nothing kept about you any more."})
+	case err != nil:
+		s.log.Error("forget subscriber", zap.Error(err))
+		writePage(w, http.StatusInternalServerError, page{Title: "Something went wrong", Text: "Please try again in a minute."})
+	default:
+		writePage(w, http.StatusOK, page{Title: "Everything about you is deleted", Text: "No more mails will come, and nothing of yours is kept. You are welcome back any time."})
+	}
+}
+
+func (s *Server) forgetJSON(w http.ResponseWriter, r *http.Request) {
+	claims, err := s.cfg.Signer.VerifySubscriber(token.PurposeRecord, r.URL.Query().Get("token"), s.now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_token", "this link is not valid; use it exactly as it came in the mail")
+		return
+	}
+	switch err := s.forgetSubscriber(r, claims.ID); {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "no record behind this link")
+	case err != nil:
+		s.internalError(w, "forget subscriber", err)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Server) forgetSubscriber(r *http.Request, id string) error {
+	sub := store.Subscriber{ID: id}
+	err := s.cfg.Store.ForgetSubscriber(r.Context(), id, func(sessionID string) string {
+		return links.SubscriberParticipant(sub, sessionID).ID
+	})
+	if err == nil {
+		s.log.Info("subscriber forgotten", zap.String("subscriber", id))
+	}
+	return err
 }

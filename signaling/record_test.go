@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -128,5 +129,60 @@ func TestSubscriberRecord(t *testing.T) {
 		if code, body := h.raw("GET", h.http.URL+"/record?token="+url.QueryEscape(q), "", ""); code != 400 || !strings.Contains(body, "not valid") {
 			t.Errorf("%s page: %d", name, code)
 		}
+		if code := h.do("DELETE", "/api/record?token="+url.QueryEscape(q), "", nil, nil); code != 400 {
+			t.Errorf("%s delete: %d", name, code)
+		}
+	}
+
+	// Cy asks to be forgotten: the record page links to it, opening the link
+	// only asks, the button deletes.
+	forget := h.http.URL + "/forget?token=" + url.QueryEscape(raw)
+	if !strings.Contains(page, `href="/forget?token=`) {
+		t.Fatal("the record page does not offer deletion")
+	}
+	if code, body := h.raw("GET", forget, "", ""); code != 200 || !strings.Contains(body, "Delete everything") {
+		t.Fatalf("forget page: %d", code)
+	}
+	if code, _ := get(apiLink); code != 200 {
+		t.Fatal("opening the forget link deleted something")
+	}
+	if code, body := h.raw("POST", forget, "", ""); code != 200 || !strings.Contains(body, "deleted") {
+		t.Fatalf("forget: %d %s", code, body)
+	}
+	if c := h.counts().Subscribers; c["confirmed"] != 0 || c["pending"] != 0 || c["unsubscribed"] != 0 {
+		t.Fatalf("subscribers after forgetting: %v", c)
+	}
+	if code, _ := get(apiLink); code != 404 {
+		t.Fatalf("record after forgetting: %d", code)
+	}
+	var sum summaryResponse
+	if code := h.do("GET", "/api/sessions/"+sess.ID+"/summary", testHostKey, nil, &sum); code != 200 || len(sum.Participants) != 2 {
+		t.Fatalf("summary after forgetting Cy: %d %+v", code, sum.Participants)
+	}
+	for _, p := range sum.Participants {
+		if p.ID == wc.You.ID {
+			t.Fatal("Cy is still in the host's summary")
+		}
+	}
+	var e apiError
+	if code := h.do("GET", "/api/me?t="+url.QueryEscape(jt.Query().Get("t")), "", nil, &e); code != 401 || !strings.Contains(e.Error.Message, "no longer valid") {
+		t.Fatalf("the mail's join link after forgetting: %d %+v", code, e)
+	}
+	if code, _ := h.raw("POST", forget, "", ""); code != 404 {
+		t.Fatalf("forgetting twice: %d", code)
+	}
+	if code := h.do("DELETE", "/api/record?token="+url.QueryEscape(raw), "", nil, nil); code != 404 {
+		t.Fatalf("DELETE after forgetting: %d", code)
+	}
+
+	// The same through the API, for Dee.
+	h.subscribed("dee@example.org")
+	h.createSession(h.now().Add(72*time.Hour), plan, 0)
+	deeLink, _ := url.Parse(h.nextMail("dee@example.org", "New Worktogether").Link("/record?token="))
+	if code := h.do("DELETE", "/api/record?token="+url.QueryEscape(deeLink.Query().Get("token")), "", nil, nil); code != http.StatusNoContent {
+		t.Fatalf("DELETE /api/record: %d", code)
+	}
+	if c := h.counts().Subscribers; c["confirmed"] != 0 {
+		t.Fatalf("subscribers after Dee's DELETE: %v", c)
 	}
 }

@@ -175,6 +175,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /sessions.ics", s.calendarFeed)
 	s.mux.HandleFunc("GET /record", s.recordPage)
 	s.mux.HandleFunc("GET /api/record", s.recordJSON)
+	s.mux.HandleFunc("DELETE /api/record", s.forgetJSON)
+	s.mux.HandleFunc("GET /forget", s.forgetPage)
+	s.mux.HandleFunc("POST /forget", s.forget)
 	s.mux.HandleFunc("GET /api/host", s.requireHost(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"host": true})
 	}))

@@ -72,4 +72,28 @@ func TestSubscriberRecordAcrossManySessions(t *testing.T) {
 	if _, err := st.SubscriberRecord(ctx, "nobody", mine); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown subscriber: %v", err)
 	}
+
+	// Forgetting Ada deletes her rows in every session, and nobody else's.
+	if err := st.ForgetSubscriber(ctx, "sub", mine); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SubscriberRecord(ctx, "sub", mine); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("record after forgetting: %v", err)
+	}
+	for _, id := range []string{"s0521", "s0004", "s0010"} {
+		if _, err := st.GetParticipant(ctx, id, mine(id)); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Ada in %s after forgetting: %v", id, err)
+		}
+		if _, err := st.GetParticipant(ctx, id, "other-"+id); err != nil {
+			t.Errorf("Bo in %s after forgetting Ada: %v", id, err)
+		}
+	}
+	var left int
+	if err := st.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM commitments WHERE participant_id LIKE 'sub-in-%') +
+		(SELECT COUNT(*) FROM outbox WHERE subscriber_id = 'sub')`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d rows of Ada's left (%v)", left, err)
+	}
+	if err := st.ForgetSubscriber(ctx, "sub", mine); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("forgetting twice: %v", err)
+	}
 }
