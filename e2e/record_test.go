@@ -45,6 +45,7 @@ func TestSubscriberRecordFromTheRoom(t *testing.T) {
 		chromedp.WaitVisible("main.record"),
 	)
 	mustContain(t, "record page", text(t, tab, "main.record"),
-		"Your sessions, Dee", "1 session · 1 of 2 tasks done", "Browser test", "✓ Draft the proposal", "○ Book the train", "Train tomorrow")
+		"Your sessions, Dee", "1 session · 1 of 2 tasks done", "Browser test", "✓ Draft the proposal", "○ Book the train", "Train tomorrow",
+		"Delete my subscription and this record")
 	screenshot(t, tab, "record")
 }
