@@ -23,8 +23,7 @@ const recordChunk = 500
 // subscriberParticipants gives the participant id the subscriber has in
 // every session since they signed up, or with all in every session there
 // is, cancelled ones too (whether they joined it or not), and the session of
-// each. It returns
-// ErrNotFound for no such subscriber.
+// each. It returns ErrNotFound for no such subscriber.
 func (s *Store) subscriberParticipants(ctx context.Context, subscriberID string, participantID func(string) string, all bool) (map[string]Session, []string, error) {
 	var created int64
 	err := s.db.QueryRowContext(ctx, `SELECT created_at FROM subscribers WHERE id = ?`, subscriberID).Scan(&created)
