@@ -3,6 +3,8 @@ package signaling
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/worktogether/worktogether/store"
 )
 
 // Past sessions for the host: GET /api/sessions?state=ended lists the
@@ -15,11 +17,22 @@ const (
 	maxPast     = 100
 )
 
-// outcome is how a session went, in numbers.
-type outcome struct {
-	People    int `json:"people"`
+// taskTally counts the tasks people committed to and how many got done.
+type taskTally struct {
 	Tasks     int `json:"tasks"`
 	TasksDone int `json:"tasks_done"`
+}
+
+func (t *taskTally) add(p store.Participant) {
+	tasks, done := p.Tally()
+	t.Tasks += tasks
+	t.TasksDone += done
+}
+
+// outcome is how a session went, in numbers.
+type outcome struct {
+	People int `json:"people"`
+	taskTally
 }
 
 type pastSession struct {
@@ -77,9 +90,7 @@ func (s *Server) pastSessions(w http.ResponseWriter, r *http.Request) {
 		}
 		o := outcome{People: len(people)}
 		for _, p := range people {
-			tasks, done := p.Tally()
-			o.Tasks += tasks
-			o.TasksDone += done
+			o.add(p)
 		}
 		out = append(out, pastSession{wireSession: desc, Outcome: o})
 	}

@@ -67,10 +67,10 @@ func TestPastSessionsForTheHost(t *testing.T) {
 	if list[0].ID != newer.ID || list[1].ID != older.ID || list[0].Phase == nil || list[0].Phase.Kind != "ended" || list[0].HostURL == "" {
 		t.Fatalf("order or fields: %+v", list)
 	}
-	if o := list[0].Outcome; o != (outcome{People: 3, Tasks: 4, TasksDone: 2}) {
+	if o := list[0].Outcome; o != (outcome{People: 3, taskTally: taskTally{Tasks: 4, TasksDone: 2}}) {
 		t.Errorf("newer outcome %+v, want 3 people (the host too), 4 tasks, 2 done", o)
 	}
-	if o := list[1].Outcome; o != (outcome{People: 2, Tasks: 1, TasksDone: 1}) {
+	if o := list[1].Outcome; o != (outcome{People: 2, taskTally: taskTally{Tasks: 1, TasksDone: 1}}) {
 		t.Errorf("older outcome %+v", o)
 	}
 	if code := h.do("GET", "/api/sessions?state=ended&limit=1", testHostKey, nil, &list); code != 200 || len(list) != 1 || list[0].ID != newer.ID {

@@ -27,9 +27,8 @@ type recordSession struct {
 }
 
 type recordTotals struct {
-	Sessions  int `json:"sessions"`
-	Tasks     int `json:"tasks"`
-	TasksDone int `json:"tasks_done"`
+	Sessions int `json:"sessions"`
+	taskTally
 }
 
 type recordResponse struct {
@@ -63,10 +62,8 @@ func (s *Server) record(r *http.Request) (recordResponse, error) {
 			ID: e.Session.ID, Title: e.Session.Title, StartsAt: e.Session.StartsAt,
 			Ended: s.machineFor(e.Session).Ended(), Commitment: wp.Commitment, Report: wp.Report,
 		}
-		tasks, done := e.Participant.Tally()
 		out.Totals.Sessions++
-		out.Totals.Tasks += tasks
-		out.Totals.TasksDone += done
+		out.Totals.add(e.Participant)
 		out.Sessions = append(out.Sessions, rs)
 	}
 	return out, nil

@@ -75,7 +75,7 @@ func TestSubscriberRecord(t *testing.T) {
 
 	// While the session runs, it is there, not ended, nothing reported yet.
 	if code, rec := get(apiLink); code != 200 || len(rec.Sessions) != 1 || rec.Sessions[0].Ended || rec.Sessions[0].Report != nil ||
-		rec.Totals != (recordTotals{Sessions: 1, Tasks: 2}) {
+		rec.Totals != (recordTotals{Sessions: 1, taskTally: taskTally{Tasks: 2}}) {
 		t.Fatalf("record during the session: %d %+v", code, rec)
 	}
 
@@ -98,7 +98,7 @@ func TestSubscriberRecord(t *testing.T) {
 		got.Report == nil || !got.Report.Done[0] || got.Report.Done[1] || got.Report.Note != "intro done, invoice tomorrow" {
 		t.Fatalf("session in the record: %+v", got)
 	}
-	if rec.Totals != (recordTotals{Sessions: 1, Tasks: 2, TasksDone: 1}) {
+	if rec.Totals != (recordTotals{Sessions: 1, taskTally: taskTally{Tasks: 2, TasksDone: 1}}) {
 		t.Fatalf("totals %+v", rec.Totals)
 	}
 	code, page := h.raw("GET", recordLink, "", "")
