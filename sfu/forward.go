@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,70 +17,180 @@ import (
 const maxResendsPerSecond = 200
 
 // keyframeInterval is the least time between two keyframe requests sent to a
-// publisher for one track; requests in between are folded into one at the end
-// of the interval.
+// publisher for one layer; requests in between are folded into one at the
+// end of the interval.
 const keyframeInterval = 500 * time.Millisecond
 
-// forwarder reads one published track and writes it to every subscriber.
+// maxLayers is how many simulcast layers a published video may have.
+const maxLayers = 3
+
+// forwarder is one published track (a video with one to maxLayers simulcast
+// layers, or an audio track) and its subscribers' downTracks.
 type forwarder struct {
 	room      *Room
 	publisher *Peer
-	remote    *webrtc.TrackRemote
-	local     *fanout
+	pc        *webrtc.PeerConnection // the connection it arrives on
+	receiver  *webrtc.RTPReceiver    // groups the layers of one simulcast track
+	id        string
+	kind      webrtc.RTPCodecType
+	codec     webrtc.RTPCodecCapability
 	audio     bool
-	cache     *packetCache  // video only: to answer subscribers' NACKs
 	resends   *rate.Limiter // bounds what NACKs cost: a saturated server must not feed a retransmission storm
 
-	lastKeyframeReq atomic.Int64 // unix nanoseconds
-	keyframeQueued  atomic.Bool
+	layers  [maxLayers]atomic.Pointer[layer]
+	rids    [maxLayers]string // by layer, once known
+	downs   atomic.Pointer[[]*downTrack]
+	downsMu sync.Mutex   // serializes changes to downs
+	live    atomic.Int32 // layers being read
 
-	// Counters, written only by run.
+	// Owned by the room's allocator (under Room.mu).
+	used [maxLayers]bool
+
+	// Counters.
 	in           atomic.Uint64
 	droppedQuiet atomic.Uint64
 	droppedMuted atomic.Uint64
+	packetsOut   [maxLayers]atomic.Uint64 // video by layer; audio in [0]
+	bytesOut     [maxLayers]atomic.Uint64
 }
 
-func newForwarder(r *Room, p *Peer, remote *webrtc.TrackRemote) (*forwarder, error) {
-	// The stream id is the publisher's participant id: that is how clients
-	// know whose tile a track belongs to.
-	id := fmt.Sprintf("%s-%s-%d", remote.Kind(), p.id, remote.SSRC())
+// layer is one simulcast layer of a published video (or the one track of a
+// publisher that sends a single layer, or audio).
+type layer struct {
+	index  int
+	rid    string
+	remote *webrtc.TrackRemote
+	cache  *packetCache // video only: to answer subscribers' NACKs
+
+	lastPacket      atomic.Int64 // unix nanoseconds
+	width, height   atomic.Uint32
+	lastKeyframeReq atomic.Int64
+	keyframeQueued  atomic.Bool
+}
+
+func newForwarder(r *Room, p *Peer, pc *webrtc.PeerConnection, receiver *webrtc.RTPReceiver, remote *webrtc.TrackRemote) *forwarder {
 	f := &forwarder{
 		room:      r,
 		publisher: p,
-		remote:    remote,
-		local:     newFanout(remote.Codec().RTPCodecCapability, remote.Kind(), id, p.id),
+		pc:        pc,
+		receiver:  receiver,
+		id:        fmt.Sprintf("%s-%s-%d", remote.Kind(), p.id, remote.SSRC()),
+		kind:      remote.Kind(),
+		codec:     remote.Codec().RTPCodecCapability,
 		audio:     remote.Kind() == webrtc.RTPCodecTypeAudio,
 	}
 	if !f.audio {
-		// A new subscriber gets a keyframe at once, so their tile shows a
-		// picture instead of waiting for the next natural keyframe.
-		f.local.onBind = f.requestKeyframe
-		f.cache = &packetCache{}
 		f.resends = rate.NewLimiter(maxResendsPerSecond, maxResendsPerSecond)
 	}
-	return f, nil
+	f.downs.Store(&[]*downTrack{})
+	// As if every layer were received, so that the first allocation tells
+	// a publisher nobody watches to stop.
+	f.used = [maxLayers]bool{true, true, true}
+	return f
 }
 
-// run forwards packets until the publisher's track ends. Audio is dropped here
-// while the room is quiet or the publisher is muted: the one place every
-// packet passes, so no client can get around it. The packet buffer and the
-// parsed packet are reused: nothing is allocated per packet.
-func (f *forwarder) run() {
-	defer f.room.unpublish(f)
+// layerIndex places a layer by its rid: q/l, h/m, f by name (as LiveKit's
+// and most clients' rids go), else by its place among the receiver's
+// tracks, lowest first; a track without rid is layer 0.
+func layerIndex(rid string, receiver *webrtc.RTPReceiver) int {
+	switch rid {
+	case "":
+		return 0
+	case "q", "l", "low":
+		return 0
+	case "h", "m", "mid":
+		return 1
+	case "f", "high":
+		return 2
+	}
+	if receiver != nil {
+		for i, t := range receiver.Tracks() {
+			if t.RID() == rid && i < maxLayers {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// addLayer starts forwarding one more layer; false when it has no place.
+func (f *forwarder) addLayer(remote *webrtc.TrackRemote) (*layer, bool) {
+	i := layerIndex(remote.RID(), f.receiver)
+	if i < 0 || f.layers[i].Load() != nil {
+		return nil, false
+	}
+	l := &layer{index: i, rid: remote.RID(), remote: remote}
+	if !f.audio {
+		l.cache = &packetCache{}
+	}
+	f.rids[i] = l.rid
+	f.layers[i].Store(l)
+	f.live.Add(1)
+	return l, true
+}
+
+func (f *forwarder) layer(i int) *layer {
+	if i < 0 || i >= maxLayers {
+		return nil
+	}
+	return f.layers[i].Load()
+}
+
+// simulcast tells whether the publisher sends layers by rid.
+func (f *forwarder) simulcast() bool {
+	for i := range f.layers {
+		if l := f.layers[i].Load(); l != nil && l.rid != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *forwarder) addDown(d *downTrack) {
+	f.downsMu.Lock()
+	old := *f.downs.Load()
+	next := append(append(make([]*downTrack, 0, len(old)+1), old...), d)
+	f.downs.Store(&next)
+	f.downsMu.Unlock()
+}
+
+func (f *forwarder) removeDown(d *downTrack) {
+	f.downsMu.Lock()
+	old := *f.downs.Load()
+	next := make([]*downTrack, 0, len(old))
+	for _, x := range old {
+		if x != d {
+			next = append(next, x)
+		}
+	}
+	f.downs.Store(&next)
+	f.downsMu.Unlock()
+}
+
+// run forwards one layer's packets until its track ends. Audio is dropped
+// here while the room is quiet or the publisher is muted: the one place
+// every packet passes, so no client can get around it. The packet buffer
+// and the parsed packet are reused: nothing is allocated per packet.
+func (f *forwarder) run(l *layer) {
+	defer func() {
+		if f.live.Add(-1) == 0 {
+			f.room.unpublish(f)
+		}
+	}()
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	for {
-		n, _, err := f.remote.Read(buf)
+		n, _, err := l.remote.Read(buf)
 		if err != nil {
 			return
 		}
-		f.forward(buf[:n], &pkt)
+		f.forward(l, buf[:n], &pkt)
 	}
 }
 
 // forward handles one packet from the publisher: the media policy, then the
 // fan-out. pkt is scratch space reused from packet to packet.
-func (f *forwarder) forward(raw []byte, pkt *rtp.Packet) {
+func (f *forwarder) forward(l *layer, raw []byte, pkt *rtp.Packet) {
 	f.in.Add(1)
 	if f.audio {
 		if f.room.audioOff.Load() {
@@ -95,19 +206,53 @@ func (f *forwarder) forward(raw []byte, pkt *rtp.Packet) {
 		return
 	}
 	// The publisher's header extensions (its transport-wide sequence
-	// numbers) mean nothing on a subscriber's connection.
+	// numbers, mid and rid) mean nothing on a subscriber's connection.
 	pkt.Header.Extension = false
 	pkt.Header.Extensions = pkt.Header.Extensions[:0]
-	if f.cache != nil {
-		f.cache.store(pkt)
+	downs := *f.downs.Load()
+	var sent uint64
+	if f.audio {
+		for _, d := range downs {
+			if d.writeAudio(pkt) {
+				sent++
+			}
+		}
+	} else {
+		var vp vp8Desc
+		if parseVP8(pkt.Payload, &vp) != nil {
+			return
+		}
+		now := time.Now().UnixNano()
+		l.lastPacket.Store(now)
+		if vp.width != 0 {
+			l.width.Store(uint32(vp.width))
+			l.height.Store(uint32(vp.height))
+		}
+		l.cache.store(pkt)
+		seq, ts := pkt.SequenceNumber, pkt.Timestamp
+		wantKeyframe := false
+		for _, d := range downs {
+			pkt.SequenceNumber, pkt.Timestamp = seq, ts
+			ok, want := d.writeVideo(l.index, pkt, &vp, now)
+			if ok {
+				sent++
+			}
+			wantKeyframe = wantKeyframe || want
+		}
+		if wantKeyframe {
+			f.requestKeyframe(l.index)
+		}
 	}
-	f.local.write(pkt, len(raw))
+	if sent > 0 {
+		f.packetsOut[l.index].Add(sent)
+		f.bytesOut[l.index].Add(sent * uint64(len(raw)))
+	}
 }
 
 // resend answers a subscriber's NACK: the packets it lists that are still
 // cached go again, to that subscriber only.
-func (f *forwarder) resend(nack *rtcp.TransportLayerNack) {
-	if f.cache == nil {
+func (f *forwarder) resend(d *downTrack, nack *rtcp.TransportLayerNack) {
+	if f.audio {
 		return
 	}
 	var pkt rtp.Packet
@@ -116,33 +261,32 @@ func (f *forwarder) resend(nack *rtcp.TransportLayerNack) {
 			if !f.resends.Allow() {
 				return false
 			}
-			if f.cache.get(seq, &pkt) {
-				f.local.writeTo(nack.MediaSSRC, &pkt)
-			}
+			d.resend(seq, &pkt)
 			return true
 		})
 	}
 }
 
-// requestKeyframe asks the publisher for a keyframe, at most once per
-// keyframeInterval; a request inside the interval is sent when it ends.
-func (f *forwarder) requestKeyframe() {
-	if f.audio {
+// requestKeyframe asks the publisher for a keyframe on layer i, at most once
+// per keyframeInterval; a request inside the interval is sent when it ends.
+func (f *forwarder) requestKeyframe(i int) {
+	l := f.layer(i)
+	if f.audio || l == nil || f.pc == nil {
 		return
 	}
 	now := time.Now().UnixNano()
-	last := f.lastKeyframeReq.Load()
+	last := l.lastKeyframeReq.Load()
 	if wait := time.Duration(last + int64(keyframeInterval) - now); wait > 0 {
-		if f.keyframeQueued.CompareAndSwap(false, true) {
+		if l.keyframeQueued.CompareAndSwap(false, true) {
 			time.AfterFunc(wait, func() {
-				f.keyframeQueued.Store(false)
-				f.requestKeyframe()
+				l.keyframeQueued.Store(false)
+				f.requestKeyframe(i)
 			})
 		}
 		return
 	}
-	if !f.lastKeyframeReq.CompareAndSwap(last, now) {
+	if !l.lastKeyframeReq.CompareAndSwap(last, now) {
 		return
 	}
-	_ = f.publisher.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(f.remote.SSRC())}})
+	_ = f.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(l.remote.SSRC())}})
 }

@@ -43,7 +43,16 @@ type Peer struct {
 	pending       bool
 	remoteSet     bool
 	candidates    []webrtc.ICECandidateInit
-	senders       map[*forwarder]*webrtc.RTPSender
+	senders       map[*forwarder]*subscription
+	tiles         map[string]Tile // by publisher id
+
+	pub publishConn // what a v2 client publishes on its own connection
+}
+
+// subscription is one forwarded track this peer receives.
+type subscription struct {
+	sender *webrtc.RTPSender
+	down   *downTrack
 }
 
 func newPeer(r *Room, id string, pc *webrtc.PeerConnection, sig Signaler) *Peer {
@@ -53,10 +62,11 @@ func newPeer(r *Room, id string, pc *webrtc.PeerConnection, sig Signaler) *Peer 
 		pc:      pc,
 		sig:     sig,
 		log:     r.log.With(zap.String("participant", id)),
-		senders: make(map[*forwarder]*webrtc.RTPSender),
+		senders: make(map[*forwarder]*subscription),
+		tiles:   make(map[string]Tile),
 	}
-	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		r.publish(p, remote)
+	pc.OnTrack(func(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+		r.publish(p, pc, remote, receiver)
 	})
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c != nil {
@@ -179,14 +189,16 @@ func (p *Peer) addSender(f *forwarder) bool {
 	if _, ok := p.senders[f]; ok {
 		return false
 	}
-	tr, err := p.pc.AddTransceiverFromTrack(f.local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	d := newDownTrack(f)
+	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		p.log.Warn("add forwarded track", zap.Error(err))
 		return false
 	}
 	sender := tr.Sender()
-	p.senders[f] = sender
-	go drainRTCP(sender, f)
+	p.senders[f] = &subscription{sender: sender, down: d}
+	f.addDown(d)
+	go drainRTCP(sender, d)
 	return true
 }
 
@@ -195,24 +207,61 @@ func (p *Peer) addSender(f *forwarder) bool {
 func (p *Peer) removeSender(f *forwarder) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	sender, ok := p.senders[f]
+	sub, ok := p.senders[f]
 	if !ok {
 		return false
 	}
 	delete(p.senders, f)
+	f.removeDown(sub.down)
 	if p.closed {
 		return false
 	}
-	if err := p.pc.RemoveTrack(sender); err != nil {
+	if err := p.pc.RemoveTrack(sub.sender); err != nil {
 		p.log.Debug("remove forwarded track", zap.Error(err))
 	}
 	return true
 }
 
+// subscription returns this peer's downTrack of f and the tile it shows of
+// f's publisher; a nil downTrack when it does not receive f. Called with
+// Room.mu held.
+func (p *Peer) subscription(f *forwarder) (*downTrack, Tile) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	sub := p.senders[f]
+	if sub == nil {
+		return nil, Tile{}
+	}
+	t, ok := p.tiles[f.publisher.id]
+	if !ok {
+		t = defaultTile
+	}
+	return sub.down, t
+}
+
+// SetTiles records what this peer shows of each publisher, by participant
+// id; publishers it does not name keep what they had. The room applies it
+// at its next allocation (Room.Reallocate applies it at once).
+func (p *Peer) SetTiles(tiles map[string]Tile) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, t := range tiles {
+		if len(p.tiles) >= maxTiles {
+			if _, ok := p.tiles[id]; !ok {
+				continue
+			}
+		}
+		p.tiles[id] = t
+	}
+}
+
+// maxTiles bounds the tiles one peer may describe.
+const maxTiles = 1024
+
 // drainRTCP reads what a subscriber says about a forwarded track: its NACKs
-// are answered from the forwarder's cache, its keyframe requests turned into
+// are answered from the layer's cache, its keyframe requests turned into
 // one to the publisher. It ends when the sender stops.
-func drainRTCP(sender *webrtc.RTPSender, f *forwarder) {
+func drainRTCP(sender *webrtc.RTPSender, d *downTrack) {
 	for {
 		pkts, _, err := sender.ReadRTCP()
 		if err != nil {
@@ -221,9 +270,9 @@ func drainRTCP(sender *webrtc.RTPSender, f *forwarder) {
 		for _, pkt := range pkts {
 			switch p := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				f.requestKeyframe()
+				d.f.requestKeyframe(int(d.target.Load()))
 			case *rtcp.TransportLayerNack:
-				f.resend(p)
+				d.f.resend(d, p)
 			}
 		}
 	}
@@ -236,8 +285,12 @@ func (p *Peer) close() {
 		return
 	}
 	p.closed = true
+	for f, sub := range p.senders {
+		f.removeDown(sub.down)
+	}
 	p.senders = nil
 	p.candidates = nil
 	p.mu.Unlock()
 	p.room.router.closePC(p.pc)
+	p.pub.close(p.room.router)
 }

@@ -18,7 +18,12 @@ var ErrClosed = errors.New("room closed")
 type Signaler interface {
 	SendOffer(sdp string)
 	SendCandidate(c webrtc.ICECandidateInit)
-	// PeerFailed says the media connection died (ICE failed); the participant
+	// SendPublishCandidate carries a candidate of the publish connection.
+	SendPublishCandidate(c webrtc.ICECandidateInit)
+	// SendLayers tells a simulcast publisher which of its video's layers
+	// (by rid) anyone receives; it may stop encoding the others.
+	SendLayers(rids []string)
+	// PeerFailed says a media connection died (ICE failed); the participant
 	// should reconnect.
 	PeerFailed()
 }
@@ -32,6 +37,8 @@ type Room struct {
 	log    *zap.Logger
 
 	audioOff atomic.Bool // the quiet of the work phase
+	presence atomic.Bool // presence video: low layers at a low frame rate
+	stop     chan struct{}
 
 	mu     sync.Mutex
 	peers  map[string]*Peer
@@ -46,9 +53,21 @@ func newRoom(r *Router, id string) *Room {
 		log:    r.log.With(zap.String("room", id)),
 		peers:  make(map[string]*Peer),
 		tracks: make(map[*forwarder]struct{}),
+		stop:   make(chan struct{}),
 	}
 	r.totals.addRoom(room)
+	go room.allocLoop()
 	return room
+}
+
+// SetPresence turns presence video on or off: on, every subscriber receives
+// each publisher's lowest layer at its base frame rate, except the tile it
+// pinned. The change applies at once (a switch up waits for a keyframe,
+// which is asked for).
+func (r *Room) SetPresence(on bool) {
+	if r.presence.Swap(on) != on {
+		r.allocate()
+	}
 }
 
 // SetAudioForwarded turns forwarding of everyone's audio on or off. Off, every
@@ -92,6 +111,10 @@ func (r *Room) Join(id string, sig Signaler) (*Peer, error) {
 	return p, nil
 }
 
+// Reallocate looks again at what everyone receives, after a peer's tiles
+// changed.
+func (r *Room) Reallocate() { r.allocate() }
+
 // Leave removes a peer, stops what it published and closes its connection.
 func (r *Room) Leave(p *Peer) {
 	r.mu.Lock()
@@ -114,6 +137,9 @@ func (r *Room) Leave(p *Peer) {
 // Close removes every peer. A closed room takes no new peers.
 func (r *Room) Close() {
 	r.mu.Lock()
+	if !r.closed {
+		close(r.stop)
+	}
 	r.closed = true
 	peers := make([]*Peer, 0, len(r.peers))
 	for _, p := range r.peers {
@@ -126,31 +152,48 @@ func (r *Room) Close() {
 	r.router.totals.removeRoom(r)
 }
 
-// publish starts forwarding a track that p sends: every other peer gets it.
-func (r *Room) publish(p *Peer, remote *webrtc.TrackRemote) {
-	f, err := newForwarder(r, p, remote)
-	if err != nil {
-		r.log.Warn("cannot forward track", zap.String("participant", p.id), zap.Error(err))
-		return
-	}
+// publish starts forwarding a track that p sends on pc: every other peer
+// gets it. The layers of one simulcast track arrive one by one, on the same
+// receiver, and join the same forwarder.
+func (r *Room) publish(p *Peer, pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 	r.mu.Lock()
 	if r.closed || r.peers[p.id] != p {
 		r.mu.Unlock()
 		return
 	}
-	r.tracks[f] = struct{}{}
+	var f *forwarder
+	for t := range r.tracks {
+		if t.receiver == receiver && t.publisher == p && t.kind == remote.Kind() {
+			f = t
+			break
+		}
+	}
+	fresh := f == nil
+	if fresh {
+		f = newForwarder(r, p, pc, receiver, remote)
+	}
+	l, ok := f.addLayer(remote)
+	if !ok {
+		r.mu.Unlock()
+		r.log.Warn("cannot place layer", zap.String("participant", p.id), zap.String("rid", remote.RID()))
+		return
+	}
 	var renegotiate []*Peer
-	for _, sub := range r.peers {
-		if sub != p && sub.addSender(f) {
-			renegotiate = append(renegotiate, sub)
+	if fresh {
+		r.tracks[f] = struct{}{}
+		for _, sub := range r.peers {
+			if sub != p && sub.addSender(f) {
+				renegotiate = append(renegotiate, sub)
+			}
 		}
 	}
 	r.mu.Unlock()
-	r.log.Debug("track published", zap.String("participant", p.id), zap.String("kind", remote.Kind().String()))
-	go f.run()
+	r.log.Debug("track published", zap.String("participant", p.id), zap.String("kind", remote.Kind().String()), zap.String("rid", remote.RID()))
+	go f.run(l)
 	for _, sub := range renegotiate {
 		sub.negotiate()
 	}
+	r.allocate()
 }
 
 // unpublish stops forwarding f and removes it from every subscriber. It is

@@ -1,6 +1,10 @@
 // Package sfu forwards media between the participants of a room with
-// pion/webrtc: one PeerConnection per participant carrying what they publish
-// and everything they receive, the server making every offer.
+// pion/webrtc: one PeerConnection per participant carrying everything they
+// receive (the server makes its offers) and what a v1 client publishes; a
+// client that publishes simulcast does so on a second connection of its own
+// offer. Each subscriber has its own downTrack of every published track: it
+// picks one simulcast layer and temporal cap from the subscriber's tiles and
+// the room's mode, and rewrites the stream so layer switches are seamless.
 //
 // A Router owns the webrtc.API (codecs, interceptors, and one UDP port for all
 // peers through the ICE UDP mux, ICE-TCP on the same port number) and makes
@@ -21,6 +25,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
 )
@@ -214,6 +219,12 @@ func registerCodecs(m *webrtc.MediaEngine) error {
 	}, webrtc.RTPCodecTypeAudio)
 	if err != nil {
 		return fmt.Errorf("register Opus: %w", err)
+	}
+	// Simulcast: a browser names each layer's stream by mid and rid.
+	for _, uri := range []string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI, sdp.SDESRepairRTPStreamIDURI} {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeVideo); err != nil {
+			return fmt.Errorf("register header extension %s: %w", uri, err)
+		}
 	}
 	return nil
 }

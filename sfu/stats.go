@@ -10,14 +10,18 @@ import (
 type Stats struct {
 	Rooms, Peers, Tracks int
 
-	PacketsIn           uint64 // RTP packets read from publishers
-	AudioPacketsOut     uint64 // RTP packets written to subscribers
-	VideoPacketsOut     uint64
-	AudioBytesOut       uint64
-	VideoBytesOut       uint64
-	AudioDroppedQuiet   uint64 // audio packets dropped by the quiet of the work phase
-	AudioDroppedMuted   uint64 // audio packets dropped by a host's mute
-	NegotiationFailures uint64 // offers that could not be made, answers refused
+	PacketsIn       uint64 // RTP packets read from publishers
+	AudioPacketsOut uint64 // RTP packets written to subscribers
+	VideoPacketsOut uint64
+	AudioBytesOut   uint64
+	VideoBytesOut   uint64
+	// Video written to subscribers by simulcast layer (0 lowest; a
+	// publisher sending one layer counts as 0).
+	VideoLayerPacketsOut [maxLayers]uint64
+	VideoLayerBytesOut   [maxLayers]uint64
+	AudioDroppedQuiet    uint64 // audio packets dropped by the quiet of the work phase
+	AudioDroppedMuted    uint64 // audio packets dropped by a host's mute
+	NegotiationFailures  uint64 // offers that could not be made, answers refused
 }
 
 // totals are the counters of forwarders that have ended, and router-wide
@@ -50,12 +54,17 @@ func (s *Stats) addForwarder(f *forwarder) {
 	s.PacketsIn += f.in.Load()
 	s.AudioDroppedQuiet += f.droppedQuiet.Load()
 	s.AudioDroppedMuted += f.droppedMuted.Load()
-	if f.audio {
-		s.AudioPacketsOut += f.local.packets.Load()
-		s.AudioBytesOut += f.local.bytes.Load()
-	} else {
-		s.VideoPacketsOut += f.local.packets.Load()
-		s.VideoBytesOut += f.local.bytes.Load()
+	for i := range f.packetsOut {
+		packets, bytes := f.packetsOut[i].Load(), f.bytesOut[i].Load()
+		if f.audio {
+			s.AudioPacketsOut += packets
+			s.AudioBytesOut += bytes
+			continue
+		}
+		s.VideoPacketsOut += packets
+		s.VideoBytesOut += bytes
+		s.VideoLayerPacketsOut[i] += packets
+		s.VideoLayerBytesOut[i] += bytes
 	}
 }
 

@@ -105,6 +105,20 @@ type createSessionRequest struct {
 	Plan         session.Plan `json:"plan"`
 	Capacity     *int         `json:"capacity"`
 	LobbySeconds *int         `json:"lobby_seconds"`
+	WorkVideo    string       `json:"work_video"`
+}
+
+// checkWorkVideo answers 400 unless v is a work-phase video mode or empty
+// (the default, presence).
+func checkWorkVideo(w http.ResponseWriter, v string) (string, bool) {
+	switch v {
+	case "":
+		return store.WorkVideoPresence, true
+	case store.WorkVideoPresence, store.WorkVideoFull:
+		return v, true
+	}
+	writeError(w, http.StatusBadRequest, "invalid", `work_video must be "presence" or "full"`)
+	return "", false
 }
 
 func validText(s string, max int) bool {
@@ -137,6 +151,9 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid", "starts_at is required (RFC 3339)")
 		return
 	}
+	if req.WorkVideo, ok = checkWorkVideo(w, req.WorkVideo); !ok {
+		return
+	}
 	shape, msg := sessionShape(req.Plan, req.Capacity, req.LobbySeconds)
 	if msg != "" {
 		writeError(w, http.StatusBadRequest, "invalid", msg)
@@ -155,6 +172,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	sess := store.Session{
 		ID: uuid.NewString(), Title: req.Title, StartsAt: startsAt, Plan: req.Plan,
 		Capacity: shape.capacity, LobbySeconds: shape.lobby, HostParticipant: uuid.NewString(), CreatedAt: now,
+		WorkVideo: req.WorkVideo,
 	}
 	host := store.Participant{ID: sess.HostParticipant, SessionID: sess.ID, Name: "Host", Role: roleHost}
 	if err := s.cfg.Store.CreateSession(r.Context(), sess, host, s.notify()); err != nil {

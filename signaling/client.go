@@ -42,6 +42,9 @@ type client struct {
 	peer        atomic.Pointer[sfu.Peer]
 	room        atomic.Pointer[liveRoom]
 	lastLimited atomic.Int64 // when we last told this client it was rate limited
+
+	tilesMu sync.Mutex
+	tiles   map[string]sfu.Tile // what the client shows, kept across its peers
 }
 
 var _ sfu.Signaler = (*client)(nil)
@@ -234,6 +237,14 @@ func (c *client) SendOffer(sdp string) { c.sendJSON(msgOffer{Type: "offer", SDP:
 func (c *client) SendCandidate(cand webrtc.ICECandidateInit) {
 	c.sendJSON(msgCandidate{Type: "candidate", Candidate: cand})
 }
+
+// SendPublishCandidate implements sfu.Signaler.
+func (c *client) SendPublishCandidate(cand webrtc.ICECandidateInit) {
+	c.sendJSON(msgCandidate{Type: "candidate", Candidate: cand, PC: pcPublish})
+}
+
+// SendLayers implements sfu.Signaler.
+func (c *client) SendLayers(rids []string) { c.sendJSON(msgLayers{Type: "layers", RIDs: rids}) }
 
 // PeerFailed implements sfu.Signaler: the media connection is dead, so the
 // websocket is closed and the client reconnects with a fresh one.

@@ -67,6 +67,10 @@ func (c *client) handle(data []byte) {
 		c.handleAnswer(raw)
 	case "candidate":
 		c.handleCandidate(raw)
+	case "publish_offer":
+		c.handlePublishOffer(raw)
+	case "tiles":
+		c.handleTiles(raw)
 	case "commit", "report", "host", "pass":
 		room := c.room.Load()
 		if room == nil {
@@ -104,9 +108,16 @@ func (c *client) handleAnswer(raw map[string]json.RawMessage) {
 }
 
 func (c *client) handleCandidate(raw map[string]json.RawMessage) {
-	if err := fields(raw, []string{"candidate"}); err != nil {
+	if err := fields(raw, []string{"candidate"}, "pc"); err != nil {
 		c.sendError(codeBadMessage, err.Error(), "candidate")
 		return
+	}
+	var which string
+	if pc, ok := raw["pc"]; ok {
+		if err := json.Unmarshal(pc, &which); err != nil || which != pcPublish {
+			c.sendError(codeBadMessage, `pc must be "publish" when given`, "candidate")
+			return
+		}
 	}
 	var cand webrtc.ICECandidateInit
 	if err := json.Unmarshal(raw["candidate"], &cand); err != nil || string(raw["candidate"]) == "null" {
@@ -118,7 +129,11 @@ func (c *client) handleCandidate(raw map[string]json.RawMessage) {
 		c.sendError(codeNotAllowed, "no media connection yet", "candidate")
 		return
 	}
-	if err := peer.AddCandidate(cand); err != nil && !errors.Is(err, sfu.ErrPeerClosed) {
+	add := peer.AddCandidate
+	if which == pcPublish {
+		add = peer.AddPublishCandidate
+	}
+	if err := add(cand); err != nil && !errors.Is(err, sfu.ErrPeerClosed) {
 		c.sendError(codeInvalid, err.Error(), "candidate")
 	}
 }

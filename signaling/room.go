@@ -70,6 +70,7 @@ func newLiveRoom(ctx context.Context, s *Server, sess store.Session) (*liveRoom,
 		r.order = append(r.order, p.ID)
 	}
 	r.media.SetAudioForwarded(st.Kind.AudioForwarded())
+	r.media.SetPresence(r.presence(st))
 	if st.Kind.HasRounds() {
 		r.turns = session.NewTurns(nil, st)
 	}
@@ -144,6 +145,7 @@ func (r *liveRoom) phaseChanged(before int) {
 	st := r.machine.State()
 	r.log.Info("phase", zap.Int("index", st.Index), zap.String("kind", st.Kind.String()))
 	r.media.SetAudioForwarded(st.Kind.AudioForwarded())
+	r.media.SetPresence(r.presence(st))
 	roundChanged := false
 	if st.Index != before {
 		for _, m := range r.members {
@@ -284,6 +286,7 @@ func (r *liveRoom) join(c *client) {
 	}
 	peer.SetMuted(m.muted)
 	c.peer.Store(peer)
+	c.applyTiles(peer)
 	peer.Start()
 	c.log.Info("joined", zap.String("role", c.role), zap.Int32("present", r.present.Load()))
 }

@@ -27,6 +27,7 @@ type seriesRequest struct {
 	Plan         session.Plan `json:"plan"`
 	Capacity     *int         `json:"capacity"`
 	LobbySeconds *int         `json:"lobby_seconds"`
+	WorkVideo    string       `json:"work_video"`
 }
 
 type wireSeries struct {
@@ -49,6 +50,7 @@ func occurrences(ser store.Series, from, to, now time.Time) ([]store.Occurrence,
 		sess := store.Session{
 			ID: uuid.NewString(), Title: ser.Title, StartsAt: start.UTC(), Plan: ser.Plan, Capacity: ser.Capacity,
 			LobbySeconds: ser.LobbySeconds, HostParticipant: uuid.NewString(), CreatedAt: now, SeriesID: ser.ID,
+			WorkVideo: ser.WorkVideo,
 		}
 		host := store.Participant{ID: sess.HostParticipant, SessionID: sess.ID, Name: "Host", Role: roleHost}
 		out = append(out, store.Occurrence{Session: sess, Host: host})
@@ -80,10 +82,14 @@ func (s *Server) createSeries(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid", msg)
 		return
 	}
+	if req.WorkVideo, ok = checkWorkVideo(w, req.WorkVideo); !ok {
+		return
+	}
 	now := s.now()
 	ser := store.Series{
 		ID: uuid.NewString(), Title: req.Title, RRule: strings.TrimSpace(req.RRule), First: first, TZ: req.Timezone,
 		Plan: sh.plan, Capacity: sh.capacity, LobbySeconds: sh.lobby, CreatedAt: now, Horizon: now.Add(seriesAhead),
+		WorkVideo: req.WorkVideo,
 	}
 	occ, err := occurrences(ser, now, ser.Horizon, now)
 	if errors.Is(err, session.ErrInvalid) {

@@ -24,6 +24,7 @@ type wireSession struct {
 	Plan         session.Plan   `json:"plan"`
 	Capacity     int            `json:"capacity"`
 	LobbySeconds int            `json:"lobby_seconds"`
+	WorkVideo    string         `json:"work_video"` // extension: "presence" or "full"
 	HostURL      string         `json:"host_url,omitempty"`
 	OpenURL      string         `json:"open_url,omitempty"` // extension: one link anyone may use to join
 	Mail         map[string]int `json:"mail,omitempty"`     // extension, host only: the session's mails by status`
@@ -114,7 +115,24 @@ type msgOffer struct {
 type msgCandidate struct {
 	Type      string                  `json:"type"`
 	Candidate webrtc.ICECandidateInit `json:"candidate"`
+	PC        string                  `json:"pc,omitempty"` // extension: "publish" for the publish connection
 }
+
+// msgPublishAnswer answers a client's publish_offer (extension, v2).
+type msgPublishAnswer struct {
+	Type string `json:"type"`
+	SDP  string `json:"sdp"`
+}
+
+// msgLayers tells a simulcast publisher which rids of its video anyone
+// receives (extension, v2).
+type msgLayers struct {
+	Type string   `json:"type"`
+	RIDs []string `json:"rids"`
+}
+
+// pcPublish names the publish connection in candidate messages.
+const pcPublish = "publish"
 
 type msgError struct {
 	Type    string `json:"type"`
@@ -175,5 +193,6 @@ func toWireSession(s store.Session) wireSession {
 		Plan:         s.Plan,
 		Capacity:     s.Capacity,
 		LobbySeconds: s.LobbySeconds,
+		WorkVideo:    s.WorkVideo,
 	}
 }

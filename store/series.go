@@ -25,6 +25,7 @@ type Series struct {
 	CreatedAt    time.Time
 	Cancelled    bool
 	Horizon      time.Time // occurrences exist up to here
+	WorkVideo    string    // for its sessions: WorkVideoPresence or WorkVideoFull
 }
 
 // Occurrence is one session of a series with its host participant.
@@ -49,9 +50,9 @@ func (s *Store) CreateSeries(ctx context.Context, ser Series, occ []Occurrence, 
 		return fmt.Errorf("create series: %w", err)
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO series (id, title, rrule, start_local, timezone, plan, capacity, lobby_seconds, created_at, horizon)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ser.ID, ser.Title, ser.RRule, ser.First.Format(LocalLayout), ser.TZ,
-		string(plan), ser.Capacity, ser.LobbySeconds, ms(ser.CreatedAt), ms(ser.Horizon))
+	_, err = tx.ExecContext(ctx, `INSERT INTO series (id, title, rrule, start_local, timezone, plan, capacity, lobby_seconds, created_at, horizon, work_video)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ser.ID, ser.Title, ser.RRule, ser.First.Format(LocalLayout), ser.TZ,
+		string(plan), ser.Capacity, ser.LobbySeconds, ms(ser.CreatedAt), ms(ser.Horizon), workVideo(ser.WorkVideo))
 	if err != nil {
 		return fmt.Errorf("create series: %w", err)
 	}
@@ -98,7 +99,7 @@ func scanSeries(sc scanner) (Series, error) {
 		cancelled        sql.NullInt64
 	)
 	if err := sc.Scan(&ser.ID, &ser.Title, &ser.RRule, &first, &ser.TZ, &plan, &ser.Capacity, &ser.LobbySeconds,
-		&created, &cancelled, &horizon); err != nil {
+		&created, &cancelled, &horizon, &ser.WorkVideo); err != nil {
 		return Series{}, err
 	}
 	loc, err := time.LoadLocation(ser.TZ)
@@ -115,7 +116,7 @@ func scanSeries(sc scanner) (Series, error) {
 	return ser, nil
 }
 
-const seriesColumns = `id, title, rrule, start_local, timezone, plan, capacity, lobby_seconds, created_at, cancelled_at, horizon`
+const seriesColumns = `id, title, rrule, start_local, timezone, plan, capacity, lobby_seconds, created_at, cancelled_at, horizon, work_video`
 
 // ListSeries returns the series that are not cancelled.
 func (s *Store) ListSeries(ctx context.Context) ([]Series, error) {

@@ -25,6 +25,22 @@ type Session struct {
 	Phase           *session.State // nil until a state was stored
 	Sequence        int            // bumped on every reschedule (iCalendar SEQUENCE)
 	SeriesID        string         // the recurring series it belongs to, if any
+	WorkVideo       string         // WorkVideoPresence or WorkVideoFull
+}
+
+// What the work phase's video is: low layers at a few frames a second, or
+// what each tile asks for as in the rounds.
+const (
+	WorkVideoPresence = "presence"
+	WorkVideoFull     = "full"
+)
+
+// workVideo is v, or the default for an empty one.
+func workVideo(v string) string {
+	if v == "" {
+		return WorkVideoPresence
+	}
+	return v
 }
 
 // Participant is someone invited to, or joined in, a session, with what they
@@ -86,10 +102,10 @@ func createSessionTx(ctx context.Context, tx execer, sess Session, host Particip
 		return fmt.Errorf("encode plan: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO sessions
-		(id, title, starts_at, plan, capacity, lobby_seconds, host_participant, created_at, series_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, title, starts_at, plan, capacity, lobby_seconds, host_participant, created_at, series_id, work_video)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		sess.ID, sess.Title, ms(sess.StartsAt), string(plan), sess.Capacity, sess.LobbySeconds,
-		sess.HostParticipant, ms(sess.CreatedAt), sess.SeriesID)
+		sess.HostParticipant, ms(sess.CreatedAt), sess.SeriesID, workVideo(sess.WorkVideo))
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -110,7 +126,7 @@ func createSessionTx(ctx context.Context, tx execer, sess Session, host Particip
 }
 
 const sessionColumns = `id, title, starts_at, plan, capacity, lobby_seconds, host_participant,
-	created_at, cancelled_at, phase_index, phase_started_at, phase_ends_at, sequence, series_id`
+	created_at, cancelled_at, phase_index, phase_started_at, phase_ends_at, sequence, series_id, work_video`
 
 type scanner interface{ Scan(...any) error }
 
@@ -122,7 +138,7 @@ func scanSession(r scanner) (Session, error) {
 		cancelled, idx, start, ends sql.NullInt64
 	)
 	err := r.Scan(&sess.ID, &sess.Title, &startsAt, &plan, &sess.Capacity, &sess.LobbySeconds,
-		&sess.HostParticipant, &createdAt, &cancelled, &idx, &start, &ends, &sess.Sequence, &sess.SeriesID)
+		&sess.HostParticipant, &createdAt, &cancelled, &idx, &start, &ends, &sess.Sequence, &sess.SeriesID, &sess.WorkVideo)
 	if err != nil {
 		return Session{}, err
 	}

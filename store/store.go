@@ -122,6 +122,10 @@ var migrations = []string{
 	ALTER TABLE sessions ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE sessions ADD COLUMN series_id TEXT NOT NULL DEFAULT '';
 	CREATE UNIQUE INDEX sessions_series_start ON sessions(series_id, starts_at) WHERE series_id != '';`,
+	// What video the work phase sends: 'presence' (low layers, a few frames
+	// a second) or 'full'.
+	`ALTER TABLE sessions ADD COLUMN work_video TEXT NOT NULL DEFAULT 'presence';
+	ALTER TABLE series ADD COLUMN work_video TEXT NOT NULL DEFAULT 'presence';`,
 }
 
 // Open opens (creating if needed) the database file at path and brings its

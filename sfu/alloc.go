@@ -1,0 +1,200 @@
+package sfu
+
+import "time"
+
+// Tile is what a subscriber shows of one publisher's video.
+type Tile struct {
+	Visible bool
+	// Width and Height are the tile's size in device pixels; 0 when not
+	// known, which asks for the best layer.
+	Width, Height int
+	// Pinned is the tile the subscriber enlarged: in presence mode it still
+	// gets the layer its size asks for.
+	Pinned bool
+}
+
+// defaultTile is what a subscriber gets of a publisher it said nothing
+// about: everything, as before tiles existed.
+var defaultTile = Tile{Visible: true}
+
+// allocInterval is how often a room looks again at what each subscriber
+// should receive: layers start and stop at their publishers.
+const allocInterval = 500 * time.Millisecond
+
+// flowingFor is how long after its last packet a layer still counts as sent.
+const flowingFor = 1500 * time.Millisecond
+
+// presenceTID is the temporal layer presence mode keeps: the base layer, a
+// quarter of the frame rate with the usual three temporal layers.
+const presenceTID = 0
+
+// smallTile and mediumTile are the widths, in device pixels, up to which a
+// tile asks for the low and the middle layer when the layers' sizes are not
+// yet known (Galène's rule of thumb: 320×240 or less is small).
+const (
+	smallTile  = 320
+	mediumTile = 640
+)
+
+// desired is the layer and temporal cap tile asks of f, noLayer for none.
+func (f *forwarder) desired(t Tile, presence bool) (layer, tid int) {
+	if !t.Visible {
+		return noLayer, allTemporal
+	}
+	top, low := -1, -1
+	for i := range f.layers {
+		if f.layers[i].Load() != nil {
+			if low < 0 {
+				low = i
+			}
+			top = i
+		}
+	}
+	if top < 0 {
+		return noLayer, allTemporal
+	}
+	if presence && !t.Pinned {
+		return low, presenceTID
+	}
+	if t.Width <= 0 {
+		return top, allTemporal
+	}
+	// The smallest layer at least as wide as the tile, when sizes are known.
+	for i := low; i <= top; i++ {
+		l := f.layers[i].Load()
+		if l == nil {
+			continue
+		}
+		w := int(l.width.Load())
+		if w == 0 {
+			return f.bySize(t.Width, low, top), allTemporal
+		}
+		if w >= t.Width {
+			return i, allTemporal
+		}
+	}
+	return top, allTemporal
+}
+
+// bySize picks a layer for a tile width while the layers' sizes are unknown.
+func (f *forwarder) bySize(width, low, top int) int {
+	want := top
+	switch {
+	case width <= smallTile:
+		want = 0
+	case width <= mediumTile:
+		want = 1
+	}
+	for i := max(want, low); i <= top; i++ {
+		if f.layers[i].Load() != nil {
+			return i
+		}
+	}
+	return top
+}
+
+// effective is the layer to forward for a wish: the wished layer when it
+// flows, else the nearest one below that does, else above, else the wish
+// (it will flow once its publisher starts it).
+func (f *forwarder) effective(want int, now int64) int {
+	if want == noLayer {
+		return noLayer
+	}
+	flowing := func(i int) bool {
+		l := f.layers[i].Load()
+		return l != nil && now-l.lastPacket.Load() < int64(flowingFor)
+	}
+	if flowing(want) {
+		return want
+	}
+	for i := want - 1; i >= 0; i-- {
+		if flowing(i) {
+			return i
+		}
+	}
+	for i := want + 1; i < maxLayers; i++ {
+		if flowing(i) {
+			return i
+		}
+	}
+	return want
+}
+
+// allocLoop looks again at every subscription now and then, until the room
+// closes.
+func (r *Room) allocLoop() {
+	t := time.NewTicker(allocInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			r.allocate()
+		case <-r.stop:
+			return
+		}
+	}
+}
+
+// layerNotice is what a publisher is told: the rids of its video that
+// someone receives.
+type layerNotice struct {
+	to   *Peer
+	rids []string
+}
+
+// allocate sets what every subscriber receives of every published video
+// from their tiles and the room's mode, and tells each simulcast publisher
+// which of its layers anyone receives.
+func (r *Room) allocate() {
+	now := time.Now().UnixNano()
+	presence := r.presence.Load()
+	var notices []layerNotice
+	r.mu.Lock()
+	for f := range r.tracks {
+		if f.audio {
+			continue
+		}
+		var used [maxLayers]bool
+		for _, sub := range r.peers {
+			if sub == f.publisher {
+				continue
+			}
+			d, tile := sub.subscription(f)
+			if d == nil {
+				continue
+			}
+			want, tid := f.desired(tile, presence)
+			eff := f.effective(want, now)
+			if old := int(d.target.Swap(int32(eff))); old != eff && eff != noLayer {
+				f.requestKeyframe(eff)
+			}
+			d.maxTID.Store(int32(tid))
+			if want != noLayer {
+				used[want] = true
+			}
+			if eff != noLayer {
+				used[eff] = true
+			}
+		}
+		if used != f.used && f.simulcast() {
+			f.used = used
+			notices = append(notices, layerNotice{to: f.publisher, rids: f.usedRIDs()})
+		}
+	}
+	r.mu.Unlock()
+	for _, n := range notices {
+		n.to.sig.SendLayers(n.rids)
+	}
+}
+
+// usedRIDs lists the rids of f's layers someone receives, lowest first;
+// never nil.
+func (f *forwarder) usedRIDs() []string {
+	rids := []string{}
+	for i, u := range f.used {
+		if u && f.layers[i].Load() != nil {
+			rids = append(rids, f.rids[i])
+		}
+	}
+	return rids
+}

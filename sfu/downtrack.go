@@ -1,0 +1,250 @@
+package sfu
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// noLayer is a downTrack's layer while it receives nothing.
+const noLayer = -1
+
+// allTemporal lets every temporal layer through.
+const allTemporal = 3
+
+// sentRing is how many packets a downTrack remembers it sent, to map a
+// subscriber's NACK back to the published layer and packet: the size of a
+// layer's packet cache.
+const sentRing = cacheSize
+
+// downTrack is one subscriber's copy of one published track: the local track
+// its sender binds to. For video it picks one of the publisher's layers and
+// rewrites what it sends (SSRC, sequence numbers, timestamps, VP8 picture id
+// and TL0PICIDX) so the subscriber sees one continuous stream across layer
+// switches and dropped temporal layers. Nothing here allocates per packet.
+type downTrack struct {
+	f *forwarder
+
+	// Set by the allocator, read by the forwarding loops.
+	target atomic.Int32 // the layer to receive, noLayer for none
+	maxTID atomic.Int32 // the highest temporal layer to receive
+
+	bound atomic.Bool
+
+	mu          sync.Mutex
+	ssrc        uint32
+	payloadType uint8
+	writer      webrtc.TrackLocalWriter
+	current     int // the layer being forwarded, noLayer for none
+	tidCap      int // the temporal cap in effect
+	dropping    bool
+	started     bool
+	// out = in - offset, per field, for the current layer.
+	seqOff  uint16
+	tsOff   uint32
+	picOff  uint16
+	tl0Off  uint8
+	lastSeq uint16
+	lastTS  uint32
+	lastPic uint16
+	lastTL0 uint8
+	lastAt  int64 // unix nanoseconds of the last packet sent
+	sent    [sentRing]sentPacket
+	scratch []byte
+}
+
+// sentPacket is where a sent sequence number came from and what it carried.
+type sentPacket struct {
+	valid bool
+	seq   uint16
+	layer uint8
+	inSeq uint16
+	ts    uint32
+	pic   uint16
+	tl0   uint8
+}
+
+func newDownTrack(f *forwarder) *downTrack {
+	d := &downTrack{f: f, current: noLayer, tidCap: allTemporal}
+	d.target.Store(0)
+	d.maxTID.Store(allTemporal)
+	if !f.audio {
+		d.scratch = make([]byte, 1500)
+	}
+	return d
+}
+
+var _ webrtc.TrackLocal = (*downTrack)(nil)
+
+// Bind is called by Pion when the subscriber's sender starts.
+func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	for _, c := range ctx.CodecParameters() {
+		if strings.EqualFold(c.MimeType, d.f.codec.MimeType) {
+			d.mu.Lock()
+			d.ssrc, d.payloadType, d.writer = uint32(ctx.SSRC()), uint8(c.PayloadType), ctx.WriteStream()
+			d.mu.Unlock()
+			d.bound.Store(true)
+			if !d.f.audio {
+				// A new subscriber gets a keyframe at once, so their tile
+				// shows a picture instead of waiting for the next one.
+				d.f.requestKeyframe(int(d.target.Load()))
+			}
+			return c, nil
+		}
+	}
+	return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+}
+
+// Unbind is called by Pion when the subscriber's sender stops.
+func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
+	d.bound.Store(false)
+	return nil
+}
+
+func (d *downTrack) ID() string                { return d.f.id }
+func (d *downTrack) RID() string               { return "" }
+func (d *downTrack) StreamID() string          { return d.f.publisher.id }
+func (d *downTrack) Kind() webrtc.RTPCodecType { return d.f.kind }
+
+// writeAudio sends an audio packet as it came, with this subscriber's SSRC
+// and payload type. It reports whether it was written.
+func (d *downTrack) writeAudio(pkt *rtp.Packet) bool {
+	if !d.bound.Load() {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	pkt.Header.SSRC = d.ssrc
+	pkt.Header.PayloadType = d.payloadType
+	_, err := d.writer.WriteRTP(&pkt.Header, pkt.Payload)
+	return err == nil
+}
+
+// writeVideo offers packet pkt of layer to this subscriber: sent when the
+// subscriber is on that layer (or switches to it at this keyframe) and the
+// packet's temporal layer is wanted. It reports whether it was sent, and
+// whether this subscriber waits for a keyframe on layer.
+func (d *downTrack) writeVideo(layer int, pkt *rtp.Packet, vp *vp8Desc, now int64) (sent, wantKeyframe bool) {
+	target := int(d.target.Load())
+	if !d.bound.Load() {
+		return false, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.current != layer {
+		if target != layer {
+			return false, false
+		}
+		// A publisher of one layer is forwarded from any picture's start,
+		// as before layers existed (the keyframe asked for follows); a
+		// switch between layers waits for the new layer's keyframe.
+		if !vp.keyframe && !(vp.start && !d.f.simulcast()) {
+			return false, true
+		}
+		d.switchTo(layer, pkt, vp, now)
+	}
+	if vp.start {
+		if target == noLayer {
+			// Paused: stop at a picture's edge, so the last picture shown
+			// is whole.
+			d.current = noLayer
+			return false, false
+		}
+		d.dropping = !d.passes(vp)
+	}
+	if d.dropping {
+		// Leave no gap: the packets and pictures not sent are taken out of
+		// the numbering.
+		d.seqOff++
+		if vp.start {
+			d.picOff++
+		}
+		return false, false
+	}
+	out := sentPacket{
+		valid: true, seq: pkt.SequenceNumber - d.seqOff, layer: uint8(layer), inSeq: pkt.SequenceNumber,
+		ts: pkt.Timestamp - d.tsOff, pic: (vp.picID - d.picOff) & vp.picMask(), tl0: vp.tl0 - d.tl0Off,
+	}
+	seq := pkt.SequenceNumber - d.seqOff
+	d.sent[seq%sentRing] = out
+	d.lastSeq, d.lastTS, d.lastAt = seq, out.ts, now
+	if vp.hasPicID {
+		d.lastPic = out.pic
+	}
+	if vp.hasTL0 {
+		d.lastTL0 = out.tl0
+	}
+	return d.send(pkt, vp, seq, out), false
+}
+
+// passes decides at the start of a picture whether its temporal layer is
+// sent. A lower cap takes effect at once; a higher one at a picture that can
+// be decoded from what was sent: a base-layer picture or a layer sync.
+func (d *downTrack) passes(vp *vp8Desc) bool {
+	if !vp.hasTID {
+		return true
+	}
+	want := int(d.maxTID.Load())
+	if want < d.tidCap || (want > d.tidCap && (vp.tid == 0 || vp.sync)) {
+		d.tidCap = want
+	}
+	return int(vp.tid) <= d.tidCap
+}
+
+// switchTo makes layer current from this keyframe on, with offsets that
+// continue the numbering the subscriber has seen.
+func (d *downTrack) switchTo(layer int, pkt *rtp.Packet, vp *vp8Desc, now int64) {
+	d.current = layer
+	d.dropping = false
+	d.tidCap = int(d.maxTID.Load())
+	if !d.started {
+		d.started = true
+		return // the first layer passes with its own numbering
+	}
+	d.seqOff = pkt.SequenceNumber - (d.lastSeq + 1)
+	elapsed := uint32((now - d.lastAt) * 90 / 1e6) // 90 kHz ticks
+	if elapsed == 0 {
+		elapsed = 1
+	}
+	d.tsOff = pkt.Timestamp - (d.lastTS + elapsed)
+	d.picOff = (vp.picID - (d.lastPic + 1)) & vp.picMask()
+	d.tl0Off = vp.tl0 - (d.lastTL0 + 1)
+}
+
+// send writes pkt as seq with the rewritten fields of out. Called with mu
+// held; pkt's header is changed.
+func (d *downTrack) send(pkt *rtp.Packet, vp *vp8Desc, seq uint16, out sentPacket) bool {
+	pkt.Header.SSRC = d.ssrc
+	pkt.Header.PayloadType = d.payloadType
+	pkt.Header.SequenceNumber = seq
+	pkt.Header.Timestamp = out.ts
+	payload := pkt.Payload
+	if (vp.hasPicID && out.pic != vp.picID) || (vp.hasTL0 && out.tl0 != vp.tl0) {
+		payload = append(d.scratch[:0], payload...)
+		rewriteVP8(payload, vp, out.pic, out.tl0)
+	}
+	_, err := d.writer.WriteRTP(&pkt.Header, payload)
+	return err == nil
+}
+
+// resend answers this subscriber's NACK for seq from the layer's cache.
+func (d *downTrack) resend(seq uint16, pkt *rtp.Packet) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.sent[seq%sentRing]
+	if !s.valid || s.seq != seq {
+		return // never sent, or long ago
+	}
+	l := d.f.layer(int(s.layer))
+	if l == nil || !l.cache.get(s.inSeq, pkt) {
+		return
+	}
+	var vp vp8Desc
+	if parseVP8(pkt.Payload, &vp) != nil {
+		return
+	}
+	d.send(pkt, &vp, seq, s)
+}
