@@ -8,6 +8,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,6 +48,8 @@ var (
 	packetsInDesc    = desc("packets_received_total", "RTP packets read from publishers.")
 	packetsOutDesc   = desc("packets_forwarded_total", "RTP packets written to subscribers.", "kind")
 	bytesOutDesc     = desc("bytes_forwarded_total", "RTP bytes written to subscribers.", "kind")
+	layerPacketsDesc = desc("video_layer_packets_forwarded_total", "Video RTP packets written to subscribers, by simulcast layer (0 lowest).", "layer")
+	layerBytesDesc   = desc("video_layer_bytes_forwarded_total", "Video RTP bytes written to subscribers, by simulcast layer (0 lowest).", "layer")
 	droppedDesc      = desc("audio_packets_dropped_total", "Audio packets not forwarded, by reason: quiet (work phase) or muted (by a host).", "reason")
 	negotiationDesc  = desc("negotiation_failures_total", "Offers that could not be made and answers refused.")
 	queueDropsDesc   = desc("websocket_send_queue_drops_total", "Clients dropped for not reading their messages.")
@@ -57,7 +60,7 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{sessionsDesc, participantsDesc, roomsDesc, peersDesc, tracksDesc, packetsInDesc,
-		packetsOutDesc, bytesOutDesc, droppedDesc, negotiationDesc, queueDropsDesc, outboxDesc} {
+		packetsOutDesc, bytesOutDesc, layerPacketsDesc, layerBytesDesc, droppedDesc, negotiationDesc, queueDropsDesc, outboxDesc} {
 		ch <- d
 	}
 }
@@ -80,6 +83,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(packetsOutDesc, st.VideoPacketsOut, "video")
 	counter(bytesOutDesc, st.AudioBytesOut, "audio")
 	counter(bytesOutDesc, st.VideoBytesOut, "video")
+	for i := range st.VideoLayerPacketsOut {
+		counter(layerPacketsDesc, st.VideoLayerPacketsOut[i], strconv.Itoa(i))
+		counter(layerBytesDesc, st.VideoLayerBytesOut[i], strconv.Itoa(i))
+	}
 	counter(droppedDesc, st.AudioDroppedQuiet, "quiet")
 	counter(droppedDesc, st.AudioDroppedMuted, "muted")
 	counter(negotiationDesc, st.NegotiationFailures)

@@ -43,7 +43,7 @@ func (f *forwarder) desired(t Tile, presence bool) (layer, tid int) {
 	}
 	top, low := -1, -1
 	for i := range f.layers {
-		if f.layers[i].Load() != nil {
+		if f.has(i) {
 			if low < 0 {
 				low = i
 			}
@@ -61,11 +61,13 @@ func (f *forwarder) desired(t Tile, presence bool) (layer, tid int) {
 	}
 	// The smallest layer at least as wide as the tile, when sizes are known.
 	for i := low; i <= top; i++ {
-		l := f.layers[i].Load()
-		if l == nil {
+		if !f.has(i) {
 			continue
 		}
-		w := int(l.width.Load())
+		var w int
+		if l := f.layers[i].Load(); l != nil {
+			w = int(l.width.Load())
+		}
 		if w == 0 {
 			return f.bySize(t.Width, low, top), allTemporal
 		}
@@ -86,7 +88,7 @@ func (f *forwarder) bySize(width, low, top int) int {
 		want = 1
 	}
 	for i := max(want, low); i <= top; i++ {
-		if f.layers[i].Load() != nil {
+		if f.has(i) {
 			return i
 		}
 	}
@@ -192,7 +194,7 @@ func (r *Room) allocate() {
 func (f *forwarder) usedRIDs() []string {
 	rids := []string{}
 	for i, u := range f.used {
-		if u && f.layers[i].Load() != nil {
+		if u && f.has(i) {
 			rids = append(rids, f.rids[i])
 		}
 	}

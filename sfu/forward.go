@@ -39,6 +39,9 @@ type forwarder struct {
 
 	layers  [maxLayers]atomic.Pointer[layer]
 	rids    [maxLayers]string // by layer, once known
+	// expected are the layers the publisher announced (its rids), arrived
+	// or not: a layer stopped before its first packet is still asked for.
+	expected [maxLayers]bool
 	downs   atomic.Pointer[[]*downTrack]
 	downsMu sync.Mutex   // serializes changes to downs
 	live    atomic.Int32 // layers being read
@@ -81,6 +84,13 @@ func newForwarder(r *Room, p *Peer, pc *webrtc.PeerConnection, receiver *webrtc.
 	}
 	if !f.audio {
 		f.resends = rate.NewLimiter(maxResendsPerSecond, maxResendsPerSecond)
+	}
+	if receiver != nil && remote.RID() != "" {
+		for _, t := range receiver.Tracks() {
+			if i := layerIndex(t.RID(), receiver); i >= 0 {
+				f.expected[i], f.rids[i] = true, t.RID()
+			}
+		}
 	}
 	f.downs.Store(&[]*downTrack{})
 	// As if every layer were received, so that the first allocation tells
@@ -128,6 +138,9 @@ func (f *forwarder) addLayer(remote *webrtc.TrackRemote) (*layer, bool) {
 	f.live.Add(1)
 	return l, true
 }
+
+// has tells whether f has, or expects, layer i.
+func (f *forwarder) has(i int) bool { return f.expected[i] || f.layers[i].Load() != nil }
 
 func (f *forwarder) layer(i int) *layer {
 	if i < 0 || i >= maxLayers {

@@ -41,6 +41,11 @@ type Options struct {
 	Frames [][]byte
 	Ogg    string // Opus audio to publish, or "" for none
 	Audio  bool   // publish an audio track even without Ogg (silence frames)
+	// Layers, when set, publishes video as VP8 simulcast on a publish
+	// connection of the peer's own offer (protocol v2): one list of frames
+	// per layer, lowest first, rids q, h, f; stamped, with three temporal
+	// layers; a keyframe request restarts the layer at its first frame.
+	Layers [][][]byte
 	// Origin, when set, is sent as the websocket Origin header.
 	Origin string
 	// Stamp makes the video publisher packetize itself and append a Stamp
@@ -82,6 +87,8 @@ type Peer struct {
 	// KeyframeRequests counts the PLIs and FIRs the server sent about our
 	// video.
 	KeyframeRequests atomic.Int64
+
+	sim *simulcast // the publish connection, when publishing simulcast
 }
 
 // LoopbackAPI returns a Pion API whose candidates stay on 127.0.0.1, with
@@ -106,6 +113,9 @@ func LoadAPI(sockets *Sockets) (*webrtc.API, error) {
 func loopbackAPI(sockets *Sockets, interceptors func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
 		return nil, err
 	}
 	reg := &interceptor.Registry{}
@@ -159,7 +169,11 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 		readDone: make(chan struct{}),
 		received: make(map[string]*Counter),
 	}
-	if err := p.publish(opt); err != nil {
+	err = p.publish(opt)
+	if err == nil && opt.Layers != nil {
+		err = p.newSimulcast(api, opt.Layers)
+	}
+	if err != nil {
 		close(p.readDone) // no read loop was started
 		p.Close()
 		return nil, err
@@ -241,17 +255,38 @@ func (p *Peer) readLoop() {
 		msg := Message{Type: head.Type, Raw: append(json.RawMessage(nil), data...)}
 		switch head.Type {
 		case "offer":
-			if err := p.answer(msg); err != nil {
+			err := p.answer(msg)
+			if err == nil && p.sim != nil {
+				err = p.sim.offer()
+			}
+			if err != nil {
 				p.mu.Lock()
 				p.closeErr = err
 				p.mu.Unlock()
 			}
+		case "publish_answer":
+			if p.sim != nil {
+				if err := p.sim.answer(msg); err != nil {
+					p.mu.Lock()
+					p.closeErr = err
+					p.mu.Unlock()
+				}
+			}
+		case "layers":
+			if p.sim != nil {
+				p.sim.layersNotice(msg)
+			}
 		case "candidate":
 			var c struct {
 				Candidate webrtc.ICECandidateInit `json:"candidate"`
+				PC        string                  `json:"pc"`
 			}
 			if msg.Decode(&c) == nil {
-				_ = p.pc.AddICECandidate(c.Candidate)
+				if c.PC == "publish" && p.sim != nil {
+					p.sim.candidate(c.Candidate)
+				} else {
+					_ = p.pc.AddICECandidate(c.Candidate)
+				}
 			}
 		}
 		select {
@@ -346,6 +381,9 @@ func (p *Peer) Close() {
 		p.conn.Close()
 		<-p.readDone
 		_ = p.pc.GracefulClose()
+		if p.sim != nil {
+			_ = p.sim.pc.GracefulClose()
+		}
 	})
 	p.wg.Wait()
 }
