@@ -37,14 +37,14 @@ type forwarder struct {
 	audio     bool
 	resends   *rate.Limiter // bounds what NACKs cost: a saturated server must not feed a retransmission storm
 
-	layers  [maxLayers]atomic.Pointer[layer]
-	rids    [maxLayers]string // by layer, once known
+	layers [maxLayers]atomic.Pointer[layer]
+	rids   [maxLayers]string // by layer, once known
 	// expected are the layers the publisher announced (its rids), arrived
 	// or not: a layer stopped before its first packet is still asked for.
 	expected [maxLayers]bool
-	downs   atomic.Pointer[[]*downTrack]
-	downsMu sync.Mutex   // serializes changes to downs
-	live    atomic.Int32 // layers being read
+	downs    atomic.Pointer[[]*downTrack]
+	downsMu  sync.Mutex   // serializes changes to downs
+	live     atomic.Int32 // layers being read
 
 	// Owned by the room's allocator (under Room.mu).
 	used [maxLayers]bool
