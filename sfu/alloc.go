@@ -59,7 +59,9 @@ func (f *forwarder) desired(t Tile, presence bool) (layer, tid int) {
 	if t.Width <= 0 {
 		return top, allTemporal
 	}
-	// The smallest layer at least as wide as the tile, when sizes are known.
+	// The smallest layer at least as wide as the tile, when sizes are known;
+	// a layer not yet seen above ones too small is taken to be larger.
+	known := false
 	for i := low; i <= top; i++ {
 		if !f.has(i) {
 			continue
@@ -69,8 +71,12 @@ func (f *forwarder) desired(t Tile, presence bool) (layer, tid int) {
 			w = int(l.width.Load())
 		}
 		if w == 0 {
+			if known {
+				return i, allTemporal
+			}
 			return f.bySize(t.Width, low, top), allTemporal
 		}
+		known = true
 		if w >= t.Width {
 			return i, allTemporal
 		}

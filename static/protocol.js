@@ -20,6 +20,8 @@
  * @typedef {'connecting'|'connected'|'reconnecting'|'closed'} Status
  */
 
+import { Publisher, canPublishSimulcast } from './publish.js';
+
 /** Error codes the server sends in `error` messages. */
 export const ErrorCode = Object.freeze({
   badMessage: 'bad_message',
@@ -102,10 +104,14 @@ const backoff = [500, 1000, 2000, 4000, 8000, 15000];
  */
 export class RoomClient extends EventTarget {
   /**
-   * @param {{token: string, sessionId: string, url?: string}} opts
+   * @param {{token: string, sessionId: string, url?: string, simulcast?: boolean}} opts
    */
   constructor(opts) {
     super();
+    /** publish on a connection of our own offer, as simulcast (v2) */
+    this.simulcast = opts.simulcast ?? canPublishSimulcast();
+    /** @type {Publisher|null} */
+    this.publisher = null;
     this.token = opts.token;
     this.sessionId = opts.sessionId;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -156,6 +162,7 @@ export class RoomClient extends EventTarget {
   async setLocalStream(stream) {
     this.local.audio = stream?.getAudioTracks()[0] || null;
     this.local.video = stream?.getVideoTracks()[0] || null;
+    if (this.publisher) await this.publisher.replace(this.local.audio, this.local.video);
     if (!this.pc) return;
     for (const tr of this.pc.getTransceivers()) {
       if (tr.direction !== 'sendonly') continue;
@@ -225,6 +232,8 @@ export class RoomClient extends EventTarget {
   }
 
   teardown() {
+    this.publisher?.close();
+    this.publisher = null;
     this.pc?.close();
     this.pc = null;
     this.pendingCandidates = [];
@@ -250,6 +259,15 @@ export class RoomClient extends EventTarget {
   /** Passes the turn in a round (the speaker or a host). */
   pass() {
     this.send({ type: 'pass' });
+  }
+
+  /**
+   * Says what we show of each participant's video, so the server sends only
+   * that (v2): hidden tiles get none, small ones the low layer.
+   * @param {{participant: string, visible: boolean, width: number, height: number, pinned: boolean}[]} tiles
+   */
+  tiles(tiles) {
+    if (tiles.length) this.send({ type: 'tiles', tiles });
   }
 
   /** @param {string[]} tasks */
@@ -296,12 +314,20 @@ export class RoomClient extends EventTarget {
         this.emit('turn', msg.turn);
         break;
       case 'offer':
-        this.chain = this.chain.then(() => this.answer(msg.sdp)).catch((err) => {
+        this.chain = this.chain.then(() => this.answer(msg.sdp)).then(() => this.startPublishing()).catch((err) => {
           this.emit('error', { code: 'client', message: `could not answer the server: ${err}`, ref: 'offer' });
         });
         break;
       case 'candidate':
-        this.chain = this.chain.then(() => this.addCandidate(msg.candidate));
+        if (msg.pc === 'publish') this.publisher?.candidate(msg.candidate);
+        else this.chain = this.chain.then(() => this.addCandidate(msg.candidate));
+        break;
+      case 'publish_answer':
+        this.publisher?.answer(msg.sdp);
+        break;
+      case 'layers':
+        this.publisher?.layers(msg.rids || []);
+        this.emit('layers', { rids: msg.rids || [] });
         break;
       case 'error':
         this.emit('error', msg);
@@ -332,7 +358,8 @@ export class RoomClient extends EventTarget {
     const pc = this.pc;
     if (!pc) return;
     await pc.setRemoteDescription({ type: 'offer', sdp });
-    const slots = receiveSlots(sdp);
+    // With a publish connection of our own, nothing goes out here.
+    const slots = this.simulcast ? new Set() : receiveSlots(sdp);
     for (const tr of pc.getTransceivers()) {
       if (!tr.mid || !slots.has(tr.mid)) continue;
       tr.direction = 'sendonly';
@@ -343,6 +370,16 @@ export class RoomClient extends EventTarget {
     await pc.setLocalDescription(answer);
     this.send({ type: 'answer', sdp: answer.sdp });
     for (const c of this.pendingCandidates.splice(0)) await pc.addIceCandidate(c).catch(() => {});
+  }
+
+  /** Opens the publish connection once the server's first offer is answered. */
+  startPublishing() {
+    if (!this.simulcast || this.publisher || !this.pc) return;
+    const ice = this.welcome?.ice_servers || [];
+    this.publisher = new Publisher(ice, (m) => this.send(m), (err) => {
+      this.emit('error', { code: 'client', message: `could not publish: ${err}`, ref: 'publish_offer' });
+    });
+    this.publisher.start(this.local.audio, this.local.video);
   }
 
   /** @param {RTCIceCandidateInit} c */

@@ -4,6 +4,7 @@
 import { RoomClient, lookUpLink, becomeGuest, LinkError, remaining, ByeReason, ErrorCode } from './protocol.js';
 import { el, $, phaseName, clock, initials, localDateTime } from './ui.js';
 import { renderTimeline, chime, renderMine, showFormError, renderTurn, historyView } from './rounds.js';
+import { TileWatcher } from './tiles.js';
 
 const sessionId = decodeURIComponent(location.pathname.split('/')[2] || '');
 let token = new URLSearchParams(location.search).get('t') || '';
@@ -23,6 +24,8 @@ const people = new Map();
 /** @type {Map<string, {root: HTMLElement, video: HTMLVideoElement, name: HTMLElement, badge: HTMLElement, stream: MediaStream|null}>} */
 const tiles = new Map();
 const want = { audio: true, video: true };
+// Tells the server what each remote tile shows, so it sends only that.
+const watcher = new TileWatcher((list) => client?.tiles(list));
 /** @type {{kind: string, seconds: number}[]} */
 let plan = [];
 /** @type {any} the speaking order of the current round, or null */
@@ -271,6 +274,7 @@ function onStatus(s) {
 
 /** @param {import('./protocol.js').Welcome} w */
 function onWelcome(w) {
+  watcher.resend();
   you = w.you;
   plan = w.session.plan;
   turn = /** @type {any} */ (w).turn || null;
@@ -424,6 +428,33 @@ function ensureTile(id) {
     video.muted = true;
     video.srcObject = localStream;
     tile.stream = localStream;
+  } else {
+    // A click (or Enter) enlarges a tile: it gets the best layer, even in
+    // the work phase's presence video.
+    root.tabIndex = 0;
+    root.setAttribute('role', 'button');
+    root.setAttribute('aria-pressed', 'false');
+    const toggle = () => {
+      const pinned = !root.classList.contains('pinned');
+      for (const [other, t] of tiles) {
+        if (other !== id && t.root.classList.contains('pinned')) {
+          t.root.classList.remove('pinned');
+          t.root.setAttribute('aria-pressed', 'false');
+          watcher.pin(other, false);
+        }
+      }
+      root.classList.toggle('pinned', pinned);
+      root.setAttribute('aria-pressed', String(pinned));
+      watcher.pin(id, pinned);
+    };
+    root.addEventListener('click', toggle);
+    root.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' || ev.key === ' ') {
+        ev.preventDefault();
+        toggle();
+      }
+    });
+    watcher.watch(id, root);
   }
   tiles.set(id, tile);
   const grid = $('tiles');
@@ -462,6 +493,7 @@ function updateTile(id) {
 /** @param {string} id */
 function removeTile(id) {
   if (id === you?.id) return;
+  watcher.forget(id);
   tiles.get(id)?.root.remove();
   tiles.delete(id);
 }

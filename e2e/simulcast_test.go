@@ -1,0 +1,151 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// sendStats is what a publishing page sends, by rid, from its publish
+// connection's outbound-rtp stats.
+type sendStats struct {
+	RIDs map[string]ridStats `json:"rids"`
+}
+
+type ridStats struct {
+	Bytes  int    `json:"bytes"`
+	Width  int    `json:"width"`
+	Active bool   `json:"active"`
+	Why    string `json:"why"`
+	Target int    `json:"target"`
+}
+
+const sendStatsJS = `(async () => {
+  const c = window.worktogether;
+  const out = {rids: {}};
+  if (!c || !c.publisher) return out;
+  (await c.publisher.pc.getStats()).forEach(s => {
+    if (s.type !== 'outbound-rtp' || s.kind !== 'video' || !s.rid) return;
+    out.rids[s.rid] = {bytes: s.bytesSent || 0, width: s.frameWidth || 0, active: s.active !== false, why: s.qualityLimitationReason || '', target: s.targetBitrate || 0};
+  });
+  return out;
+})()`
+
+// recvTile is what a page receives of one remote participant's video.
+type recvTile struct {
+	Frames int     `json:"frames"`
+	Width  int     `json:"width"`
+	Bytes  int     `json:"bytes"`
+	FPS    float64 `json:"fps"`
+}
+
+const recvStatsJS = `(async () => {
+  const c = window.worktogether;
+  const out = {};
+  if (!c || !c.pc) return out;
+  const byMid = {};
+  for (const tr of c.pc.getTransceivers()) {
+    const s = tr.receiver.track && [...document.querySelectorAll('.tile:not(.self)')]
+      .find(t => t.querySelector('video').srcObject && t.querySelector('video').srcObject.getTracks().includes(tr.receiver.track));
+    if (s && tr.mid) byMid[tr.mid] = s.dataset.participant;
+  }
+  (await c.pc.getStats()).forEach(s => {
+    if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
+    const who = byMid[s.mid];
+    if (!who) return;
+    out[who] = {frames: s.framesDecoded || 0, width: s.frameWidth || 0, bytes: s.bytesReceived || 0, fps: s.framesPerSecond || 0};
+  });
+  return out;
+})()`
+
+func evalJSON[T any](t *testing.T, tab context.Context, js string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("evaluate: %v", err)
+	}
+	return v
+}
+
+// poll evaluates js until cond holds on its result.
+func poll[T any](t *testing.T, tab context.Context, within time.Duration, what, js string, cond func(T) bool) T {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		v := evalJSON[T](t, tab, js)
+		if cond(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v, %s: last %+v", within, what, v)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func TestBrowsersPublishSimulcastAndTilesPickLayers(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t)
+	sess := srv.createSession(t)
+	people := []string{"Ada", "Bo", "Cy"}
+	tabs := make([]context.Context, len(people))
+	for i, name := range people {
+		tabs[i] = newTab(t, browser)
+		within(t, tabs[i], 20*time.Second,
+			chromedp.EmulateViewport(1280, 800),
+			chromedp.Navigate(srv.invite(t, sess, name)),
+			chromedp.WaitEnabled("#join"),
+			chromedp.Click("#join"),
+			chromedp.WaitVisible("#inroom"),
+		)
+	}
+	ada, cy := tabs[0], tabs[2]
+
+	// Every publisher sends three layers.
+	for i, tab := range tabs[:2] {
+		poll(t, tab, 20*time.Second, fmt.Sprintf("%s sends three simulcast layers", people[i]), sendStatsJS, func(s sendStats) bool {
+			return len(s.RIDs) == 3
+		})
+	}
+
+	// Cy's tiles are small: the low layer arrives, and keeps moving.
+	small := poll(t, cy, 20*time.Second, "Cy's small tiles receive the low layer", recvStatsJS, func(r map[string]recvTile) bool {
+		if len(r) != 2 {
+			return false
+		}
+		for _, v := range r {
+			if v.Frames < 10 || v.Width == 0 || v.Width > 320 {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("small tiles: %+v", small)
+	screenshot(t, cy, "simulcast-small-tiles")
+
+	// Cy enlarges Ada's tile: the server asks Ada for her top layer, and
+	// Cy's decoding never stops.
+	adaID := evalJSON[string](t, ada, `window.worktogether.welcome.you.id`)
+	before := evalJSON[map[string]recvTile](t, cy, recvStatsJS)
+	within(t, cy, 5*time.Second, chromedp.Click(fmt.Sprintf(`.tile[data-participant="%s"]`, adaID)))
+	sent := poll(t, ada, 10*time.Second, "Ada is asked for her top layer once Cy enlarges her tile", sendStatsJS, func(s sendStats) bool {
+		return s.RIDs["f"].Active
+	})
+	t.Logf("Ada sends %+v", sent)
+	after := poll(t, cy, 10*time.Second, "Cy keeps decoding Ada", recvStatsJS, func(r map[string]recvTile) bool {
+		return r[adaID].Frames > before[adaID].Frames+20
+	})
+	t.Logf("enlarged: %+v", after)
+	screenshot(t, cy, "simulcast-enlarged")
+
+	// Nobody shows Ada small now: her low layer stops at her encoder.
+	poll(t, ada, 10*time.Second, "Ada stops sending a layer nobody receives", sendStatsJS, func(s sendStats) bool {
+		q, ok := s.RIDs["q"]
+		return ok && !q.Active
+	})
+}
