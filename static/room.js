@@ -168,7 +168,7 @@ async function openDevices() {
   try {
     localStream = await navigator.mediaDevices.getUserMedia({
       audio: mic.value ? { deviceId: { exact: mic.value } } : true,
-      video: { width: { ideal: 640 }, height: { ideal: 360 }, ...(camera.value ? { deviceId: { exact: camera.value } } : {}) },
+      video: { width: { ideal: 1280 }, height: { ideal: 720 }, ...(camera.value ? { deviceId: { exact: camera.value } } : {}) },
     });
   } catch (err) {
     $('prejoin-error').textContent =
