@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,9 +60,8 @@ func (s *Server) createGuest(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, err)
 		return
 	}
-	req.Name = strings.TrimSpace(req.Name)
-	if !validText(req.Name, maxName) {
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("name must be 1 to %d characters", maxName))
+	var ok bool
+	if req.Name, ok = checkName(w, req.Name); !ok {
 		return
 	}
 	p := store.Participant{ID: uuid.NewString(), SessionID: sess.ID, Name: req.Name, Role: roleParticipant}
