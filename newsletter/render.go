@@ -68,8 +68,12 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 		},
 	}
 	var b body
-	b.line(fmt.Sprintf(w.greeting, sub.Name))
 	if base == store.KindConfirm {
+		// The address has not confirmed yet: the mail carries nothing the
+		// person who signed up chose (no name in To or in the greeting),
+		// so sign-ups cannot send others words of their choosing.
+		msg.To.Name = ""
+		b.line(w.greetingAnon)
 		switch sub.Status {
 		case store.StatusConfirmed:
 			return Message{}, errSkip{"already confirmed"}
@@ -91,6 +95,7 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	if sub.Status != store.StatusConfirmed {
 		return Message{}, errSkip{"subscriber is " + sub.Status}
 	}
+	b.line(fmt.Sprintf(w.greeting, sub.Name))
 	sess, err := r.Store.GetSession(ctx, m.SessionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return Message{}, errSkip{"no such session"}
