@@ -81,6 +81,14 @@ func Calendar(method, host string, now time.Time, events ...Event) ([]byte, erro
 		cal.Children = append(cal.Children, ev.Component)
 	}
 	var buf bytes.Buffer
+	if len(events) == 0 {
+		// A feed with nothing ahead: go-ical refuses to encode a calendar
+		// without a component, calendar programs read one.
+		for _, line := range []string{"BEGIN:VCALENDAR", "METHOD:" + method, "PRODID:-//Worktogether//Worktogether//EN", "VERSION:2.0", "X-WR-CALNAME:Worktogether", "END:VCALENDAR"} {
+			buf.WriteString(line + "\r\n")
+		}
+		return buf.Bytes(), nil
+	}
 	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
 		return nil, fmt.Errorf("encode calendar: %w", err)
 	}

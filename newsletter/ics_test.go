@@ -70,3 +70,18 @@ func TestCalendarEscapesHostileText(t *testing.T) {
 		t.Fatalf("icalParam: %q", got)
 	}
 }
+
+// An empty feed is still a calendar (it used to be a 500).
+func TestEmptyCalendar(t *testing.T) {
+	raw, err := Calendar(MethodPublish, "example.org", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ics.ParseCalendar(bytes.NewReader(raw)); err != nil {
+		t.Fatalf("golang-ical: %v\n%s", err, raw)
+	}
+	cal, err := ical.NewDecoder(bytes.NewReader(raw)).Decode()
+	if err != nil || len(cal.Events()) != 0 {
+		t.Fatalf("go-ical: %v\n%s", err, raw)
+	}
+}

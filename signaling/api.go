@@ -60,9 +60,14 @@ func (s *Server) internalError(w http.ResponseWriter, what string, err error) {
 	writeError(w, http.StatusInternalServerError, "internal", what+" failed; see the server log")
 }
 
-// decodeBody reads a JSON object into v: at most maxBody bytes, no unknown
-// fields, nothing after it.
+// decodeBody reads a JSON object into v: sent as application/json (415
+// otherwise, so another site's plain form cannot post here), at most maxBody
+// bytes, no unknown fields, nothing after it.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if !jsonContentType(r) {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "the body must be JSON, sent as Content-Type: application/json")
+		return false
+	}
 	body := http.MaxBytesReader(w, r.Body, maxBody)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()

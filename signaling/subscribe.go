@@ -93,7 +93,7 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	if !s.subscribeByClient.allow(clientIP(r), now) || !s.subscribeByAddress.allow(email, now) {
+	if !s.subscribeByClient.allow(limitKey(s.clientIP(r)), now) || !s.subscribeByAddress.allow(email, now) {
 		writeError(w, http.StatusTooManyRequests, "rate_limited", "too many sign-ups; please try again later")
 		return
 	}
