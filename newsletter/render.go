@@ -12,6 +12,7 @@ import (
 
 	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/store"
+	"github.com/worktogether/worktogether/text"
 )
 
 // errSkip marks a mail that is no longer wanted: its subscriber left, its
@@ -48,6 +49,9 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	if err != nil {
 		return Message{}, err
 	}
+	// Names and titles stored before input was checked: no control
+	// character reaches a subject, a greeting or a heading.
+	sub.Name = text.Clean(sub.Name)
 	base, lead := kindOf(m.Kind)
 	w := wordsFor(sub.Lang)
 	host := r.Links.Base().Hostname()
@@ -103,6 +107,7 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	if err != nil {
 		return Message{}, err
 	}
+	sess.Title = text.Clean(sess.Title)
 	if sess.Cancelled && base != store.KindCancel {
 		return Message{}, errSkip{"session cancelled"}
 	}
