@@ -3,6 +3,7 @@ package signaling
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,7 @@ type liveRoom struct {
 	timer    *time.Timer
 	turns    *session.Turns // the speaking order of the current round, if any
 	finished bool
+	dropped  map[string]bool // participants whose data was deleted: never let in again
 }
 
 func newLiveRoom(ctx context.Context, s *Server, sess store.Session) (*liveRoom, error) {
@@ -235,6 +237,10 @@ func (r *liveRoom) join(c *client) {
 		c.sendBye(byeEnded)
 		return
 	}
+	if r.dropped[c.id] {
+		c.sendBye(byeRemoved)
+		return
+	}
 	m := r.members[c.id]
 	if m != nil && m.client != nil {
 		old := m.client
@@ -325,6 +331,29 @@ func (r *liveRoom) leave(c *client) {
 	}
 	r.broadcastParticipant(m)
 	c.log.Info("left", zap.Int32("present", r.present.Load()))
+}
+
+// drop takes a participant out of the room for good: their data is being
+// deleted, so nothing of theirs may be stored after this.
+func (r *liveRoom) drop(id string) {
+	if r.dropped == nil {
+		r.dropped = make(map[string]bool)
+	}
+	r.dropped[id] = true
+	m := r.members[id]
+	if m == nil {
+		return
+	}
+	if c := m.client; c != nil {
+		c.sendBye(byeRemoved)
+		if p := c.peer.Load(); p != nil {
+			r.media.Leave(p)
+		}
+	}
+	delete(r.members, id)
+	r.order = slices.DeleteFunc(r.order, func(o string) bool { return o == id })
+	r.present.Store(r.countPresent())
+	r.broadcast(msgParticipant{Type: "participant", wireParticipant: wireParticipant{ID: id, Role: m.p.Role}})
 }
 
 func (r *liveRoom) setMuted(m *member, muted bool) {
