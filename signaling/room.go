@@ -49,6 +49,12 @@ type liveRoom struct {
 }
 
 func newLiveRoom(ctx context.Context, s *Server, sess store.Session) (*liveRoom, error) {
+	// The session as stored now, not as the joining link found it: a host's
+	// end may have come in between.
+	sess, err := s.cfg.Store.GetSession(ctx, sess.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load room: %w", err)
+	}
 	joined, err := s.cfg.Store.JoinedParticipants(ctx, sess.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load room %s: %w", sess.ID, err)
@@ -233,6 +239,15 @@ func (r *liveRoom) countPresent() int32 {
 func (r *liveRoom) join(c *client) {
 	r.tick()
 	r.armTimer()
+	if !r.finished && r.machine.Ended() {
+		// The session ended between the link's check and this room (a
+		// room made for a session the clock or the store says is over):
+		// nobody is welcomed into it.
+		r.finish(byeEnded)
+	}
+	if !r.finished && r.sess.Cancelled {
+		r.finish(byeCancelled)
+	}
 	if r.finished {
 		c.sendBye(byeEnded)
 		return
