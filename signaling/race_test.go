@@ -2,6 +2,9 @@ package signaling
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -96,4 +99,98 @@ func TestJoinsRacingTheEndGetByeEnded(t *testing.T) {
 		}
 	}
 	t.Logf("%d joins racing the end: %v", joiners, n)
+}
+
+// rawJoin connects with tok and returns the connection and the type (and
+// error code) of the first message.
+func rawJoin(t *testing.T, h *harness, tok string) (*websocket.Conn, string) {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial(h.wsURL(tok), nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, raw, err := conn.ReadMessage()
+	if err != nil {
+		t.Fatalf("first message: %v", err)
+	}
+	var m struct{ Type, Code string }
+	json.Unmarshal(raw, &m)
+	if m.Type == "error" {
+		return conn, "error " + m.Code
+	}
+	return conn, m.Type
+}
+
+// Guests of an open link leave the seats of invitees who have not come yet,
+// and one link lets in at most two guests per seat over the session's life;
+// both refusals are typed (guests_full), and invitees still get in.
+func TestGuestCapsKeepSeatsForInvitees(t *testing.T) {
+	h := newHarness(t, Limits{})
+	h.trustLoopbackProxy()
+	sess := h.createSession(h.now().Add(-time.Second), nil, 4)
+	u, _ := url.Parse(sess.OpenURL)
+	open := u.Query().Get("t")
+	n := 0
+	guest := func() string {
+		t.Helper()
+		n++
+		var inv inviteResponse
+		if code := h.postAs(fmt.Sprintf("198.51.100.%d", n), "/api/guest", map[string]string{"token": open, "name": fmt.Sprint("Guest ", n)}, &inv); code != http.StatusCreated {
+			t.Fatalf("guest link: %d", code)
+		}
+		return inv.Token
+	}
+	inviteA, inviteB := h.invite(sess.ID, "Ada", ""), h.invite(sess.ID, "Bo", "")
+	// Four seats, two kept for Ada and Bo: two guests get in, the third not.
+	g1tok := guest()
+	g1, kind := rawJoin(t, h, g1tok)
+	if kind != "welcome" {
+		t.Fatalf("guest 1: %s", kind)
+	}
+	if _, kind := rawJoin(t, h, guest()); kind != "welcome" {
+		t.Fatalf("guest 2: %s", kind)
+	}
+	if _, kind := rawJoin(t, h, guest()); kind != "error guests_full" {
+		t.Fatalf("guest 3: %s", kind)
+	}
+	for _, inv := range []inviteResponse{inviteA, inviteB} {
+		if _, kind := rawJoin(t, h, inv.Token); kind != "welcome" {
+			t.Fatalf("invitee: %s", kind)
+		}
+	}
+	// Room full now; guest 1 leaves, others take turns until the link's
+	// eight guests (two per seat) have come; the ninth is refused, and
+	// guest 1 coming back is no new guest.
+	g1.Close()
+	eventually(t, 5*time.Second, "guest 1 gone", func() bool { return h.srv.hub.present(sess.ID) == 3 })
+	for i := 0; i < 6; i++ {
+		c, kind := rawJoin(t, h, guest())
+		if kind != "welcome" {
+			t.Fatalf("guest %d: %s", n, kind)
+		}
+		c.Close()
+		eventually(t, 5*time.Second, "guest gone", func() bool { return h.srv.hub.present(sess.ID) == 3 })
+	}
+	if _, kind := rawJoin(t, h, guest()); kind != "error guests_full" {
+		t.Fatalf("guest past the link's share: %s", kind)
+	}
+	if _, kind := rawJoin(t, h, g1tok); kind != "welcome" {
+		t.Fatalf("guest 1 back: %s", kind)
+	}
+}
+
+// One client gets at most ten guest links per session.
+func TestGuestLinksPerClient(t *testing.T) {
+	h := newHarness(t, Limits{})
+	sess := h.createSession(h.now().Add(-time.Second), nil, 4)
+	u, _ := url.Parse(sess.OpenURL)
+	for i := range 11 {
+		var e apiError
+		code := h.do("POST", "/api/guest", "", map[string]string{"token": u.Query().Get("t"), "name": "G"}, &e)
+		if (i < 10 && code != http.StatusCreated) || (i == 10 && (code != http.StatusTooManyRequests || e.Error.Code != "rate_limited")) {
+			t.Fatalf("guest link %d: %d %+v", i+1, code, e)
+		}
+	}
 }

@@ -22,6 +22,7 @@ type member struct {
 	p      store.Participant
 	client *client // nil while away
 	muted  bool
+	guest  bool // came by the open link (known while the room runs)
 }
 
 // liveRoom is the actor of one running session: a single goroutine owns the
@@ -268,6 +269,12 @@ func (r *liveRoom) join(c *client) {
 		c.sendError(codeFull, fmt.Sprintf("this session is full (%d people)", r.sess.Capacity), "")
 		c.closeWith(websocket.CloseTryAgainLater, "full")
 		return
+	} else if c.guest {
+		if msg := r.guestRefusal(m == nil); msg != "" {
+			c.sendError(codeGuestsFull, msg, "")
+			c.closeWith(websocket.CloseTryAgainLater, "guests full")
+			return
+		}
 	}
 	if m == nil {
 		p := store.Participant{ID: c.id, SessionID: r.id, Name: c.name, Role: c.role}
@@ -279,7 +286,7 @@ func (r *liveRoom) join(c *client) {
 			c.closeWith(websocket.CloseInternalServerErr, "could not join the room")
 			return
 		}
-		m = &member{p: p}
+		m = &member{p: p, guest: c.guest}
 		r.members[c.id] = m
 		r.order = append(r.order, c.id)
 	}

@@ -107,6 +107,7 @@ type Server struct {
 	subscribeByClient  *keyedLimiter
 	subscribeByAddress *keyedLimiter
 	guestByClient      *keyedLimiter
+	guestsPerSession   *keyedLimiter // per session and client
 	postByClient       *keyedLimiter // the mailed links' buttons: confirm, forget
 	hostGuard          *hostGuard
 	queueDrops         atomic.Uint64
@@ -135,6 +136,9 @@ func New(cfg Config) (*Server, error) {
 		subscribeByAddress: newKeyedLimiter(20*time.Minute, 3, 10000),
 		// Guest links: a burst of 10 then one every 6 seconds per client.
 		guestByClient: newKeyedLimiter(6*time.Second, 10, 10000),
+		// And at most 10 guest links per session and client, one more
+		// every 6 minutes.
+		guestsPerSession: newKeyedLimiter(6*time.Minute, 10, 10000),
 		// Buttons of mailed links: a burst of 20 then one every 3 seconds.
 		postByClient: newKeyedLimiter(3*time.Second, 20, 10000),
 		hostGuard:    newHostGuard(cfg.Limits.HostKeyFailures, cfg.Limits.HostKeyLockout, 10000),
