@@ -220,6 +220,14 @@ func TestHostileTextThroughSignUpAndMail(t *testing.T) {
 		}
 		assertInertMail(t, "announcement to "+addr, m.HTML)
 		assertOneEvent(t, m.Calendar, addr)
+		if got[addr] == 1 {
+			// Their record page shows the name, escaped.
+			code, page := h.raw("GET", m.Link("/record?token="), "", "")
+			if code != 200 || !strings.Contains(htmlText(t, page), "Your sessions, "+name) {
+				t.Fatalf("record page of %s: %d", addr, code)
+			}
+			assertInertHTML(t, "record page of "+addr, page, bannedElements)
+		}
 	}
 	for addr := range names {
 		if got[addr] != accepted {
@@ -396,4 +404,25 @@ func TestHostileTextThroughTheRoom(t *testing.T) {
 			t.Errorf("row %d: %q (task %q)", i, row, tasks[i])
 		}
 	}
+}
+
+// htmlText is the text a reader sees in page, as an HTML parser reads it.
+func htmlText(t *testing.T, page string) string {
+	t.Helper()
+	doc, err := xhtml.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	var walk func(n *xhtml.Node)
+	walk = func(n *xhtml.Node) {
+		if n.Type == xhtml.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return b.String()
 }
