@@ -108,6 +108,7 @@ func (s *server) post(t *testing.T, path string, body any, out any) {
 	t.Helper()
 	raw, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", s.url+path, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+hostKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

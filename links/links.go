@@ -72,6 +72,17 @@ func (m *Maker) Join(sess store.Session, p store.Participant) (link, tok string,
 	return m.URL("/s/"+sess.ID, url.Values{"t": {tok}}), tok, nil
 }
 
+// GuestJoin is Join for a guest who came by the open link.
+func (m *Maker) GuestJoin(sess store.Session, p store.Participant) (link, tok string, err error) {
+	tok, err = m.signer.SignJoin(token.Join{
+		Session: sess.ID, Participant: p.ID, Name: p.Name, Role: p.Role, Expires: expires(sess), Guest: true,
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("sign guest link: %w", err)
+	}
+	return m.URL("/s/"+sess.ID, url.Values{"t": {tok}}), tok, nil
+}
+
 // SubscriberJoin returns a subscriber's room link to sess, the same in every
 // mail.
 func (m *Maker) SubscriberJoin(sess store.Session, sub store.Subscriber) (string, error) {

@@ -3,10 +3,12 @@ package newsletter
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
 	"github.com/worktogether/worktogether/store"
+	"github.com/worktogether/worktogether/text"
 )
 
 // iCalendar methods: an invitation or its update, a cancellation, a feed.
@@ -46,13 +48,13 @@ func Calendar(method, host string, now time.Time, events ...Event) ([]byte, erro
 		ev.Props.SetDateTime(ical.PropDateTimeStamp, now.UTC())
 		ev.Props.SetDateTime(ical.PropDateTimeStart, s.StartsAt.UTC())
 		ev.Props.SetDateTime(ical.PropDateTimeEnd, s.StartsAt.Add(s.Plan.Duration()).UTC())
-		ev.Props.SetText(ical.PropSummary, s.Title)
+		ev.Props.SetText(ical.PropSummary, text.Clean(s.Title))
 		seq := ical.NewProp(ical.PropSequence)
 		seq.SetValueType(ical.ValueInt)
 		seq.Value = fmt.Sprint(s.Sequence)
 		ev.Props.Set(seq)
 		if e.Description != "" {
-			ev.Props.SetText(ical.PropDescription, e.Description)
+			ev.Props.SetText(ical.PropDescription, icalBlock(e.Description))
 		}
 		if e.URL != "" {
 			ev.Props.SetText(ical.PropURL, e.URL)
@@ -71,7 +73,7 @@ func Calendar(method, host string, now time.Time, events ...Event) ([]byte, erro
 		}
 		if e.Attendee != "" {
 			att := ical.NewProp(ical.PropAttendee)
-			att.Params.Set(ical.ParamCommonName, e.AttendeeCN)
+			att.Params.Set(ical.ParamCommonName, icalParam(e.AttendeeCN))
 			att.Params.Set(ical.ParamRSVP, "FALSE")
 			att.Value = "mailto:" + e.Attendee
 			ev.Props.Set(att)
@@ -79,8 +81,34 @@ func Calendar(method, host string, now time.Time, events ...Event) ([]byte, erro
 		cal.Children = append(cal.Children, ev.Component)
 	}
 	var buf bytes.Buffer
+	if len(events) == 0 {
+		// A feed with nothing ahead: go-ical refuses to encode a calendar
+		// without a component, calendar programs read one.
+		for _, line := range []string{"BEGIN:VCALENDAR", "METHOD:" + method, "PRODID:-//Worktogether//Worktogether//EN", "VERSION:2.0", "X-WR-CALNAME:Worktogether", "END:VCALENDAR"} {
+			buf.WriteString(line + "\r\n")
+		}
+		return buf.Bytes(), nil
+	}
 	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
 		return nil, fmt.Errorf("encode calendar: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// icalParam makes text fit for a parameter value (a CN): RFC 5545 has no
+// escape for a double quote there, and none for control characters, so a
+// quote becomes an apostrophe and every control a space. Whatever a
+// subscriber is called, their invitation is written.
+func icalParam(s string) string {
+	return strings.ReplaceAll(text.Clean(s), `"`, "'")
+}
+
+// icalBlock keeps the lines of a multi-line text value (the encoder escapes
+// line feeds as \n) and makes every other control character a space.
+func icalBlock(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = text.Clean(l)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"net/textproto"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -53,7 +54,13 @@ func (m Message) Bytes() ([]byte, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(&out, "%s: %s\r\n", k, head.Get(k))
+		v := head.Get(k)
+		if strings.ContainsAny(k+v, "\r\n") {
+			// Every value above is encoded; this would be a bug, never a
+			// header of someone's choosing.
+			return nil, errPermanent{fmt.Errorf("header %s carries a line break", k)}
+		}
+		fmt.Fprintf(&out, "%s: %s\r\n", k, v)
 	}
 	out.WriteString("\r\n")
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/store"
+	"github.com/worktogether/worktogether/text"
 )
 
 // errSkip marks a mail that is no longer wanted: its subscriber left, its
@@ -48,6 +49,9 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	if err != nil {
 		return Message{}, err
 	}
+	// Names and titles stored before input was checked: no control
+	// character reaches a subject, a greeting or a heading.
+	sub.Name = text.Clean(sub.Name)
 	base, lead := kindOf(m.Kind)
 	w := wordsFor(sub.Lang)
 	host := r.Links.Base().Hostname()
@@ -68,8 +72,12 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 		},
 	}
 	var b body
-	b.line(fmt.Sprintf(w.greeting, sub.Name))
 	if base == store.KindConfirm {
+		// The address has not confirmed yet: the mail carries nothing the
+		// person who signed up chose (no name in To or in the greeting),
+		// so sign-ups cannot send others words of their choosing.
+		msg.To.Name = ""
+		b.line(w.greetingAnon)
 		switch sub.Status {
 		case store.StatusConfirmed:
 			return Message{}, errSkip{"already confirmed"}
@@ -91,6 +99,7 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	if sub.Status != store.StatusConfirmed {
 		return Message{}, errSkip{"subscriber is " + sub.Status}
 	}
+	b.line(fmt.Sprintf(w.greeting, sub.Name))
 	sess, err := r.Store.GetSession(ctx, m.SessionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return Message{}, errSkip{"no such session"}
@@ -98,6 +107,7 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	if err != nil {
 		return Message{}, err
 	}
+	sess.Title = text.Clean(sess.Title)
 	if sess.Cancelled && base != store.KindCancel {
 		return Message{}, errSkip{"session cancelled"}
 	}

@@ -26,7 +26,7 @@ type words struct {
 	cancelSubject, cancelIntro                                 string
 	when, plan, join, joinNote, calendarNote, unsubscribe      string
 	record                                                     string
-	greeting, signoff                                          string
+	greeting, greetingAnon, signoff                            string
 }
 
 var texts = map[string]*words{
@@ -40,6 +40,7 @@ var texts = map[string]*words{
 			session.Break: "break", session.Closing: "closing round"},
 		minutes:             "%d min",
 		greeting:            "Hi %s,",
+		greetingAnon:        "Hello,",
 		signoff:             "See you there!\nWorktogether",
 		confirmSubject:      "Please confirm your Worktogether subscription",
 		confirmIntro:        "you (or someone with your address) asked to hear about upcoming Worktogether sessions. Please confirm that this is you:",
@@ -72,6 +73,7 @@ var texts = map[string]*words{
 			session.Break: "Pause", session.Closing: "Abschlussrunde"},
 		minutes:             "%d Min.",
 		greeting:            "Hallo %s,",
+		greetingAnon:        "Hallo,",
 		signoff:             "Bis bald!\nWorktogether",
 		confirmSubject:      "Bitte bestätige dein Worktogether-Abo",
 		confirmIntro:        "du (oder jemand mit deiner Adresse) möchtest von kommenden Worktogether-Sessions erfahren. Bitte bestätige, dass du das bist:",

@@ -2,9 +2,9 @@ package session
 
 import (
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/worktogether/worktogether/text"
 )
 
 // Bounds of commitments and reports, as the wire contract states them.
@@ -27,10 +27,9 @@ func CheckCommit(kind Kind, tasks []string) ([]string, error) {
 	}
 	out := make([]string, len(tasks))
 	for i, t := range tasks {
-		t = strings.TrimSpace(t)
-		n := utf8.RuneCountInString(t)
-		if !utf8.ValidString(t) || n < 1 || n > MaxTaskLen {
-			return nil, fmt.Errorf("commit: %w: task %d must be 1 to %d characters", ErrInvalid, i+1, MaxTaskLen)
+		t, err := text.Line(fmt.Sprintf("task %d", i+1), t, MaxTaskLen)
+		if err != nil {
+			return nil, fmt.Errorf("commit: %w: %w", ErrInvalid, err)
 		}
 		out[i] = t
 	}
@@ -39,18 +38,20 @@ func CheckCommit(kind Kind, tasks []string) ([]string, error) {
 
 // CheckReport says whether a report may be given during a phase of kind by
 // someone who committed to committed tasks: one done flag per task, and a note
-// of at most MaxNoteLen characters. Reports are given in the closing round.
-func CheckReport(kind Kind, committed int, done []bool, note string) error {
+// of at most MaxNoteLen characters (several lines allowed). Reports are given
+// in the closing round. It returns the note as it is to be kept.
+func CheckReport(kind Kind, committed int, done []bool, note string) (string, error) {
 	if kind != Closing {
-		return fmt.Errorf("report: %w: reports are given in the closing round", ErrWrongPhase)
+		return "", fmt.Errorf("report: %w: reports are given in the closing round", ErrWrongPhase)
 	}
 	if len(done) != committed {
-		return fmt.Errorf("report: %w: one done flag per committed task (%d), got %d", ErrInvalid, committed, len(done))
+		return "", fmt.Errorf("report: %w: one done flag per committed task (%d), got %d", ErrInvalid, committed, len(done))
 	}
-	if !utf8.ValidString(note) || utf8.RuneCountInString(note) > MaxNoteLen {
-		return fmt.Errorf("report: %w: the note is at most %d characters", ErrInvalid, MaxNoteLen)
+	note, err := text.Block("the note", note, MaxNoteLen)
+	if err != nil {
+		return "", fmt.Errorf("report: %w: %w", ErrInvalid, err)
 	}
-	return nil
+	return note, nil
 }
 
 // HasRounds tells whether a phase of kind is a round where people speak in

@@ -26,6 +26,9 @@ func TestCommitRulesPerPhase(t *testing.T) {
 		{Commitment, []string{strings.Repeat("é", 280)}, nil},
 		{Commitment, []string{strings.Repeat("é", 281)}, ErrInvalid},
 		{Commitment, []string{"bad \xff utf-8"}, ErrInvalid},
+		{Commitment, []string{"two\nlines"}, ErrInvalid},
+		{Commitment, []string{"nul\x00byte"}, ErrInvalid},
+		{Commitment, []string{"bidi \u202egnp.exe"}, ErrInvalid},
 	}
 	for _, c := range cases {
 		got, err := CheckCommit(c.kind, c.tasks)
@@ -52,6 +55,9 @@ func TestReportRulesPerPhase(t *testing.T) {
 		{Closing, 1, []bool{true, true}, "", ErrInvalid},
 		{Closing, 1, []bool{true}, strings.Repeat("n", 2000), nil},
 		{Closing, 1, []bool{true}, strings.Repeat("n", 2001), ErrInvalid},
+		{Closing, 1, []bool{true}, "two\nlines\n\tare fine", nil},
+		{Closing, 1, []bool{true}, "nul\x00byte", ErrInvalid},
+		{Closing, 1, []bool{true}, "escape \x1b[31m", ErrInvalid},
 		{Lobby, 1, []bool{true}, "", ErrWrongPhase},
 		{Commitment, 1, []bool{true}, "", ErrWrongPhase},
 		{Work, 1, []bool{true}, "", ErrWrongPhase},
@@ -59,7 +65,7 @@ func TestReportRulesPerPhase(t *testing.T) {
 		{Ended, 1, []bool{true}, "", ErrWrongPhase},
 	}
 	for _, c := range cases {
-		err := CheckReport(c.kind, c.committed, c.done, c.note)
+		_, err := CheckReport(c.kind, c.committed, c.done, c.note)
 		if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
 			t.Errorf("%s committed %d done %v: err %v, want %v", c.kind, c.committed, c.done, err, c.want)
 		}

@@ -9,11 +9,11 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/worktogether/worktogether/session"
 	"github.com/worktogether/worktogether/store"
+	"github.com/worktogether/worktogether/text"
 	"github.com/worktogether/worktogether/token"
 	"go.uber.org/zap"
 )
@@ -60,9 +60,14 @@ func (s *Server) internalError(w http.ResponseWriter, what string, err error) {
 	writeError(w, http.StatusInternalServerError, "internal", what+" failed; see the server log")
 }
 
-// decodeBody reads a JSON object into v: at most maxBody bytes, no unknown
-// fields, nothing after it.
+// decodeBody reads a JSON object into v: sent as application/json (415
+// otherwise, so another site's plain form cannot post here), at most maxBody
+// bytes, no unknown fields, nothing after it.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if !jsonContentType(r) {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "the body must be JSON, sent as Content-Type: application/json")
+		return false
+	}
 	body := http.MaxBytesReader(w, r.Body, maxBody)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
@@ -121,20 +126,25 @@ func checkWorkVideo(w http.ResponseWriter, v string) (string, bool) {
 	return "", false
 }
 
-func validText(s string, max int) bool {
-	n := utf8.RuneCountInString(s)
-	return utf8.ValidString(s) && n >= 1 && n <= max
-}
-
-// checkTitle trims a session title and checks its length, answering 400
-// when it is out of bounds.
-func checkTitle(w http.ResponseWriter, title string) (string, bool) {
-	title = strings.TrimSpace(title)
-	if !validText(title, maxTitle) {
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("title must be 1 to %d characters", maxTitle))
+// checkLine checks a one-line text field (text.Line), answering 400 invalid
+// with what is wrong.
+func checkLine(w http.ResponseWriter, field, s string, max int) (string, bool) {
+	s, err := text.Line(field, s, max)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", err.Error())
 		return "", false
 	}
-	return title, true
+	return s, true
+}
+
+// checkTitle checks a session title.
+func checkTitle(w http.ResponseWriter, title string) (string, bool) {
+	return checkLine(w, "title", title, maxTitle)
+}
+
+// checkName checks the name of a person.
+func checkName(w http.ResponseWriter, name string) (string, bool) {
+	return checkLine(w, "name", name, maxName)
 }
 
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
@@ -345,9 +355,7 @@ func (s *Server) createInvite(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	req.Name = strings.TrimSpace(req.Name)
-	if !validText(req.Name, maxName) {
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("name must be 1 to %d characters", maxName))
+	if req.Name, ok = checkName(w, req.Name); !ok {
 		return
 	}
 	switch req.Role {

@@ -30,6 +30,7 @@ type client struct {
 	id      string // participant id
 	name    string
 	role    string
+	guest   bool // came by the open link
 	limiter *rate.Limiter
 
 	send        chan []byte
@@ -96,6 +97,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		id:         adm.claims.Participant,
 		name:       adm.claims.Name,
 		role:       adm.claims.Role,
+		guest:      adm.claims.Guest,
 		limiter:    rate.NewLimiter(rate.Limit(s.cfg.Limits.MessagesPerSecond), s.cfg.Limits.MessageBurst),
 		send:       make(chan []byte, s.cfg.Limits.SendQueue),
 		closing:    make(chan struct{}),

@@ -2,10 +2,15 @@ package signaling
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/worktogether/worktogether/internal/testpeer"
+	"github.com/worktogether/worktogether/store"
 )
 
 // TestUnconfirmedSignupsAreForgotten: a sign-up nobody confirmed is deleted a
@@ -70,5 +75,59 @@ func TestUnconfirmedSignupsAreForgotten(t *testing.T) {
 	h.srv.ForgetUnconfirmed(context.Background())
 	if c := h.counts().Subscribers; c["pending"] != 2 || c["unsubscribed"] != 0 {
 		t.Fatalf("at the end: %v", c)
+	}
+}
+
+// A subscriber who deletes everything while in a live room is out at once
+// (bye removed), cannot come back with the same link, and what they send
+// meanwhile is not stored.
+func TestDeletionRemovesFromLiveRoom(t *testing.T) {
+	h := newMailHarness(t)
+	const addr = "dee@example.org"
+	h.subscribed(addr)
+	sess := h.createSession(h.now().Add(-time.Second), nil, 0)
+	ann := h.nextMail(addr, "New Worktogether")
+	jt, _ := url.Parse(ann.Link("/s/" + sess.ID + "?t="))
+	join := jt.Query().Get("t")
+	host, _ := h.join(h.invite(sess.ID, "Hosting", "host").Token, testpeer.Options{})
+	dee, wd := h.join(join, testpeer.Options{})
+	dee.Send(map[string]any{"type": "commit", "tasks": []string{"before"}})
+	expectCommit := func(p *testpeer.Peer) {
+		t.Helper()
+		if _, err := p.ExpectWhere(h.ctx(5*time.Second), "participant", func(m testpeer.Message) bool {
+			var wp wireParticipant
+			return m.Decode(&wp) == nil && wp.ID == wd.You.ID && wp.Commitment != nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectCommit(host)
+
+	rec, _ := url.Parse(ann.Link("/record?token="))
+	if code := h.do("DELETE", "/api/record?token="+url.QueryEscape(rec.Query().Get("token")), "", nil, nil); code != http.StatusNoContent {
+		t.Fatalf("delete: %d", code)
+	}
+	msg, err := dee.Expect(h.ctx(5*time.Second), "bye")
+	if err != nil || !strings.Contains(string(msg.Raw), `"removed"`) {
+		t.Fatalf("bye: %v %s", err, msg.Raw)
+	}
+	// The others see them gone, with nothing of theirs.
+	if _, err := host.ExpectWhere(h.ctx(5*time.Second), "participant", func(m testpeer.Message) bool {
+		var wp wireParticipant
+		return m.Decode(&wp) == nil && wp.ID == wd.You.ID && !wp.Present && wp.Commitment == nil && wp.Name == ""
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dee.Send(map[string]any{"type": "commit", "tasks": []string{"after"}}) // too late: nobody listens
+	refusedWith(t, h, h.wsURL(join), http.StatusUnauthorized)
+	if _, err := h.store.GetParticipant(context.Background(), sess.ID, wd.You.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("their participant is still stored: %v", err)
+	}
+	// A newcomer's welcome does not list them.
+	_, wn := h.join(h.invite(sess.ID, "Newcomer", "").Token, testpeer.Options{})
+	for _, p := range wn.Participants {
+		if p.ID == wd.You.ID {
+			t.Fatalf("welcome still lists the deleted subscriber: %+v", p)
+		}
 	}
 }

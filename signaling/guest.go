@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/worktogether/worktogether/session"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
+	"go.uber.org/zap"
 )
 
 // An open link is one link for a whole session that a host can share in a
@@ -61,13 +61,16 @@ func (s *Server) createGuest(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, err)
 		return
 	}
-	req.Name = strings.TrimSpace(req.Name)
-	if !validText(req.Name, maxName) {
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("name must be 1 to %d characters", maxName))
+	var ok bool
+	if req.Name, ok = checkName(w, req.Name); !ok {
 		return
 	}
 	p := store.Participant{ID: uuid.NewString(), SessionID: sess.ID, Name: req.Name, Role: roleParticipant}
-	link, tok, err := s.links.Join(sess, p)
+	if !s.guestsPerSession.allow(sess.ID+" "+limitKey(s.clientIP(r)), s.now()) {
+		writeError(w, http.StatusTooManyRequests, "rate_limited", "too many guest links from here for this session")
+		return
+	}
+	link, tok, err := s.links.GuestJoin(sess, p)
 	if err != nil {
 		s.internalError(w, "create guest", err)
 		return
@@ -104,4 +107,38 @@ func (s *Server) DemoLink(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return s.links.Open(sess)
+}
+
+// guestsPerCapacity bounds how many guests one session's open link lets in
+// over its life, per seat: the member list stays bounded however many
+// come and go.
+const guestsPerCapacity = 2
+
+// guestRefusal says why a guest may not come in now, or "" when they may:
+// the open link has let in its share of guests (isNew), or every seat left
+// is kept for an invited participant who has not come yet.
+func (r *liveRoom) guestRefusal(isNew bool) string {
+	guests, present := 0, 0
+	for _, m := range r.members {
+		if m.guest {
+			guests++
+			if m.client != nil {
+				present++
+			}
+		}
+	}
+	if isNew && guests >= guestsPerCapacity*r.sess.Capacity {
+		return fmt.Sprintf("this open link has let in as many guests as it may (%d)", guests)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	pending, err := r.srv.cfg.Store.PendingInvitees(ctx, r.id)
+	cancel()
+	if err != nil {
+		r.log.Warn("count invitees", zap.Error(err))
+		pending = 0 // let the guest in rather than refuse on a failed count
+	}
+	if free := r.sess.Capacity - int(r.countPresent()) - pending; free <= 0 {
+		return "the seats left are kept for invited participants"
+	}
+	return ""
 }

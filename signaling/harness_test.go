@@ -190,6 +190,9 @@ func (h *harness) do(method, path, hostKey string, body any, out any) int {
 	if hostKey != "" {
 		req.Header.Set("Authorization", "Bearer "+hostKey)
 	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := h.http.Client().Do(req)
 	if err != nil {
 		h.t.Fatal(err)

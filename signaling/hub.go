@@ -103,6 +103,22 @@ func (h *Hub) closeRoom(ctx context.Context, id, reason string) {
 	}
 }
 
+// dropEverywhere takes the participant idFor(session) out of every live
+// room at once (a subscriber who deleted their data): bye removed, gone
+// from the members, refused if the same link comes back to that room.
+func (h *Hub) dropEverywhere(idFor func(sessionID string) string) {
+	h.mu.Lock()
+	rooms := make([]*liveRoom, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		id := idFor(r.id)
+		r.do(func() { r.drop(id) })
+	}
+}
+
 // shutdown says bye to everyone and waits for every room to stop.
 func (h *Hub) shutdown(ctx context.Context) error {
 	h.mu.Lock()

@@ -26,6 +26,5 @@ func (s *Server) pageRoutes() {
 	s.mux.HandleFunc("GET /{$}", page("index.html"))
 	s.mux.HandleFunc("GET /host", page("host.html"))
 	s.mux.HandleFunc("GET /s/{id}", page("room.html"))
-	assets := http.FileServerFS(s.cfg.Static)
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", assets))
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", assets(s.cfg.Static)))
 }

@@ -1,9 +1,6 @@
 package signaling
 
 import (
-	"net"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -58,22 +55,4 @@ func (k *keyedLimiter) prune(now time.Time) {
 			delete(k.keys, key)
 		}
 	}
-}
-
-// clientIP is who sent a request: the peer address, or, when the peer is a
-// proxy on this machine (the documented set-up), the address it forwarded.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		if fwd := r.Header.Get("X-Forwarded-For"); fwd != "" {
-			first, _, _ := strings.Cut(fwd, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	return host
 }

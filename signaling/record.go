@@ -210,9 +210,13 @@ func (s *Server) forgetJSON(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) forgetSubscriber(r *http.Request, id string) error {
 	sub := store.Subscriber{ID: id}
-	err := s.cfg.Store.ForgetSubscriber(r.Context(), id, func(sessionID string) string {
-		return links.SubscriberParticipant(sub, sessionID).ID
-	})
+	idFor := func(sessionID string) string { return links.SubscriberParticipant(sub, sessionID).ID }
+	// Out of every live room first, so no commitment or report of theirs
+	// is stored after the deletion; again after it, for a room that came
+	// up meanwhile (from then on their links are refused).
+	s.hub.dropEverywhere(idFor)
+	err := s.cfg.Store.ForgetSubscriber(r.Context(), id, idFor)
+	s.hub.dropEverywhere(idFor)
 	if err == nil {
 		s.log.Info("subscriber forgotten", zap.String("subscriber", id))
 	}

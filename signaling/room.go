@@ -3,6 +3,7 @@ package signaling
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +22,7 @@ type member struct {
 	p      store.Participant
 	client *client // nil while away
 	muted  bool
+	guest  bool // came by the open link (known while the room runs)
 }
 
 // liveRoom is the actor of one running session: a single goroutine owns the
@@ -44,9 +46,16 @@ type liveRoom struct {
 	timer    *time.Timer
 	turns    *session.Turns // the speaking order of the current round, if any
 	finished bool
+	dropped  map[string]bool // participants whose data was deleted: never let in again
 }
 
 func newLiveRoom(ctx context.Context, s *Server, sess store.Session) (*liveRoom, error) {
+	// The session as stored now, not as the joining link found it: a host's
+	// end may have come in between.
+	sess, err := s.cfg.Store.GetSession(ctx, sess.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load room: %w", err)
+	}
 	joined, err := s.cfg.Store.JoinedParticipants(ctx, sess.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load room %s: %w", sess.ID, err)
@@ -233,8 +242,21 @@ func (r *liveRoom) countPresent() int32 {
 func (r *liveRoom) join(c *client) {
 	r.tick()
 	r.armTimer()
+	if !r.finished && r.machine.Ended() {
+		// The session ended between the link's check and this room (a
+		// room made for a session the clock or the store says is over):
+		// nobody is welcomed into it.
+		r.finish(byeEnded)
+	}
+	if !r.finished && r.sess.Cancelled {
+		r.finish(byeCancelled)
+	}
 	if r.finished {
 		c.sendBye(byeEnded)
+		return
+	}
+	if r.dropped[c.id] {
+		c.sendBye(byeRemoved)
 		return
 	}
 	m := r.members[c.id]
@@ -249,6 +271,12 @@ func (r *liveRoom) join(c *client) {
 		c.sendError(codeFull, fmt.Sprintf("this session is full (%d people)", r.sess.Capacity), "")
 		c.closeWith(websocket.CloseTryAgainLater, "full")
 		return
+	} else if c.guest {
+		if msg := r.guestRefusal(m == nil); msg != "" {
+			c.sendError(codeGuestsFull, msg, "")
+			c.closeWith(websocket.CloseTryAgainLater, "guests full")
+			return
+		}
 	}
 	if m == nil {
 		p := store.Participant{ID: c.id, SessionID: r.id, Name: c.name, Role: c.role}
@@ -260,7 +288,7 @@ func (r *liveRoom) join(c *client) {
 			c.closeWith(websocket.CloseInternalServerErr, "could not join the room")
 			return
 		}
-		m = &member{p: p}
+		m = &member{p: p, guest: c.guest}
 		r.members[c.id] = m
 		r.order = append(r.order, c.id)
 	}
@@ -328,6 +356,29 @@ func (r *liveRoom) leave(c *client) {
 	}
 	r.broadcastParticipant(m)
 	c.log.Info("left", zap.Int32("present", r.present.Load()))
+}
+
+// drop takes a participant out of the room for good: their data is being
+// deleted, so nothing of theirs may be stored after this.
+func (r *liveRoom) drop(id string) {
+	if r.dropped == nil {
+		r.dropped = make(map[string]bool)
+	}
+	r.dropped[id] = true
+	m := r.members[id]
+	if m == nil {
+		return
+	}
+	if c := m.client; c != nil {
+		c.sendBye(byeRemoved)
+		if p := c.peer.Load(); p != nil {
+			r.media.Leave(p)
+		}
+	}
+	delete(r.members, id)
+	r.order = slices.DeleteFunc(r.order, func(o string) bool { return o == id })
+	r.present.Store(r.countPresent())
+	r.broadcast(msgParticipant{Type: "participant", wireParticipant: wireParticipant{ID: id, Role: m.p.Role}})
 }
 
 func (r *liveRoom) setMuted(m *member, muted bool) {

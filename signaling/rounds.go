@@ -79,12 +79,14 @@ func (r *liveRoom) report(c *client, m *member, raw map[string]json.RawMessage) 
 			return
 		}
 	}
-	if err := session.CheckReport(r.machine.State().Kind, len(m.p.Commitment), rep.Done, rep.Note); err != nil {
+	note, err := session.CheckReport(r.machine.State().Kind, len(m.p.Commitment), rep.Done, rep.Note)
+	if err != nil {
 		sessionError(c, "report", err)
 		return
 	}
+	rep.Note = note
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	err := r.srv.cfg.Store.SaveReport(ctx, r.id, m.p.ID, rep, r.srv.now())
+	err = r.srv.cfg.Store.SaveReport(ctx, r.id, m.p.ID, rep, r.srv.now())
 	cancel()
 	if err != nil {
 		r.log.Error("store report", zap.Error(err))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +17,9 @@ import (
 // seriesAhead is how far ahead a series' occurrences exist as sessions (and
 // so are announced).
 const seriesAhead = 8 * 7 * 24 * time.Hour
+
+// maxRRule bounds a series' rule, in characters.
+const maxRRule = 200
 
 type seriesRequest struct {
 	Title        string       `json:"title"`
@@ -67,6 +69,9 @@ func (s *Server) createSeries(w http.ResponseWriter, r *http.Request) {
 	if req.Title, ok = checkTitle(w, req.Title); !ok {
 		return
 	}
+	if req.RRule, ok = checkLine(w, "rrule", req.RRule, maxRRule); !ok {
+		return
+	}
 	loc, err := time.LoadLocation(req.Timezone)
 	if err != nil || req.Timezone == "" {
 		writeError(w, http.StatusBadRequest, "invalid", "timezone must be an IANA time zone such as Europe/Berlin")
@@ -87,7 +92,7 @@ func (s *Server) createSeries(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	ser := store.Series{
-		ID: uuid.NewString(), Title: req.Title, RRule: strings.TrimSpace(req.RRule), First: first, TZ: req.Timezone,
+		ID: uuid.NewString(), Title: req.Title, RRule: req.RRule, First: first, TZ: req.Timezone,
 		Plan: sh.plan, Capacity: sh.capacity, LobbySeconds: sh.lobby, CreatedAt: now, Horizon: now.Add(seriesAhead),
 		WorkVideo: req.WorkVideo,
 	}

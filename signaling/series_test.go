@@ -27,6 +27,9 @@ func TestRecurringSeriesAcrossDST(t *testing.T) {
 		{"title": "x", "first": "2027-03-16T09:00", "timezone": "Europe/Berlin", "rrule": "FREQ=HOURLY"},
 		{"title": "x", "first": "2027-03-16T09:00", "timezone": "Nowhere/City", "rrule": "FREQ=WEEKLY"},
 		{"title": "x", "first": "16.3.2027 9 Uhr", "timezone": "Europe/Berlin", "rrule": "FREQ=WEEKLY"},
+		{"title": "x", "first": "2027-03-16T09:00", "timezone": "Europe/Berlin", "rrule": "FREQ=WEEKLY\r\nX-EVIL:1"},
+		{"title": "x", "first": "2027-03-16T09:00", "timezone": "Europe/Berlin", "rrule": "FREQ=WEEKLY;BYDAY=TU\x00"},
+		{"title": "a\nb", "first": "2027-03-16T09:00", "timezone": "Europe/Berlin", "rrule": "FREQ=WEEKLY"},
 	} {
 		var e apiError
 		if code := h.do("POST", "/api/series", testHostKey, bad, &e); code != 400 || e.Error.Code != "invalid" {

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +34,20 @@ type Limits struct {
 	PongWait          time.Duration // silence after which a client is taken for dead
 	MessagesPerSecond float64       // steady rate of client messages
 	MessageBurst      int           // burst of client messages
+
+	// HTTP (HTTPServer): a client's headers, its whole request, one
+	// response, and an idle keep-alive connection.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeoutHTTP  time.Duration
+	IdleTimeout       time.Duration
+
+	// Host-key guessing: each wrong key waits HostKeyDelay before its 401;
+	// HostKeyFailures wrong keys from one client lock it out (429) for
+	// HostKeyLockout.
+	HostKeyDelay    time.Duration
+	HostKeyFailures int
+	HostKeyLockout  time.Duration
 }
 
 // DefaultLimits suit browsers on ordinary networks.
@@ -43,6 +59,13 @@ func DefaultLimits() Limits {
 		PongWait:          45 * time.Second,
 		MessagesPerSecond: 50,
 		MessageBurst:      200,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeoutHTTP:  60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		HostKeyDelay:      time.Second,
+		HostKeyFailures:   10,
+		HostKeyLockout:    15 * time.Minute,
 	}
 }
 
@@ -65,6 +88,9 @@ type Config struct {
 	Mail MailWaker
 	// Metrics, when set, is served on GET /metrics.
 	Metrics http.Handler
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// (-trusted-proxies); none means the header is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // MailWaker is the mail worker, as far as signaling needs it.
@@ -80,6 +106,10 @@ type Server struct {
 
 	subscribeByClient  *keyedLimiter
 	subscribeByAddress *keyedLimiter
+	guestByClient      *keyedLimiter
+	guestsPerSession   *keyedLimiter // per session and client
+	postByClient       *keyedLimiter // the mailed links' buttons: confirm, forget
+	hostGuard          *hostGuard
 	queueDrops         atomic.Uint64
 }
 
@@ -104,6 +134,14 @@ func New(cfg Config) (*Server, error) {
 		// 3 then one every 20 minutes per address.
 		subscribeByClient:  newKeyedLimiter(3*time.Minute, 5, 10000),
 		subscribeByAddress: newKeyedLimiter(20*time.Minute, 3, 10000),
+		// Guest links: a burst of 10 then one every 6 seconds per client.
+		guestByClient: newKeyedLimiter(6*time.Second, 10, 10000),
+		// And at most 10 guest links per session and client, one more
+		// every 6 minutes.
+		guestsPerSession: newKeyedLimiter(6*time.Minute, 10, 10000),
+		// Buttons of mailed links: a burst of 20 then one every 3 seconds.
+		postByClient: newKeyedLimiter(3*time.Second, 20, 10000),
+		hostGuard:    newHostGuard(cfg.Limits.HostKeyFailures, cfg.Limits.HostKeyLockout, 10000),
 	}
 	s.hub = newHub(s)
 	s.routes()
@@ -130,13 +168,44 @@ func withDefaults(l Limits) Limits {
 	if l.MessageBurst <= 0 {
 		l.MessageBurst = d.MessageBurst
 	}
+	for _, f := range []struct{ v, d *time.Duration }{
+		{&l.ReadHeaderTimeout, &d.ReadHeaderTimeout}, {&l.ReadTimeout, &d.ReadTimeout},
+		{&l.WriteTimeoutHTTP, &d.WriteTimeoutHTTP}, {&l.IdleTimeout, &d.IdleTimeout},
+		{&l.HostKeyDelay, &d.HostKeyDelay}, {&l.HostKeyLockout, &d.HostKeyLockout},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.d
+		}
+	}
+	if l.HostKeyFailures <= 0 {
+		l.HostKeyFailures = d.HostKeyFailures
+	}
 	return l
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
 
-// ServeHTTP serves every route.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves every route, each response with the security headers,
+// each host-key attempt through the guard.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	secureHeaders(w.Header())
+	if !s.guardHostKey(w, r) {
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// limited wraps a public POST in a per-client rate limit.
+func (s *Server) limited(lim *keyedLimiter, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !lim.allow(limitKey(s.clientIP(r)), s.now()) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(lim.every/time.Second)))
+			writeError(w, http.StatusTooManyRequests, "rate_limited", "too many requests; please try again later")
+			return
+		}
+		h(w, r)
+	}
+}
 
 // healthz answers 200 ok while the database answers, 503 otherwise.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -169,20 +238,22 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("DELETE /api/series/{id}", s.requireHost(s.cancelSeries))
 	s.mux.HandleFunc("POST /api/subscribe", s.subscribe)
 	s.mux.HandleFunc("GET /confirm", s.confirmPage)
-	s.mux.HandleFunc("POST /confirm", s.confirm)
+	s.mux.HandleFunc("POST /confirm", s.limited(s.postByClient, s.confirm))
 	s.mux.HandleFunc("GET /unsubscribe", s.unsubscribePage)
+	// Not limited: RFC 8058 one-click POSTs come from a few mail providers'
+	// servers, and repeating one is harmless.
 	s.mux.HandleFunc("POST /unsubscribe", s.unsubscribe)
 	s.mux.HandleFunc("GET /sessions.ics", s.calendarFeed)
 	s.mux.HandleFunc("GET /record", s.recordPage)
 	s.mux.HandleFunc("GET /api/record", s.recordJSON)
-	s.mux.HandleFunc("DELETE /api/record", s.forgetJSON)
+	s.mux.HandleFunc("DELETE /api/record", s.limited(s.postByClient, s.forgetJSON))
 	s.mux.HandleFunc("GET /forget", s.forgetPage)
-	s.mux.HandleFunc("POST /forget", s.forget)
+	s.mux.HandleFunc("POST /forget", s.limited(s.postByClient, s.forget))
 	s.mux.HandleFunc("GET /api/host", s.requireHost(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"host": true})
 	}))
 	s.mux.HandleFunc("GET /api/me", s.whoAmI)
-	s.mux.HandleFunc("POST /api/guest", s.createGuest)
+	s.mux.HandleFunc("POST /api/guest", s.limited(s.guestByClient, s.createGuest))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint")
 	})

@@ -2,7 +2,6 @@ package signaling
 
 import (
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/mail"
@@ -73,12 +72,10 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid", "that does not look like an e-mail address")
 		return
 	}
-	req.Name = strings.TrimSpace(req.Name)
-	if req.Name == "" {
+	if strings.TrimSpace(req.Name) == "" {
 		req.Name = email[:strings.IndexByte(email, '@')]
 	}
-	if !validText(req.Name, maxName) {
-		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("name must be 1 to %d characters", maxName))
+	if req.Name, ok = checkName(w, req.Name); !ok {
 		return
 	}
 	if req.Lang == "" {
@@ -96,7 +93,7 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	if !s.subscribeByClient.allow(clientIP(r), now) || !s.subscribeByAddress.allow(email, now) {
+	if !s.subscribeByClient.allow(limitKey(s.clientIP(r)), now) || !s.subscribeByAddress.allow(email, now) {
 		writeError(w, http.StatusTooManyRequests, "rate_limited", "too many sign-ups; please try again later")
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/worktogether/worktogether/store"
 )
@@ -80,8 +81,9 @@ func writeSummaryCSV(w http.ResponseWriter, sess store.Session, people []store.P
 		if p.Report != nil {
 			note = p.Report.Note
 		}
+		name, note := csvCell(p.Name), csvCell(note)
 		if len(p.Commitment) == 0 {
-			cw.Write([]string{p.Name, p.Role, "", "", "", note})
+			cw.Write([]string{name, p.Role, "", "", "", note})
 			continue
 		}
 		for i, task := range p.Commitment {
@@ -89,8 +91,18 @@ func writeSummaryCSV(w http.ResponseWriter, sess store.Session, people []store.P
 			if p.Report != nil && i < len(p.Report.Done) {
 				done = strconv.FormatBool(p.Report.Done[i])
 			}
-			cw.Write([]string{p.Name, p.Role, strconv.Itoa(i + 1), task, done, note})
+			cw.Write([]string{name, p.Role, strconv.Itoa(i + 1), csvCell(task), done, note})
 		}
 	}
 	cw.Flush()
+}
+
+// csvCell keeps a cell of people's text from being read as a formula by a
+// spreadsheet: one that starts with =, +, -, @, a tab or a CR gets a single
+// quote in front (OWASP's advice). encoding/csv does the quoting.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

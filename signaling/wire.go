@@ -152,6 +152,7 @@ const (
 	codeNotAllowed  = "not_allowed"
 	codeInvalid     = "invalid"
 	codeFull        = "full"
+	codeGuestsFull  = "guests_full" // extension: the open link's share of the room is taken
 	codeRateLimited = "rate_limited"
 )
 

@@ -14,6 +14,7 @@ export function el(tag, attrs = {}, ...children) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') e.addEventListener(k.slice(2), v);
     else if (k === 'class') e.className = v;
+    else if (k === 'style') e.style.cssText = String(v); // CSSOM: the CSP refuses style attributes
     else if (k in e && typeof v !== 'string') /** @type {any} */ (e)[k] = v;
     else e.setAttribute(k, v === true ? '' : String(v));
   }

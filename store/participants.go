@@ -89,6 +89,18 @@ func (s *Store) GetParticipant(ctx context.Context, sessionID, id string) (Parti
 	return p, nil
 }
 
+// PendingInvitees counts the participants a host invited to a session who
+// have not joined yet (and were not removed): the seats kept for them.
+func (s *Store) PendingInvitees(ctx context.Context, sessionID string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM participants
+		WHERE session_id = ? AND joined_at IS NULL AND removed_at IS NULL AND role = 'participant'`, sessionID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count invitees of %s: %w", sessionID, err)
+	}
+	return n, nil
+}
+
 // JoinedParticipants lists everyone who has joined a session so far, in the
 // order they first joined, with their commitments and reports.
 func (s *Store) JoinedParticipants(ctx context.Context, sessionID string) ([]Participant, error) {

@@ -49,6 +49,10 @@ type Join struct {
 	// Subscriber is set on the links in mails: the subscriber the
 	// participant is, so the room can point them to their record.
 	Subscriber string `json:"b,omitempty"`
+	// Guest is set on the links traded for an open link (POST
+	// /api/guest): guests have a cap of their own and leave seats for
+	// invitees.
+	Guest bool `json:"g,omitempty"`
 }
 
 // Purposes, mixed into the signature.

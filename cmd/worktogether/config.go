@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +35,7 @@ type config struct {
 	Reminders    string
 	Demo         bool
 	DebugAddr    string
+	Proxies      string
 }
 
 // envName is the environment variable that stands for a flag.
@@ -61,6 +63,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.MailFrom, "mail-from", "Worktogether <worktogether@localhost>", "sender of every mail")
 	fs.StringVar(&c.Reminders, "reminders", "24h,15m", "how long before a session reminders go out, comma separated; empty for none")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty")
+	fs.StringVar(&c.Proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (e.g. 127.0.0.1/32,::1/128); none when empty")
 	fs.BoolVar(&c.Demo, "demo", false, "when no session is upcoming, schedule a demo session and print its open link")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -107,6 +110,28 @@ func (c config) reminderLeads() ([]time.Duration, error) {
 			return nil, fmt.Errorf("-reminders: %q is not a positive duration like 24h or 15m", raw)
 		}
 		out = append(out, d)
+	}
+	return out, nil
+}
+
+// trustedProxies parses -trusted-proxies: CIDRs, or bare addresses for one
+// host each.
+func (c config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, raw := range strings.Split(c.Proxies, ",") {
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(raw)
+		if err != nil {
+			a, aerr := netip.ParseAddr(raw)
+			if aerr != nil {
+				return nil, fmt.Errorf("-trusted-proxies: %q is not a CIDR like 127.0.0.1/32: %w", raw, err)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
 	}
 	return out, nil
 }

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -93,6 +92,10 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	proxies, err := cfg.trustedProxies()
+	if err != nil {
+		return err
+	}
 	leads, err := cfg.reminderLeads()
 	if err != nil {
 		return err
@@ -164,18 +167,14 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		ReminderLeads: leads,
 		Mail:          mailer,
 		Metrics:       metricsHandler,
+
+		TrustedProxies: proxies,
 	})
 	if err != nil {
 		return err
 	}
 
-	httpSrv := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          zap.NewStdLog(log.Named("http")),
-	}
+	httpSrv := srv.HTTPServer(zap.NewStdLog(log.Named("http")))
 	defer background(srv.RunScheduler)()
 
 	if cfg.DebugAddr != "" {

@@ -105,6 +105,7 @@ func (p *proc) post(t *testing.T, path, key string, body any, out any) {
 	t.Helper()
 	raw, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", p.url+path, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -199,6 +200,19 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 	ice, err := cfg.iceServers()
 	if err != nil || len(ice) != 2 || ice[1].Username != "ann" || ice[1].Credential != "secret" || ice[1].URLs[0] != "turn:turn.example.org:3478" {
 		t.Fatalf("ice servers %+v %v", ice, err)
+	}
+	proxyCfg, err := parseConfig([]string{"-trusted-proxies", "127.0.0.1/32, ::1, 10.1.2.3/8"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := proxyCfg.trustedProxies(); err != nil || len(p) != 3 || p[1].String() != "::1/128" || p[2].String() != "10.0.0.0/8" {
+		t.Fatalf("trusted proxies %v %v", p, err)
+	}
+	if p, err := cfg.trustedProxies(); err != nil || len(p) != 0 {
+		t.Fatalf("default trusted proxies %v %v", p, err)
+	}
+	if _, err := (config{Proxies: "localhost"}).trustedProxies(); err == nil {
+		t.Error("-trusted-proxies localhost accepted")
 	}
 	for name, args := range map[string][]string{
 		"bad port":      {"-udp-port", "70000"},
