@@ -15,8 +15,9 @@ if [ "$cores" -ge 2 ] && command -v taskset >/dev/null; then
 fi
 ip link set lo up 2>/dev/null || true
 
-run() { # label participants publishers video
+run() { # label participants publishers video [wtload flags…]
   label=$1 n=$2 p=$3 video=$4
+  shift 4
   data=$(mktemp -d)
   $pin_server "$server" -addr 127.0.0.1:18090 -udp-port 18091 -loopback-only -no-ice-tcp \
     -data "$data" -host-key bench -log-level error >"$data/server.log" 2>&1 &
@@ -27,7 +28,7 @@ run() { # label participants publishers video
     sleep 0.1
   done
   $pin_load "$wtload" -url http://127.0.0.1:18090 -host-key bench -n "$n" -p "$p" -ivf "$video" \
-    -rate 10 -warmup 5s -duration "${BENCH_DURATION:-25s}" -server-pid $pid -floor-us "$floor" -row "$label" || echo "| $label | failed |"
+    -rate 10 -warmup 5s -duration "${BENCH_DURATION:-25s}" -server-pid $pid -floor-us "$floor" -row "$label" "$@" || echo "| $label | failed |"
   kill $pid; wait $pid 2>/dev/null || true
   rm -rf "$data"
 }
@@ -43,3 +44,10 @@ echo
 run "10 publishers x 20 participants, 360p" 20 10 testdata/v360.ivf
 run "20 publishers x 40 participants, 360p" 40 20 testdata/v360.ivf
 run "50-person room, every camera on, 360p" 50 50 testdata/v360.ivf
+# Simulcast (low and middle layers from the 180p clip, the top from the 360p
+# one): the same 50 people at full video, then in the work phase with
+# presence video, then 100 people working, each showing a grid of 25.
+layers=testdata/v180.ivf,testdata/v180.ivf,testdata/v360.ivf
+run "50-person room, simulcast, full video (top layer)" 50 50 testdata/v360.ivf -layers "$layers"
+run "50-person work phase, simulcast, presence video" 50 50 testdata/v360.ivf -layers "$layers" -work
+run "100-person work phase, presence, 25 tiles each" 100 100 testdata/v360.ivf -layers "$layers" -work -tiles 25

@@ -47,6 +47,10 @@ type options struct {
 	row       string
 	floorUS   float64
 	rcvbuf    int
+	layers    string // simulcast: IVF files, lowest layer first
+	tiles     int    // each subscriber shows this many publishers' tiles, small; 0: no tiles message
+	work      bool   // the session is in its work phase (presence video) from the start
+	workVideo string
 }
 
 func main() {
@@ -66,6 +70,10 @@ func main() {
 	flag.StringVar(&o.row, "row", "", "print the report as one Markdown table row with this label")
 	flag.Float64Var(&o.floorUS, "floor-us", 0, "the machine's floor in µs per egress packet (go test -bench Floor ./sfu), to report CPU as a multiple of it")
 	flag.IntVar(&o.rcvbuf, "rcvbuf", 4<<20, "receive buffer in bytes for each peer's UDP socket (past net.core.rmem_max when run as root, else capped by it); 0 keeps the kernel's default")
+	flag.StringVar(&o.layers, "layers", "", "publish VP8 simulcast instead of -ivf: IVF files, lowest layer first, comma separated (e.g. testdata/v180.ivf,testdata/v180.ivf,testdata/v360.ivf)")
+	flag.IntVar(&o.tiles, "tiles", 0, "each subscriber shows this many publishers as small tiles (320x180) and hides the rest, as a paged grid does; 0 sends no tiles message")
+	flag.BoolVar(&o.work, "work", false, "run the load in the session's work phase (audio dropped; presence video unless -work-video full)")
+	flag.StringVar(&o.workVideo, "work-video", "presence", "the session's work-phase video: presence or full")
 	header := flag.Bool("row-header", false, "print the head of the -row table and exit")
 	cpuProfile := flag.String("cpuprofile", "", "write the load tool's own CPU profile to this file")
 	flag.Parse()
@@ -175,7 +183,7 @@ func (l *load) since(joined time.Time, publisher string) time.Time {
 // onTrack gives subscriber sub's handler for one received track: the stream
 // it feeds is found once, so each packet costs no map look-up and no shared
 // lock.
-func (l *load) onTrack(sub int, joined time.Time) func(string, string) func(*rtp.Packet, time.Time) {
+func (l *load) onTrack(sub int, joined time.Time, layered bool) func(string, string) func(*rtp.Packet, time.Time) {
 	return func(publisher, kind string) func(*rtp.Packet, time.Time) {
 		if kind != "video" {
 			return func(pkt *rtp.Packet, _ time.Time) {
@@ -195,6 +203,15 @@ func (l *load) onTrack(sub int, joined time.Time) func(string, string) func(*rtp
 				return
 			}
 			l.latency.add(at.Sub(sent))
+			if layered {
+				// Layers and dropped temporal layers leave gaps in the
+				// stamps; the SFU's own numbering has none, so loss is
+				// counted on the RTP sequence numbers.
+				seq = s.extend(pkt.SequenceNumber)
+			}
+			if pkt.Marker {
+				s.frames.Add(1)
+			}
 			if s.add(seq) {
 				l.mu.Lock()
 				l.joinTimes = append(l.joinTimes, at.Sub(l.since(joined, publisher)))
@@ -221,11 +238,29 @@ func run(ctx context.Context, o options) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	var layers [][][]byte
+	if o.layers != "" {
+		for _, path := range strings.Split(o.layers, ",") {
+			f, err := testpeer.ReadIVF(path)
+			if err != nil {
+				return nil, err
+			}
+			layers = append(layers, f)
+		}
+	}
+
 	if o.session == "" {
 		var sess struct{ ID string }
 		plan := []map[string]any{{"kind": "commitment", "seconds": 86400}, {"kind": "work", "seconds": 60}, {"kind": "closing", "seconds": 60}}
+		starts := time.Now()
+		if o.work {
+			// The commitment round is over before anyone joins.
+			plan = []map[string]any{{"kind": "commitment", "seconds": 1}, {"kind": "work", "seconds": 86400}, {"kind": "closing", "seconds": 60}}
+			starts = starts.Add(-2 * time.Second)
+		}
 		if err := o.api(ctx, "POST", "/api/sessions", map[string]any{
-			"title": "wtload", "starts_at": time.Now().UTC().Format(time.RFC3339), "plan": plan, "capacity": min(o.n, 200),
+			"title": "wtload", "starts_at": starts.UTC().Format(time.RFC3339), "plan": plan, "capacity": min(o.n, 200),
+			"work_video": o.workVideo,
 		}, &sess); err != nil {
 			return nil, fmt.Errorf("create session: %w", err)
 		}
@@ -241,6 +276,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	l := &load{streams: map[string]*stream{}, joinedAt: map[string]time.Time{}}
 	peers := make([]*testpeer.Peer, 0, o.n)
+	ids := make([]string, 0, o.n)
 	defer func() {
 		var wg sync.WaitGroup
 		for _, p := range peers {
@@ -257,9 +293,13 @@ func run(ctx context.Context, o options) (*report, error) {
 			return nil, fmt.Errorf("invite: %w", err)
 		}
 		joined := time.Now()
-		opt := testpeer.Options{OnTrack: l.onTrack(i, joined), Stamp: true}
+		opt := testpeer.Options{OnTrack: l.onTrack(i, joined, layers != nil), Stamp: true}
 		if i < o.p {
-			opt.Frames = frames
+			if layers != nil {
+				opt.Layers = layers
+			} else {
+				opt.Frames = frames
+			}
 			opt.Ogg = o.ogg
 		}
 		p, err := testpeer.Dial(ctx, api, wsBase+url.QueryEscape(inv.Token), opt)
@@ -282,6 +322,20 @@ func run(ctx context.Context, o options) (*report, error) {
 		l.mu.Lock()
 		l.joinedAt[w.You.ID] = joined
 		l.mu.Unlock()
+		ids = append(ids, w.You.ID)
+		// Tiles name publishers, who join first: the last of them and
+		// everyone after say what they show once all publishers are known.
+		if o.tiles > 0 && i >= o.p-1 {
+			from := i
+			if i == o.p-1 {
+				from = 0
+			}
+			for j := from; j <= i; j++ {
+				if err := peers[j].Send(tilesFor(o, j, ids[:o.p])); err != nil {
+					return nil, fmt.Errorf("participant %d: tiles: %w", j, err)
+				}
+			}
+		}
 		if err := wait(ctx, time.Until(joined.Add(every))); err != nil {
 			return nil, err
 		}
@@ -300,6 +354,10 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	drops0 := readDrops(sockets.Ports())
 	marks := l.mark()
+	layer0, err := o.layerBytes(ctx)
+	if err != nil {
+		return nil, err
+	}
 	p0, b0, t0 := l.packets.Load(), l.bytes.Load(), time.Now()
 	if err := wait(ctx, o.duration); err != nil {
 		return nil, err
@@ -313,10 +371,22 @@ func run(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	p1, b1, elapsed := l.packets.Load(), l.bytes.Load(), time.Since(t0)
+	layer1, err := o.layerBytes(ctx)
+	if err != nil {
+		return nil, err
+	}
 	drops1 := readDrops(sockets.Ports())
 	rep := l.report(o, p1-p0, b1-b0, elapsed, before, after)
 	rep.WindowLossPercent = l.windowLoss(marks)
 	rep.Drops = drops1.since(drops0)
 	rep.LoadCPUPercent = 100 * (self1.cpu - self0.cpu).Seconds() / elapsed.Seconds()
+	for i := range rep.LayerMbps {
+		rep.LayerMbps[i] = float64(layer1[i]-layer0[i]) * 8 / elapsed.Seconds() / 1e6
+	}
+	rep.MinFPS = l.minFPS(marks, elapsed)
+	rep.StreamsExpected = o.expectedStreams()
+	if o.tiles > 0 {
+		rep.StreamsReceived = l.inWindow(marks)
+	}
 	return rep, nil
 }

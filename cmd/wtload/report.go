@@ -81,6 +81,12 @@ type report struct {
 	// Drops are the packets the kernel dropped at full receive buffers in
 	// the window, at the load tool's sockets and elsewhere (the server's).
 	Drops Drops `json:"receive_buffer_drops"`
+	// LayerMbps is the server's video egress by simulcast layer (0 lowest)
+	// in the window, from its /metrics.
+	LayerMbps [3]float64 `json:"egress_mbit_per_second_by_layer"`
+	// MinFPS is the lowest frame rate at which any subscriber received any
+	// publisher it shows, in the window.
+	MinFPS float64 `json:"min_fps"`
 }
 
 func (l *load) report(o options, packets, bytes uint64, window time.Duration, before, after proc) *report {
@@ -158,16 +164,17 @@ func ms(v float64) string {
 }
 
 // rowHeader is the head of the table printRow writes rows of.
-const rowHeader = `| load | streams received | egress pkt/s | Mbit/s | loss % (window / all) | join p50 / p99 | latency p50 / p99 | server CPU-µs per egress pkt | × floor | server CPU | load tool CPU | peak RSS per stream | buffer drops: load tool / server |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|`
+const rowHeader = `| load | streams received | egress pkt/s | Mbit/s | video Mbit/s by layer (low / mid / top) | min fps | loss % (window / all) | join p50 / p99 | latency p50 / p99 | server CPU-µs per egress pkt | × floor | server CPU | load tool CPU | peak RSS per stream | buffer drops: load tool / server |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`
 
 func (r *report) printRow(w io.Writer, label string) {
 	floor := "-"
 	if r.CPUOverFloor > 0 {
 		floor = fmt.Sprintf("%.2f", r.CPUOverFloor)
 	}
-	fmt.Fprintf(w, "| %s | %d / %d | %.0f | %.1f | %.3f / %.3f | %s / %s | %s / %s | %.2f | %s | %.0f %% | %.0f %% | %.3f MB | %s |\n",
-		label, r.StreamsReceived, r.StreamsExpected, r.PacketsPerSecond, r.Mbps, r.WindowLossPercent, r.LossPercent,
+	fmt.Fprintf(w, "| %s | %d / %d | %.0f | %.1f | %.2f / %.2f / %.2f | %.1f | %.3f / %.3f | %s / %s | %s / %s | %.2f | %s | %.0f %% | %.0f %% | %.3f MB | %s |\n",
+		label, r.StreamsReceived, r.StreamsExpected, r.PacketsPerSecond, r.Mbps, r.LayerMbps[0], r.LayerMbps[1], r.LayerMbps[2], r.MinFPS,
+		r.WindowLossPercent, r.LossPercent,
 		ms(r.JoinP50ms), ms(r.JoinP99ms), ms(r.LatencyP50ms), ms(r.LatencyP99ms),
 		r.CPUMicrosPerPkt, floor, r.ServerCPUPercent, r.LoadCPUPercent, r.RSSPerStreamMB, r.Drops.cell())
 }

@@ -68,11 +68,28 @@ func quantiles(values []time.Duration, qs ...float64) []float64 {
 // stream follows one publisher's video at one subscriber: the sequence
 // numbers seen, for loss.
 type stream struct {
+	frames atomic.Uint64 // pictures received (RTP marker bits)
+	// The extended RTP sequence number, written by the track's one reader.
+	lastRTP   uint16
+	cycles    uint32
+	extended  bool
 	mu        sync.Mutex
 	minSeq    uint32
 	maxSeq    uint32
 	received  uint64
 	haveStamp bool
+}
+
+// extend turns a 16-bit RTP sequence number into a running count.
+func (s *stream) extend(seq uint16) uint32 {
+	if s.extended && seq < 0x4000 && s.lastRTP > 0xc000 {
+		s.cycles++
+	}
+	if !s.extended || seq-s.lastRTP < 0x8000 {
+		s.lastRTP = seq
+	}
+	s.extended = true
+	return s.cycles<<16 | uint32(seq)
 }
 
 // add records a packet; it reports true for the stream's first.
@@ -106,6 +123,7 @@ func (s *stream) lost() (lost, expected uint64) {
 
 // mark is where a stream stood at the start of the measuring window.
 type mark struct {
+	frames   uint64
 	maxSeq   uint32
 	received uint64
 	ok       bool
@@ -114,7 +132,7 @@ type mark struct {
 func (s *stream) mark() mark {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return mark{maxSeq: s.maxSeq, received: s.received, ok: s.haveStamp}
+	return mark{frames: s.frames.Load(), maxSeq: s.maxSeq, received: s.received, ok: s.haveStamp}
 }
 
 // lostSince is how many packets sent after m never came (packets sent
