@@ -191,7 +191,8 @@ function sessionItem(s) {
     el('h3', {}, s.title),
     el('p', { class: 'when' }, localDateTime(s.starts_at), ' · ', kind === 'lobby' ? 'scheduled' : `running: ${phaseName(kind)}`,
       s.participants ? ` · ${s.participants} here` : ''),
-    el('p', { class: 'sub' }, planSummary(s.plan), ` · up to ${s.capacity} people`),
+    el('p', { class: 'sub' }, planSummary(s.plan), ` · up to ${s.capacity} people`,
+      s.work_video === 'full' ? ' · full video while working' : ' · presence video while working'),
     mailLine(s),
     el('ul', { class: 'invites' }, linkRow('Your host link', s.host_url || ''), linkRow('Open link (anyone who has it can join)', s.open_url || '')),
     form,
@@ -258,6 +259,7 @@ function init() {
         starts_at: new Date(String(f.get('starts'))).toISOString(),
         plan: /** @type {any} */ (plans)[String(f.get('plan'))],
         capacity: Number(f.get('capacity')),
+        work_video: String(f.get('work_video') || 'presence'),
       });
       refresh();
     } catch (err) {
@@ -278,6 +280,7 @@ function init() {
       await api('POST', '/api/series', {
         title: String(f.get('title')).trim(), first, timezone: String(f.get('timezone')).trim(), rrule,
         plan: /** @type {any} */ (plans)[String(f.get('plan'))],
+        work_video: String(f.get('work_video') || 'presence'),
       });
       refresh();
     } catch (err) {
