@@ -339,7 +339,7 @@ function renderOwn() {
   renderMine($('mine'), phase, people.get(you.id), {
     commit: (tasks) => client?.commit(tasks),
     report: (done, note) => client?.report(done, note),
-  });
+  }, `${sessionId}.${you.id}`);
 }
 
 /** @param {import('./protocol.js').Participant} p */

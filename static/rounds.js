@@ -80,15 +80,25 @@ export function parseTasks(text) {
  * @param {Phase} phase
  * @param {Participant|undefined} me
  * @param {{commit: (tasks: string[]) => void, report: (done: boolean[], note: string) => void}} send
+ * @param {string} [draftKey] session and participant: where unsaved drafts are kept
  */
-export function renderMine(box, phase, me, send) {
+export function renderMine(box, phase, me, send, draftKey = '') {
   const kind = phase.kind;
   const tasks = me?.commitment?.tasks || [];
+  const commitDraft = new Draft(draftKey, 'commit');
+  // The text on the page wins (it is what was just typed), then the stored draft.
+  const typed = /** @type {HTMLTextAreaElement|null} */ (box.querySelector('#commit-form textarea'));
+  if (typed) commitDraft.keep(typed.value, tasks.join('\n'), sameTasks);
   if (kind === 'lobby' || kind === 'commitment') {
     const area = /** @type {HTMLTextAreaElement} */ (el('textarea', { rows: 5, placeholder: 'One task per line, e.g.\nDraft the proposal intro\nAnswer the three client mails' }));
-    area.value = tasks.join('\n');
+    const draft = commitDraft.get();
+    area.value = draft ?? tasks.join('\n');
     const error = el('p', { class: 'error', role: 'alert' });
-    const saved = el('span', { class: 'saved' }, me?.commitment ? 'Saved ✓' : '');
+    const saved = el('span', { class: 'saved' }, draft !== null ? 'Not saved yet' : me?.commitment ? 'Saved ✓' : '');
+    area.addEventListener('input', () => {
+      commitDraft.keep(area.value, tasks.join('\n'), sameTasks);
+      saved.textContent = commitDraft.get() !== null ? 'Not saved yet' : me?.commitment ? 'Saved ✓' : '';
+    });
     const form = el('form', {
       id: 'commit-form',
       onsubmit: (/** @type {Event} */ ev) => {
@@ -100,23 +110,28 @@ export function renderMine(box, phase, me, send) {
         send.commit(list);
       },
     }, el('label', {}, 'What will you get done today?', area), error, el('button', { class: 'button primary' }, me?.commitment ? 'Update' : 'Commit'), ' ', saved);
-    // Keep what someone is typing when the view refreshes.
-    const prev = /** @type {HTMLTextAreaElement|null} */ (box.querySelector('#commit-form textarea'));
-    if (prev && prev.value !== tasks.join('\n') && document.activeElement === prev) return;
+    // Leave the box alone while someone types in it (caret and selection stay).
+    if (typed && document.activeElement === typed && draft !== null) return;
     box.replaceChildren(el('h2', {}, 'Your commitment'), form);
     return;
   }
   if (kind === 'closing') {
-    if (box.querySelector('#report-form') && box.contains(document.activeElement)) return;
+    const reportDraft = new Draft(draftKey, 'report');
+    const savedReport = JSON.stringify({ done: tasks.map((_, i) => !!me?.report?.done[i]), note: me?.report?.note || '' });
+    const form0 = box.querySelector('#report-form');
+    if (form0) reportDraft.keep(JSON.stringify(readReport(form0)), savedReport);
+    const draft = reportDraft.get();
+    if (form0 && box.contains(document.activeElement) && draft !== null) return;
+    const start = draft !== null ? JSON.parse(draft) : JSON.parse(savedReport);
     const boxes = tasks.map((t, i) => {
       const cb = /** @type {HTMLInputElement} */ (el('input', { type: 'checkbox', 'data-task': i }));
-      cb.checked = !!me?.report?.done[i];
+      cb.checked = !!start.done[i];
       return el('label', { class: 'task' }, cb, t);
     });
     const note = /** @type {HTMLTextAreaElement} */ (el('textarea', { rows: 3, maxlength: MAX_NOTE_LEN, placeholder: 'How did it go? Anything you would like feedback on?' }));
-    note.value = me?.report?.note || '';
+    note.value = start.note || '';
     const error = el('p', { class: 'error', role: 'alert' });
-    const saved = el('span', { class: 'saved' }, me?.report ? 'Saved ✓' : '');
+    const saved = el('span', { class: 'saved' }, draft !== null ? 'Not saved yet' : me?.report ? 'Saved ✓' : '');
     const form = el('form', {
       id: 'report-form',
       onsubmit: (/** @type {Event} */ ev) => {
@@ -132,13 +147,68 @@ export function renderMine(box, phase, me, send) {
     },
     tasks.length ? el('p', { class: 'sub' }, 'Tick what got done.') : el('p', { class: 'sub' }, 'You made no commitment this time; a note is welcome.'),
     ...boxes, el('label', {}, 'Note', note), error, el('button', { class: 'button primary' }, me?.report ? 'Update' : 'Share'), ' ', saved);
+    form.addEventListener('input', () => {
+      reportDraft.keep(JSON.stringify(readReport(form)), savedReport);
+      saved.textContent = reportDraft.get() !== null ? 'Not saved yet' : me?.report ? 'Saved ✓' : '';
+    });
     box.replaceChildren(el('h2', {}, 'What got done'), form);
     return;
   }
+  const unsaved = commitDraft.get();
   box.replaceChildren(
     el('h2', {}, 'Your commitment'),
     tasks.length ? el('ol', { class: 'tasks' }, ...tasks.map((t) => el('li', {}, t))) : el('p', { class: 'sub' }, 'No commitment this time.'),
+    // A draft typed too late to be saved is still shown, not thrown away.
+    unsaved !== null ? el('div', { class: 'draft' }, el('p', { class: 'sub' }, 'Not saved (the commitment round is over):'), el('pre', {}, unsaved)) : '',
   );
+}
+
+/** @param {string} a @param {string} b */
+function sameTasks(a, b) {
+  return parseTasks(a)[0].join('\n') === parseTasks(b)[0].join('\n');
+}
+
+/** What a report form holds now. @param {Element} form */
+function readReport(form) {
+  const done = [...form.querySelectorAll('input[data-task]')].map((b) => /** @type {HTMLInputElement} */ (b).checked);
+  const note = /** @type {HTMLTextAreaElement|null} */ (form.querySelector('textarea'));
+  return { done, note: note?.value || '' };
+}
+
+/**
+ * Text typed but not saved yet, kept in localStorage under the session and
+ * participant until what the server stored matches it: it survives
+ * re-renders, phase changes, reconnects and reloads.
+ */
+class Draft {
+  /** @param {string} key session.participant, or '' for no storage @param {string} what */
+  constructor(key, what) {
+    this.key = key ? `wt.draft.${key}.${what}` : '';
+  }
+
+  /** The unsaved draft, or null when there is none. */
+  get() {
+    if (!this.key) return null;
+    try {
+      return localStorage.getItem(this.key);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Keeps value as the draft, or forgets the draft when value is what is saved.
+   * @param {string} value @param {string} saved @param {(a: string, b: string) => boolean} [same]
+   */
+  keep(value, saved, same = (a, b) => a === b) {
+    if (!this.key) return;
+    try {
+      if (same(value, saved)) localStorage.removeItem(this.key);
+      else localStorage.setItem(this.key, value);
+    } catch {
+      // Storage refused (private mode, full): the page still holds the text.
+    }
+  }
 }
 
 /**
