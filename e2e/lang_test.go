@@ -70,7 +70,7 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 			var host, guest struct{ URL string }
 			srv.post(t, "/api/sessions/"+sess.ID+"/invites", map[string]any{"name": "Ada Lovelace", "role": "host"}, &host)
 			srv.post(t, "/api/sessions/"+sess.ID+"/invites", map[string]any{"name": "Bo"}, &guest)
-			user := []string{"Schreibzeit", "Ada Lovelace", "Bo", "Kapitel zwei", "Mails", "Lief gut.", "Dee"}
+			user := []string{"Schreibzeit", "Ada Lovelace", "Bo", "Kapitel zwei", "Mails", "Lief gut.", "Dee", "dee@example.org"}
 			userJSON, _ := json.Marshal(user)
 			datesJSON, _ := json.Marshal([]string{startsAt})
 			check := func(tab context.Context, state string) {
@@ -87,6 +87,14 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 				screenshot(t, tab, "lang-"+tc.lang+"-"+state)
 			}
 			ada, bo := newTab(t, browser), newTab(t, browser)
+			within(t, ada, 20*time.Second, chromedp.Navigate(srv.url+"/"), chromedp.WaitVisible(".session"))
+			check(ada, "home")
+			within(t, ada, 10*time.Second,
+				chromedp.SendKeys(`#subscribe-form input[name="email"]`, "dee@example.org"),
+				chromedp.SendKeys(`#subscribe-form input[name="name"]`, "Dee"),
+				chromedp.Click("#subscribe-form button"),
+				chromedp.WaitVisible("#subscribe-result.ok"))
+			check(ada, "subscribed")
 			within(t, ada, 20*time.Second, chromedp.Navigate(srv.url+"/s/"+sess.ID+"?t=nonsense"), chromedp.WaitVisible("#notice"))
 			check(ada, "refused-link")
 			within(t, bo, 20*time.Second, chromedp.Navigate(guest.URL), chromedp.WaitEnabled("#join"))
@@ -129,7 +137,7 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 			check(ada, "ended-host")
 
 			// The pages the server writes, for a subscriber who chose this language.
-			sub := store.Subscriber{ID: "sub-dee", Email: "dee@example.org", Name: "Dee", Lang: tc.lang, TZ: "Europe/Berlin"}
+			sub := store.Subscriber{ID: "sub-dee", Email: "dee2@example.org", Name: "Dee", Lang: tc.lang, TZ: "Europe/Berlin"}
 			if err := srv.store.Subscribe(context.Background(), sub, time.Now()); err != nil {
 				t.Fatal(err)
 			}

@@ -46,7 +46,7 @@ export function minutes(seconds) {
 
 /** @param {{kind: string, seconds: number}[]} plan */
 export function planSummary(plan) {
-  return plan.map((p) => `${minutes(p.seconds)} ${phaseName(p.kind)}`).join(' · ');
+  return plan.map((p) => t('plan.part', { length: minutes(p.seconds), phase: phaseName(p.kind) })).join(' · ');
 }
 
 /** @param {string} iso */
