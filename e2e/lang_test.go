@@ -95,6 +95,10 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 				chromedp.Click("#subscribe-form button"),
 				chromedp.WaitVisible("#subscribe-result.ok"))
 			check(ada, "subscribed")
+			hostSignIn(t, ada, srv, "#hosting")
+			waitText(t, ada, "#list", "Schreibzeit", 10*time.Second)
+			within(t, ada, 10*time.Second, chromedp.WaitVisible("#subscribers b"))
+			check(ada, "host")
 			within(t, ada, 20*time.Second, chromedp.Navigate(srv.url+"/s/"+sess.ID+"?t=nonsense"), chromedp.WaitVisible("#notice"))
 			check(ada, "refused-link")
 			within(t, bo, 20*time.Second, chromedp.Navigate(guest.URL), chromedp.WaitEnabled("#join"))
@@ -135,6 +139,9 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 			waitText(t, bo, "#notice", tc.ended, 10*time.Second)
 			check(bo, "ended")
 			check(ada, "ended-host")
+			within(t, ada, 20*time.Second, chromedp.Navigate(srv.url+"/host"), chromedp.WaitVisible("#past .session"),
+				chromedp.Click("#past .session button"), chromedp.WaitVisible("#past .summary .history"))
+			check(ada, "host-past")
 
 			// The pages the server writes, for a subscriber who chose this language.
 			sub := store.Subscriber{ID: "sub-dee", Email: "dee2@example.org", Name: "Dee", Lang: tc.lang, TZ: "Europe/Berlin"}
