@@ -109,6 +109,8 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 				chromedp.WaitVisible(`#status[data-status="connected"]`))
 			waitText(t, bo, "#tiles", "Ada Lovelace", 10*time.Second)
 			check(bo, "commitment")
+			waitValue(t, bo, "the countdown in the tab title",
+				`document.title.startsWith(document.querySelector('#phase').textContent.split(' · ')[0]) && /\d+:\d\d · Schreibzeit$/.test(document.title)`, "true", 5*time.Second)
 			within(t, bo, 5*time.Second, chromedp.Click("#commit-form button"))
 			within(t, bo, 5*time.Second, chromedp.WaitVisible("#mine .error"))
 			check(bo, "commitment-refused")
@@ -162,7 +164,8 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 			}
 			tab := newTab(t, browser)
 			for name, link := range map[string]string{"confirm": confirm, "record": record, "unsubscribe": unsub,
-				"forget": strings.Replace(record, "/record?", "/forget?", 1), "bad-link": srv.url + "/record?token=nonsense"} {
+				"forget": strings.Replace(record, "/record?", "/forget?", 1), "bad-link": srv.url + "/record?token=nonsense",
+				"not-found": srv.url + "/no/such/page"} {
 				within(t, tab, 10*time.Second, chromedp.Navigate(link), chromedp.WaitVisible("main h1"))
 				check(tab, name)
 			}

@@ -37,3 +37,17 @@ func TestAPIErrorsInTheRequestsLanguage(t *testing.T) {
 		t.Fatalf("refused link in German: %d %s", code, body)
 	}
 }
+
+// An unknown address gets a page in the site's look (or JSON under /api/),
+// not Go's bare "404 page not found".
+func TestUnknownAddress(t *testing.T) {
+	h := newHarness(t, Limits{})
+	code, body := h.raw("GET", h.http.URL+"/no/such/page?lang=de", "", "")
+	if code != 404 || !strings.Contains(body, "Diese Seite gibt es nicht") || !strings.Contains(body, `href="/"`) {
+		t.Fatalf("unknown page: %d %s", code, body)
+	}
+	var e apiError
+	if code := h.do("GET", "/api/nothing", "", nil, &e); code != 404 || e.Error.Code != "not_found" {
+		t.Fatalf("unknown API address: %d %+v", code, e)
+	}
+}

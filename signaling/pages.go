@@ -28,4 +28,11 @@ func (s *Server) pageRoutes() {
 	s.mux.HandleFunc("GET /s/{id}", page("room.html"))
 	assets := http.FileServerFS(s.cfg.Static)
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", assets))
+	s.mux.HandleFunc("/", s.notFound)
+}
+
+// notFound answers an unknown address (outside /api/, which answers JSON)
+// with a page in the site's look that says where to go.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.writePage(w, r, s.pageLang(w, r, ""), http.StatusNotFound, page{Title: "notfound.title", Text: "notfound.text"})
 }

@@ -192,7 +192,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/me", s.whoAmI)
 	s.mux.HandleFunc("POST /api/guest", s.createGuest)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint")
+		writeError(w, http.StatusNotFound, "not_found", s.text.T(s.text.Lang(r, ""), "api.not_found"))
 	})
 	s.mux.HandleFunc("GET /ws", s.serveWS)
 	if s.cfg.Metrics != nil {

@@ -53,6 +53,7 @@ function notice(title, text, action, history) {
   box.querySelector('.extra')?.remove();
   if (action) box.append(el('p', { class: 'extra' }, action));
   $('status').hidden = true; // the room is left: no connection to speak of
+  document.title = `${title} · Worktogether`;
   $('toast').hidden = true;
   show('notice');
   stopLocal();
@@ -330,6 +331,8 @@ function renderPhase() {
   box.dataset.kind = phase.kind;
   const left = clock(remaining(phase, now));
   box.textContent = phase.kind === 'lobby' ? t('room.lobby_left', { left }) : phase.kind === 'ended' ? phaseName('ended') : t('room.phase_left', { phase: phaseName(phase.kind), left });
+  // The countdown in the tab title too, for a room in a background tab.
+  if (!$('inroom').hidden) document.title = `${box.textContent} · ${$('title').textContent}`;
   if (plan.length) renderTimeline($('timeline'), plan, phase, now);
   renderTurn($('round'), turn, people, you, now, () => client?.pass());
 }
