@@ -49,7 +49,8 @@ const foreignJS = `((cat, user, dates) => {
 
 // TestEveryWordInTheCatalog walks the pages and the room's phases in a
 // German and an English browser and fails on any visible text that is not
-// from that language's catalog.
+// from that language's catalog, and on any critical or serious axe-core
+// violation in each of those states.
 func TestEveryWordInTheCatalog(t *testing.T) {
 	for _, tc := range []struct{ lang, chromium, accept, ended, tick string }{
 		{"de", "de-DE", "de-DE,de", "Diese Session ist zu Ende", "Hak ab"},
@@ -60,6 +61,7 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			axe := axeSource(t)
 			browser := newBrowser(t, chromedp.Flag("lang", tc.chromium), chromedp.Flag("accept-lang", tc.accept))
 			srv := startServer(t)
 			plan := []map[string]any{{"kind": "commitment", "seconds": 600}, {"kind": "work", "seconds": 600},
@@ -85,6 +87,7 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 					t.Errorf("%s: text not in the %s catalog: %q", state, tc.lang, bad)
 				}
 				screenshot(t, tab, "lang-"+tc.lang+"-"+state)
+				accessible(t, tab, axe, tc.lang+"-"+state)
 			}
 			ada, bo := newTab(t, browser), newTab(t, browser)
 			within(t, ada, 20*time.Second, chromedp.Navigate(srv.url+"/"), chromedp.WaitVisible(".session"))

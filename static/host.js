@@ -168,8 +168,8 @@ async function refreshSeries() {
 /** @param {import('./protocol.js').Session} s */
 function sessionItem(s) {
   const invites = el('ul', { class: 'invites' });
-  const name = /** @type {HTMLInputElement} */ (el('input', { placeholder: t('home.name'), maxlength: 80, required: true }));
-  const role = /** @type {HTMLSelectElement} */ (el('select', {}, el('option', { value: 'participant' }, t('host.role_participant')), el('option', { value: 'host' }, t('host.role_cohost'))));
+  const name = /** @type {HTMLInputElement} */ (el('input', { placeholder: t('home.name'), 'aria-label': t('host.invite_name', { title: s.title }), maxlength: 80, required: true }));
+  const role = /** @type {HTMLSelectElement} */ (el('select', { 'aria-label': t('host.invite_role', { title: s.title }) }, el('option', { value: 'participant' }, t('host.role_participant')), el('option', { value: 'host' }, t('host.role_cohost'))));
   const error = el('p', { class: 'error', role: 'alert' });
   const form = el('form', {
     class: 'inline-form',
