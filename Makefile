@@ -25,10 +25,15 @@ unit:
 	$(GO) test -race -count=1 $(PKGS)
 
 # Built outside the namespace (it may fetch modules), run inside it.
+# axe-core (npm) checks accessibility in the browser test; it is installed
+# under .e2e/ once.
+AXE = .e2e/node_modules/axe-core/axe.min.js
+
 e2e:
 	$(GO) test -c -race -o .e2e/e2e.test ./e2e
+	@test -f $(AXE) || npm install --prefix .e2e --no-audit --no-fund --no-save axe-core@~4.14.0 >/dev/null 2>&1 || echo "axe-core not installed: accessibility not checked"
 	mkdir -p $(ARTIFACTS)
-	WT_ARTIFACTS=$(ARTIFACTS) unshare -n sh -c 'ip link set lo up && exec ./.e2e/e2e.test -test.v -test.count=1 -test.timeout=300s'
+	WT_AXE=$(CURDIR)/$(AXE) WT_ARTIFACTS=$(ARTIFACTS) unshare -n sh -c 'ip link set lo up && exec ./.e2e/e2e.test -test.v -test.count=1 -test.timeout=300s'
 
 # Not part of `make test`: a few minutes of load on this machine, inside a
 # private network namespace. Prints one table; record it in docs/performance.md.

@@ -48,8 +48,9 @@ func artifacts(t *testing.T) string {
 	return dir
 }
 
-// newBrowser starts headless Chromium with fake media devices.
-func newBrowser(t *testing.T) context.Context {
+// newBrowser starts headless Chromium with fake media devices, and extra
+// options (a language, say).
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
@@ -65,6 +66,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-quic", true),
 	)
+	opts = append(opts, extra...)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	browser, cancelBrowser := chromedp.NewContext(alloc)
 	t.Cleanup(func() {

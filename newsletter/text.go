@@ -124,3 +124,9 @@ func (w *words) planLines(plan session.Plan) []string {
 	}
 	return out
 }
+
+// LocalTime writes t as the mails do, in lang and time zone tz, naming the
+// zone: for pages that show the same times.
+func LocalTime(lang string, t time.Time, tz string) string {
+	return wordsFor(lang).localTime(t, tz)
+}

@@ -390,7 +390,8 @@ type admission struct {
 	session store.Session
 }
 
-// errRefused carries the reason a join token is refused, for a 401.
+// errRefused carries the reason a join token is refused, for a 401: a
+// catalog key, written in the request's language.
 type errRefused struct{ msg string }
 
 func (e errRefused) Error() string { return e.msg }
@@ -402,29 +403,29 @@ func (s *Server) admit(ctx context.Context, tok, sessionID string, allowEnded bo
 	claims, err := s.cfg.Signer.VerifyJoin(tok, s.now())
 	switch {
 	case errors.Is(err, token.ErrExpired):
-		return admission{}, errRefused{"this link has expired"}
+		return admission{}, errRefused{"refused.expired"}
 	case err != nil:
-		return admission{}, errRefused{"this link is not valid"}
+		return admission{}, errRefused{"refused.invalid"}
 	case sessionID != "" && sessionID != claims.Session:
-		return admission{}, errRefused{"this link is for another session"}
+		return admission{}, errRefused{"refused.other_session"}
 	}
 	sess, err := s.cfg.Store.GetSession(ctx, claims.Session)
 	if errors.Is(err, store.ErrNotFound) {
-		return admission{}, errRefused{"this link is not valid"}
+		return admission{}, errRefused{"refused.invalid"}
 	}
 	if err != nil {
 		return admission{}, fmt.Errorf("admit: %w", err)
 	}
 	if sess.Cancelled {
-		return admission{}, errRefused{"this session was cancelled"}
+		return admission{}, errRefused{"refused.cancelled"}
 	}
 	if !allowEnded && s.machineFor(sess).Ended() {
-		return admission{}, errRefused{"this session has ended"}
+		return admission{}, errRefused{"refused.ended"}
 	}
 	if claims.Subscriber != "" {
 		// A link from a mail ends with its subscriber's deletion.
 		if _, err := s.cfg.Store.GetSubscriber(ctx, claims.Subscriber); errors.Is(err, store.ErrNotFound) {
-			return admission{}, errRefused{"this link is no longer valid"}
+			return admission{}, errRefused{"refused.gone"}
 		} else if err != nil {
 			return admission{}, fmt.Errorf("admit: %w", err)
 		}
@@ -434,17 +435,17 @@ func (s *Server) admit(ctx context.Context, tok, sessionID string, allowEnded bo
 		return admission{}, fmt.Errorf("admit: %w", err)
 	}
 	if removed {
-		return admission{}, errRefused{"the host has removed you from this session"}
+		return admission{}, errRefused{"refused.removed"}
 	}
 	return admission{claims: claims, session: sess}, nil
 }
 
 // refuse answers a failed admission: 401 with the reason, or 500 when the
 // server itself failed.
-func (s *Server) refuse(w http.ResponseWriter, err error) {
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	var refused errRefused
 	if errors.As(err, &refused) {
-		writeError(w, http.StatusUnauthorized, "unauthorized", refused.msg)
+		writeError(w, http.StatusUnauthorized, "unauthorized", s.text.T(s.text.Lang(r, ""), refused.msg))
 		return
 	}
 	s.internalError(w, "check join link", err)
@@ -477,7 +478,7 @@ func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, meResponse{Open: true, Session: desc})
 			return
 		}
-		s.refuse(w, err)
+		s.refuse(w, r, err)
 		return
 	}
 	desc, err := s.describe(adm.session, false)

@@ -79,7 +79,7 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	adm, err := s.admit(r.Context(), tokenParam(r), r.URL.Query().Get("session"), false)
 	if err != nil {
-		s.refuse(w, err)
+		s.refuse(w, r, err)
 		return
 	}
 	if !s.checkOrigin(r) {

@@ -29,23 +29,23 @@ type guestRequest struct {
 func (s *Server) verifyOpen(r *http.Request, tok string) (store.Session, error) {
 	var o token.Open
 	if err := s.cfg.Signer.Verify(token.PurposeOpen, tok, &o); err != nil || o.Session == "" {
-		return store.Session{}, errRefused{"this link is not valid"}
+		return store.Session{}, errRefused{"refused.invalid"}
 	}
 	if s.now().Unix() >= o.Expires {
-		return store.Session{}, errRefused{"this link has expired"}
+		return store.Session{}, errRefused{"refused.expired"}
 	}
 	sess, err := s.cfg.Store.GetSession(r.Context(), o.Session)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Session{}, errRefused{"this link is not valid"}
+		return store.Session{}, errRefused{"refused.invalid"}
 	}
 	if err != nil {
 		return store.Session{}, fmt.Errorf("open link: %w", err)
 	}
 	if sess.Cancelled {
-		return store.Session{}, errRefused{"this session was cancelled"}
+		return store.Session{}, errRefused{"refused.cancelled"}
 	}
 	if s.machineFor(sess).Ended() {
-		return store.Session{}, errRefused{"this session has ended"}
+		return store.Session{}, errRefused{"refused.ended"}
 	}
 	return sess, nil
 }
@@ -58,7 +58,7 @@ func (s *Server) createGuest(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, err := s.verifyOpen(r, req.Token)
 	if err != nil {
-		s.refuse(w, err)
+		s.refuse(w, r, err)
 		return
 	}
 	var ok bool

@@ -121,7 +121,12 @@ func TestNewsletterFlow(t *testing.T) {
 	if code, _ := h.raw("POST", tampered, "", ""); code != 400 {
 		t.Fatalf("tampered confirm: %d", code)
 	}
-	if code, body := h.raw("POST", link, "", ""); code != 200 || !strings.Contains(body, "You are subscribed") {
+	// Ada chose German: the pages behind her links are German, whatever
+	// the browser says, until she switches.
+	if code, body := h.raw("GET", link+"&lang=en", "", ""); code != 200 || !strings.Contains(body, "Confirm your subscription") || !strings.Contains(body, `<html lang="en">`) {
+		t.Fatalf("confirm page switched to English: %d %s", code, body)
+	}
+	if code, body := h.raw("POST", link, "", ""); code != 200 || !strings.Contains(body, "Dein Abo ist bestätigt") || !strings.Contains(body, `<html lang="de">`) {
 		t.Fatalf("confirm: %d %s", code, body)
 	}
 	if c := h.counts().Subscribers; c["confirmed"] != 1 || c["pending"] != 0 {
@@ -183,7 +188,7 @@ func TestNewsletterFlow(t *testing.T) {
 		t.Fatal("GET unsubscribed")
 	}
 	for i := 0; i < 2; i++ {
-		if code, body := h.raw("POST", unsub, "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click"); code != 200 || !strings.Contains(body, "unsubscribed") {
+		if code, body := h.raw("POST", unsub, "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click"); code != 200 || !strings.Contains(body, "Du bist abgemeldet") {
 			t.Fatalf("one-click unsubscribe %d: %d", i, code)
 		}
 	}

@@ -27,4 +27,11 @@ func (s *Server) pageRoutes() {
 	s.mux.HandleFunc("GET /host", page("host.html"))
 	s.mux.HandleFunc("GET /s/{id}", page("room.html"))
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", assets(s.cfg.Static)))
+	s.mux.HandleFunc("/", s.notFound)
+}
+
+// notFound answers an unknown address (outside /api/, which answers JSON)
+// with a page in the site's look that says where to go.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.writePage(w, r, s.pageLang(w, r, ""), http.StatusNotFound, page{Title: "notfound.title", Text: "notfound.text"})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/worktogether/worktogether/links"
+	"github.com/worktogether/worktogether/newsletter"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
 	"go.uber.org/zap"
@@ -33,6 +34,7 @@ type recordTotals struct {
 
 type recordResponse struct {
 	Name     string          `json:"name"`
+	Lang     string          `json:"lang"`
 	Timezone string          `json:"timezone"`
 	Totals   recordTotals    `json:"totals"`
 	Sessions []recordSession `json:"sessions"`
@@ -55,7 +57,7 @@ func (s *Server) record(r *http.Request) (recordResponse, error) {
 	if err != nil {
 		return recordResponse{}, err
 	}
-	out := recordResponse{Name: sub.Name, Timezone: sub.TZ, Sessions: []recordSession{}}
+	out := recordResponse{Name: sub.Name, Lang: sub.Lang, Timezone: sub.TZ, Sessions: []recordSession{}}
 	for _, e := range entries {
 		wp := toWireParticipant(e.Participant, false, false)
 		rs := recordSession{
@@ -71,11 +73,12 @@ func (s *Server) record(r *http.Request) (recordResponse, error) {
 
 func (s *Server) recordJSON(w http.ResponseWriter, r *http.Request) {
 	rec, err := s.record(r)
+	lang := s.text.Lang(r, rec.Lang)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "no record behind this link")
+		writeError(w, http.StatusNotFound, "not_found", s.text.T(lang, "api.no_record"))
 	case isTokenError(err):
-		writeError(w, http.StatusBadRequest, "invalid_token", "this link is not valid; use it exactly as it came in the mail")
+		writeError(w, http.StatusBadRequest, "invalid_token", s.text.T(lang, "api.invalid_token"))
 	case err != nil:
 		s.internalError(w, "record", err)
 	default:
@@ -92,6 +95,10 @@ type recordView struct {
 	recordResponse
 	Rows  []recordRow
 	Token string
+	// In the page's language:
+	Lang, Title, Heading, Totals, Running, NoReport, NoCommitment string
+	Empty, Upcoming, Forget                                       string
+	Switch                                                        langSwitch
 }
 
 type recordRow struct {
@@ -108,43 +115,46 @@ type recordTask struct {
 	Done bool
 }
 
-var recordTmpl = template.Must(template.New("record").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex"><title>Your sessions · Worktogether</title>
+var recordTmpl = template.Must(template.Must(pageTmpl.Clone()).New("record").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex"><title>{{.Title}} · Worktogether</title>
 <link rel="stylesheet" href="/static/style.css"></head>
-<body><header class="bar"><a class="brand" href="/">Worktogether</a></header>
-<main class="card record"><h1>Your sessions, {{.Name}}</h1>
-{{if .Rows}}<p class="sub">{{.Totals.Sessions}} {{if eq .Totals.Sessions 1}}session{{else}}sessions{{end}} · {{.Totals.TasksDone}} of {{.Totals.Tasks}} {{if eq .Totals.Tasks 1}}task{{else}}tasks{{end}} done</p>
-<div class="history">{{range .Rows}}<section><h2>{{.Title}}</h2><p class="sub">{{.When}}{{if not .Ended}} · still running{{end}}</p>
+<body><header class="bar"><a class="brand" href="/">Worktogether</a>{{template "switch" .Switch}}</header>
+<main class="card record"><h1>{{.Heading}}</h1>
+{{if .Rows}}<p class="sub">{{.Totals}}</p>
+<div class="history">{{$v := .}}{{range .Rows}}<section><h2>{{.Title}}</h2><p class="sub">{{.When}}{{if not .Ended}} · {{$v.Running}}{{end}}</p>
 {{if .Committed}}<ul class="look-back">{{$reported := .Reported}}{{range .Tasks}}<li{{if .Done}} class="done"{{else if $reported}} class="not-done"{{end}}>{{if .Done}}✓{{else if $reported}}○{{else}}·{{end}} {{.Text}}</li>{{end}}</ul>
 {{if .Note}}<blockquote>{{.Note}}</blockquote>{{end}}
-{{if and .Ended (not .Reported)}}<p class="sub">No closing report.</p>{{end}}
-{{else}}<p class="sub">No commitment recorded.</p>{{end}}</section>{{end}}</div>
-{{else}}<p>Once you join a session with the link from one of our mails, what you set out to do there and what got done will be kept here.</p>{{end}}
-<p><a href="/">Upcoming sessions</a> · <a href="/forget?token={{.Token}}">Delete my subscription and this record</a></p></main></body></html>
+{{if and .Ended (not .Reported)}}<p class="sub">{{$v.NoReport}}</p>{{end}}
+{{else}}<p class="sub">{{$v.NoCommitment}}</p>{{end}}</section>{{end}}</div>
+{{else}}<p>{{.Empty}}</p>{{end}}
+<p><a href="/">{{.Upcoming}}</a> · <a href="/forget?token={{.Token}}">{{.Forget}}</a></p></main></body></html>
 `))
 
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	rec, err := s.record(r)
+	lang := s.pageLang(w, r, rec.Lang)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		writePage(w, http.StatusNotFound, page{Title: "No record here", Text: "There is no record behind this link any more."})
+		s.writePage(w, r, lang, http.StatusNotFound, page{Title: "record.none.title", Text: "record.none.text"})
 		return
 	case isTokenError(err):
-		writePage(w, http.StatusBadRequest, page{Title: "This link is not valid", Text: "Please use the link exactly as it came in the mail."})
+		s.writePage(w, r, lang, http.StatusBadRequest, page{Title: "link.invalid.title", Text: "link.invalid.text"})
 		return
 	case err != nil:
 		s.log.Error("record", zap.Error(err))
-		writePage(w, http.StatusInternalServerError, page{Title: "Something went wrong", Text: "Please try again in a minute."})
+		s.writePage(w, r, lang, http.StatusInternalServerError, page{Title: "error.title", Text: "error.text"})
 		return
 	}
-	loc, err := time.LoadLocation(rec.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	view := recordView{recordResponse: rec, Token: r.URL.Query().Get("token")}
+	t := func(key string, args ...any) string { return s.text.T(lang, key, args...) }
+	view := recordView{recordResponse: rec, Token: r.URL.Query().Get("token"), Lang: lang,
+		Title: t("record.title"), Heading: t("record.heading", "name", rec.Name),
+		Totals: s.text.Plural(lang, "record.sessions", rec.Totals.Sessions) + " · " +
+			s.text.Plural(lang, "record.tasks", rec.Totals.Tasks, "done", rec.Totals.TasksDone),
+		Running: t("record.running"), NoReport: t("record.no_report"), NoCommitment: t("record.no_commitment"),
+		Empty: t("record.empty"), Upcoming: t("site.upcoming"), Forget: t("record.forget"), Switch: s.switchFor(r, lang)}
 	for _, e := range rec.Sessions {
-		row := recordRow{Title: e.Title, When: e.StartsAt.In(loc).Format("Mon 2 Jan 2006, 15:04 MST"), Ended: e.Ended}
+		row := recordRow{Title: e.Title, When: newsletter.LocalTime(lang, e.StartsAt, rec.Timezone), Ended: e.Ended}
 		if e.Commitment != nil {
 			row.Committed = true
 			for i, t := range e.Commitment.Tasks {
@@ -159,48 +169,48 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	_ = recordTmpl.Execute(w, view)
+	w.Header().Set("Content-Language", lang)
+	_ = recordTmpl.ExecuteTemplate(w, "record", view)
 }
 
 // forgetPage (GET /forget?token=T, T a record link's token) asks before
 // deleting: opening a link must change nothing.
 func (s *Server) forgetPage(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.subscriberLink(w, r, token.PurposeRecord); !ok {
+	_, lang, ok := s.subscriberLink(w, r, token.PurposeRecord)
+	if !ok {
 		return
 	}
-	writePage(w, http.StatusOK, page{Title: "Delete everything about you?",
-		Text: "Your subscription, your address and, in every session you joined from our mails, your name, " +
-			"what you set out to do and what got done are deleted for good. Hosts will no longer see them either.",
-		Action: thisURL(r), Button: "Delete everything"})
+	s.writePage(w, r, lang, http.StatusOK, page{Title: "forget.title", Text: "forget.text", Action: thisURL(r), Button: "forget.button"})
 }
 
 // forget (POST /forget?token=T) deletes the subscriber and what is kept of
 // them; DELETE /api/record?token=T does the same for API clients.
 func (s *Server) forget(w http.ResponseWriter, r *http.Request) {
-	claims, ok := s.subscriberLink(w, r, token.PurposeRecord)
+	claims, lang, ok := s.subscriberLink(w, r, token.PurposeRecord)
 	if !ok {
 		return
 	}
 	switch err := s.forgetSubscriber(r, claims.ID); {
 	case errors.Is(err, store.ErrNotFound):
-		writePage(w, http.StatusNotFound, page{Title: "Nothing to delete", Text: "There is nothing kept about you any more."})
+		s.writePage(w, r, lang, http.StatusNotFound, page{Title: "forget.none.title", Text: "forget.none.text"})
 	case err != nil:
 		s.log.Error("forget subscriber", zap.Error(err))
-		writePage(w, http.StatusInternalServerError, page{Title: "Something went wrong", Text: "Please try again in a minute."})
+		s.writePage(w, r, lang, http.StatusInternalServerError, page{Title: "error.title", Text: "error.text"})
 	default:
-		writePage(w, http.StatusOK, page{Title: "Everything about you is deleted", Text: "No more mails will come, and nothing of yours is kept. You are welcome back any time."})
+		s.writePage(w, r, lang, http.StatusOK, page{Title: "forget.done.title", Text: "forget.done.text"})
 	}
 }
 
 func (s *Server) forgetJSON(w http.ResponseWriter, r *http.Request) {
+	lang := s.text.Lang(r, s.subscriberLang(r, token.PurposeRecord))
 	claims, err := s.cfg.Signer.VerifySubscriber(token.PurposeRecord, r.URL.Query().Get("token"), s.now())
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_token", "this link is not valid; use it exactly as it came in the mail")
+		writeError(w, http.StatusBadRequest, "invalid_token", s.text.T(lang, "api.invalid_token"))
 		return
 	}
 	switch err := s.forgetSubscriber(r, claims.ID); {
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "no record behind this link")
+		writeError(w, http.StatusNotFound, "not_found", s.text.T(lang, "api.no_record"))
 	case err != nil:
 		s.internalError(w, "forget subscriber", err)
 	default:

@@ -103,7 +103,7 @@ func TestSubscriberRecord(t *testing.T) {
 	}
 	code, page := h.raw("GET", recordLink, "", "")
 	for _, want := range []string{"Your sessions, Cy", "1 session · 1 of 2 tasks done", "✓ write the intro", "○ send &lt;the&gt; invoice",
-		"intro done, invoice tomorrow", "EST"} {
+		"intro done, invoice tomorrow", "(America/New York)", `<html lang="en">`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("record page lacks %q", want)
 		}

@@ -9,6 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/worktogether/worktogether/i18n"
+	"github.com/worktogether/worktogether/newsletter"
+	"github.com/worktogether/worktogether/static"
 	"io/fs"
 	"net/http"
 	"net/netip"
@@ -103,6 +106,7 @@ type Server struct {
 	hub   *Hub
 	mux   *http.ServeMux
 	links *links.Maker
+	text  *i18n.Catalog // every page's and API error's words
 
 	subscribeByClient  *keyedLimiter
 	subscribeByAddress *keyedLimiter
@@ -129,7 +133,11 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	cfg.Limits = withDefaults(cfg.Limits)
-	s := &Server{cfg: cfg, log: cfg.Log, links: lm, mux: http.NewServeMux(),
+	cat, err := i18n.Load(static.Files, "i18n", newsletter.Languages...)
+	if err != nil {
+		return nil, fmt.Errorf("signaling: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, links: lm, text: cat, mux: http.NewServeMux(),
 		// Sign-ups: a burst of 5 then one every 3 minutes per client, and
 		// 3 then one every 20 minutes per address.
 		subscribeByClient:  newKeyedLimiter(3*time.Minute, 5, 10000),
@@ -255,7 +263,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/me", s.whoAmI)
 	s.mux.HandleFunc("POST /api/guest", s.limited(s.guestByClient, s.createGuest))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such API endpoint")
+		writeError(w, http.StatusNotFound, "not_found", s.text.T(s.text.Lang(r, ""), "api.not_found"))
 	})
 	s.mux.HandleFunc("GET /ws", s.serveWS)
 	if s.cfg.Metrics != nil {

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"errors"
+	"github.com/worktogether/worktogether/text"
 	"html/template"
 	"net/http"
 	"net/mail"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/worktogether/worktogether/i18n"
 	"github.com/worktogether/worktogether/newsletter"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
@@ -49,52 +51,43 @@ func validEmail(s string) (string, bool) {
 	return strings.ToLower(s), true
 }
 
-func preferredLang(r *http.Request) string {
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		if strings.HasPrefix(tag, "de") {
-			return "de"
-		}
-		if strings.HasPrefix(tag, "en") {
-			return "en"
-		}
-	}
-	return "en"
-}
-
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	var req subscribeRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}
+	lang := s.text.Lang(r, "")
 	email, ok := validEmail(req.Email)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "invalid", "that does not look like an e-mail address")
+		writeError(w, http.StatusBadRequest, "invalid", s.text.T(lang, "api.invalid_email"))
 		return
 	}
 	if strings.TrimSpace(req.Name) == "" {
 		req.Name = email[:strings.IndexByte(email, '@')]
 	}
-	if req.Name, ok = checkName(w, req.Name); !ok {
+	name, err := text.Line("name", req.Name, maxName)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", s.text.T(lang, "api.invalid_name", "max", maxName))
 		return
 	}
+	req.Name = name
 	if req.Lang == "" {
-		req.Lang = preferredLang(r)
+		req.Lang = s.text.Match(r.Header.Get("Accept-Language"))
 	}
-	if req.Lang != "en" && req.Lang != "de" {
-		writeError(w, http.StatusBadRequest, "invalid", `lang must be "en" or "de"`)
+	if !s.text.Has(req.Lang) {
+		writeError(w, http.StatusBadRequest, "invalid", s.text.T(lang, "api.invalid_lang"))
 		return
 	}
 	if req.Timezone == "" {
 		req.Timezone = "UTC"
 	}
 	if _, err := time.LoadLocation(req.Timezone); err != nil || utf8.RuneCountInString(req.Timezone) > 64 {
-		writeError(w, http.StatusBadRequest, "invalid", "timezone must be an IANA time zone such as Europe/Berlin")
+		writeError(w, http.StatusBadRequest, "invalid", s.text.T(lang, "api.invalid_timezone"))
 		return
 	}
 	now := s.now()
 	if !s.subscribeByClient.allow(limitKey(s.clientIP(r)), now) || !s.subscribeByAddress.allow(email, now) {
-		writeError(w, http.StatusTooManyRequests, "rate_limited", "too many sign-ups; please try again later")
+		writeError(w, http.StatusTooManyRequests, "rate_limited", s.text.T(lang, "api.rate_limited_subscribe"))
 		return
 	}
 	sub := store.Subscriber{ID: uuid.NewString(), Email: email, Name: req.Name, Lang: req.Lang, TZ: req.Timezone}
@@ -106,46 +99,108 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	// The same answer whether the address is new, pending or already on the
 	// list: nobody learns who subscribed.
 	writeJSON(w, http.StatusAccepted, map[string]string{
-		"message": "Thanks! If this address is not on the list yet, a mail to confirm it is on its way.",
+		"message": s.text.T(lang, "api.subscribed"),
 	})
 }
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>{{.Title}} · Worktogether</title>
 <link rel="stylesheet" href="/static/style.css"></head>
-<body><header class="bar"><a class="brand" href="/">Worktogether</a></header>
+<body><header class="bar"><a class="brand" href="/">Worktogether</a>{{template "switch" .Switch}}</header>
 <main class="card notice"><h1>{{.Title}}</h1><p>{{.Text}}</p>
 {{if .Action}}<form method="post" action="{{.Action}}"><button class="button primary">{{.Button}}</button></form>{{end}}
-<p><a href="/">Upcoming sessions</a></p></main></body></html>
+<p><a href="/">{{.Upcoming}}</a></p></main></body></html>
+{{define "switch"}}<nav class="lang-switch" aria-label="{{.Label}}">{{range .Links}}{{if .Current}}<span aria-current="true" lang="{{.Lang}}">{{.Name}}</span>{{else}}<a href="{{.URL}}" hreflang="{{.Lang}}" lang="{{.Lang}}">{{.Name}}</a>{{end}} {{end}}</nav>{{end}}
 `))
 
+// page is a one-message page; its texts are catalog keys.
 type page struct {
 	Title, Text    string
 	Action, Button string
 }
 
-func writePage(w http.ResponseWriter, status int, p page) {
+// pageView is a page in one language.
+type pageView struct {
+	Lang, Title, Text, Action, Button, Upcoming string
+	Switch                                      langSwitch
+}
+
+type langSwitch struct {
+	Label string
+	Links []langLink
+}
+
+type langLink struct {
+	Lang, Name, URL string
+	Current         bool
+}
+
+// switchFor links this page in every language; following one keeps the
+// choice in a cookie (see pageLang).
+func (s *Server) switchFor(r *http.Request, lang string) langSwitch {
+	sw := langSwitch{Label: s.text.T(lang, "lang.switch")}
+	for _, l := range s.text.Langs() {
+		q := r.URL.Query()
+		q.Set("lang", l)
+		sw.Links = append(sw.Links, langLink{Lang: l, Name: s.text.T(l, "lang.name"), URL: r.URL.Path + "?" + q.Encode(), Current: l == lang})
+	}
+	return sw
+}
+
+// pageLang is the language of a server-rendered page: the switch's ?lang=
+// (remembered in a cookie), the cookie, the subscriber's stored choice, then
+// Accept-Language.
+func (s *Server) pageLang(w http.ResponseWriter, r *http.Request, stored string) string {
+	if q := r.URL.Query().Get("lang"); s.text.Has(q) {
+		http.SetCookie(w, &http.Cookie{Name: i18n.Cookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
+	}
+	return s.text.Lang(r, stored)
+}
+
+// writePage answers with p in lang.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, lang string, status int, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Content-Language", lang)
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, p)
+	v := pageView{Lang: lang, Title: s.text.T(lang, p.Title), Text: s.text.T(lang, p.Text), Action: p.Action,
+		Upcoming: s.text.T(lang, "site.upcoming"), Switch: s.switchFor(r, lang)}
+	if p.Button != "" {
+		v.Button = s.text.T(lang, p.Button)
+	}
+	_ = pageTmpl.Execute(w, v)
+}
+
+// subscriberLang is the stored language of the subscriber a link names, or
+// "" when unknown.
+func (s *Server) subscriberLang(r *http.Request, purpose string) string {
+	claims, err := s.cfg.Signer.VerifySubscriber(purpose, r.URL.Query().Get("token"), s.now())
+	if err != nil {
+		return ""
+	}
+	sub, err := s.cfg.Store.GetSubscriber(r.Context(), claims.ID)
+	if err != nil {
+		return ""
+	}
+	return sub.Lang
 }
 
 // subscriberLink checks the token of a confirm or unsubscribe link, answering
-// with a page when it is refused.
-func (s *Server) subscriberLink(w http.ResponseWriter, r *http.Request, purpose string) (token.Subscriber, bool) {
+// with a page when it is refused; also the page's language.
+func (s *Server) subscriberLink(w http.ResponseWriter, r *http.Request, purpose string) (token.Subscriber, string, bool) {
+	lang := s.pageLang(w, r, s.subscriberLang(r, purpose))
 	sub, err := s.cfg.Signer.VerifySubscriber(purpose, r.URL.Query().Get("token"), s.now())
 	switch {
 	case errors.Is(err, token.ErrExpired):
-		writePage(w, http.StatusBadRequest, page{Title: "This link has expired", Text: "Sign up again on the home page and use the link in the new mail."})
+		s.writePage(w, r, lang, http.StatusBadRequest, page{Title: "link.expired.title", Text: "link.expired.text"})
 	case err != nil:
-		writePage(w, http.StatusBadRequest, page{Title: "This link is not valid", Text: "Please use the link exactly as it came in the mail."})
+		s.writePage(w, r, lang, http.StatusBadRequest, page{Title: "link.invalid.title", Text: "link.invalid.text"})
 	default:
-		return sub, true
+		return sub, lang, true
 	}
-	return token.Subscriber{}, false
+	return token.Subscriber{}, lang, false
 }
 
 // thisURL is the link the request came in on, for the button to post to.
@@ -154,59 +209,58 @@ func thisURL(r *http.Request) string {
 }
 
 func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.subscriberLink(w, r, token.PurposeConfirm); !ok {
+	_, lang, ok := s.subscriberLink(w, r, token.PurposeConfirm)
+	if !ok {
 		return
 	}
-	writePage(w, http.StatusOK, page{Title: "Confirm your subscription",
-		Text:   "Press the button to hear about upcoming Worktogether sessions, each with your own link and a calendar entry.",
-		Action: thisURL(r), Button: "Yes, keep me posted"})
+	s.writePage(w, r, lang, http.StatusOK, page{Title: "confirm.title", Text: "confirm.text", Action: thisURL(r), Button: "confirm.button"})
 }
 
 func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
-	claims, ok := s.subscriberLink(w, r, token.PurposeConfirm)
+	claims, lang, ok := s.subscriberLink(w, r, token.PurposeConfirm)
 	if !ok {
 		return
 	}
 	_, err := s.cfg.Store.Confirm(r.Context(), claims.ID, *s.notify())
 	if errors.Is(err, store.ErrNotFound) {
-		writePage(w, http.StatusBadRequest, page{Title: "This subscription is gone", Text: "It was cancelled meanwhile. Sign up again on the home page if you like."})
+		s.writePage(w, r, lang, http.StatusBadRequest, page{Title: "confirm.gone.title", Text: "confirm.gone.text"})
 		return
 	}
 	if err != nil {
 		s.log.Error("confirm", zap.Error(err))
-		writePage(w, http.StatusInternalServerError, page{Title: "Something went wrong", Text: "Please try again in a minute."})
+		s.writePage(w, r, lang, http.StatusInternalServerError, page{Title: "error.title", Text: "error.text"})
 		return
 	}
 	s.mailQueued()
-	writePage(w, http.StatusOK, page{Title: "You are subscribed", Text: "You will get a mail for each upcoming session, with your own link to join, and a reminder before it starts."})
+	s.writePage(w, r, lang, http.StatusOK, page{Title: "confirm.done.title", Text: "confirm.done.text"})
 }
 
 func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.subscriberLink(w, r, token.PurposeUnsubscribe); !ok {
+	_, lang, ok := s.subscriberLink(w, r, token.PurposeUnsubscribe)
+	if !ok {
 		return
 	}
-	writePage(w, http.StatusOK, page{Title: "Unsubscribe", Text: "Press the button and no more mails from Worktogether will come.",
-		Action: thisURL(r), Button: "Unsubscribe"})
+	s.writePage(w, r, lang, http.StatusOK, page{Title: "unsubscribe.title", Text: "unsubscribe.text", Action: thisURL(r), Button: "unsubscribe.button"})
 }
 
 // unsubscribe serves the button and RFC 8058 one-click POSTs alike; doing it
 // twice is harmless.
 func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
-	claims, ok := s.subscriberLink(w, r, token.PurposeUnsubscribe)
+	claims, lang, ok := s.subscriberLink(w, r, token.PurposeUnsubscribe)
 	if !ok {
 		return
 	}
 	err := s.cfg.Store.Unsubscribe(r.Context(), claims.ID, s.now())
 	if errors.Is(err, store.ErrNotFound) {
-		writePage(w, http.StatusBadRequest, page{Title: "This link is not valid", Text: "Please use the link exactly as it came in the mail."})
+		s.writePage(w, r, lang, http.StatusBadRequest, page{Title: "link.invalid.title", Text: "link.invalid.text"})
 		return
 	}
 	if err != nil {
 		s.log.Error("unsubscribe", zap.Error(err))
-		writePage(w, http.StatusInternalServerError, page{Title: "Something went wrong", Text: "Please try again in a minute."})
+		s.writePage(w, r, lang, http.StatusInternalServerError, page{Title: "error.title", Text: "error.text"})
 		return
 	}
-	writePage(w, http.StatusOK, page{Title: "You are unsubscribed", Text: "No more mails will come. You are welcome back any time."})
+	s.writePage(w, r, lang, http.StatusOK, page{Title: "unsubscribe.done.title", Text: "unsubscribe.done.text"})
 }
 
 // calendarFeed serves every upcoming session as an iCalendar feed.

@@ -3,6 +3,7 @@
 // sessions, hand out invite links, cancel, and look back at past sessions.
 import { el, $, localDateTime, planSummary, phaseName, copy } from './ui.js';
 import { historyView } from './rounds.js';
+import { t, plural } from './i18n.js';
 
 const plans = {
   classic: [
@@ -28,7 +29,7 @@ async function api(method, path, body) {
   if (resp.status === 204) return null;
   const data = await resp.json().catch(() => ({}));
   if (!resp.ok) {
-    const err = new Error(data?.error?.message || `the server answered ${resp.status}`);
+    const err = new Error(data?.error?.message || t('ui.server_answered', { status: resp.status }));
     /** @type {any} */ (err).status = resp.status;
     throw err;
   }
@@ -46,7 +47,7 @@ async function showHosting() {
   try {
     await api('GET', '/api/host');
   } catch (err) {
-    showSignin(/** @type {any} */ (err).status === 401 ? 'That host key is not right.' : `The server cannot be reached: ${err}`);
+    showSignin(/** @type {any} */ (err).status === 401 ? t('host.wrong_key') : t('host.unreachable', { error: String(err) }));
     return;
   }
   $('signin').hidden = true;
@@ -63,10 +64,10 @@ async function refresh() {
   try {
     list = await api('GET', '/api/sessions');
   } catch (err) {
-    $('list-state').textContent = `Could not load sessions: ${err instanceof Error ? err.message : err}`;
+    $('list-state').textContent = t('host.load_failed', { error: err instanceof Error ? err.message : String(err) });
     return;
   }
-  $('list-state').textContent = list.length ? '' : 'Nothing scheduled yet.';
+  $('list-state').textContent = list.length ? '' : t('host.nothing');
   $('list').replaceChildren(...list.map(sessionItem));
 }
 
@@ -75,10 +76,10 @@ async function refreshPast() {
   try {
     list = await api('GET', '/api/sessions?state=ended');
   } catch (err) {
-    $('past-state').textContent = `Could not load past sessions: ${err instanceof Error ? err.message : err}`;
+    $('past-state').textContent = t('host.load_failed', { error: err instanceof Error ? err.message : String(err) });
     return;
   }
-  $('past-state').textContent = list.length ? '' : 'None yet: sessions appear here once they have ended.';
+  $('past-state').textContent = list.length ? '' : t('host.no_past');
   $('past').replaceChildren(...list.map(pastItem));
 }
 
@@ -86,32 +87,32 @@ async function refreshPast() {
 function pastItem(s) {
   const o = s.outcome;
   const details = el('div', { class: 'summary', hidden: true });
-  const toggle = el('button', { class: 'button small', type: 'button' }, 'Show summary');
+  const toggle = el('button', { class: 'button small', type: 'button' }, t('host.show_summary'));
   toggle.onclick = async () => {
     if (!details.hidden) {
       details.hidden = true;
-      toggle.textContent = 'Show summary';
+      toggle.textContent = t('host.show_summary');
       return;
     }
-    toggle.textContent = 'Loading…';
+    toggle.textContent = t('home.loading');
     try {
       const sum = await api('GET', `/api/sessions/${s.id}/summary`);
       details.replaceChildren(sum.participants.length
         ? historyView(sum.participants)
-        : el('p', { class: 'sub' }, 'Nobody came.'));
+        : el('p', { class: 'sub' }, t('host.nobody')));
       details.hidden = false;
-      toggle.textContent = 'Hide summary';
+      toggle.textContent = t('host.hide_summary');
     } catch (err) {
-      toggle.textContent = 'Show summary';
+      toggle.textContent = t('host.show_summary');
       alert(err instanceof Error ? err.message : String(err));
     }
   };
-  const csv = el('button', { class: 'button small', type: 'button' }, 'Download CSV');
+  const csv = el('button', { class: 'button small', type: 'button' }, t('host.csv'));
   csv.onclick = () => downloadCSV(s);
   return el('li', { class: 'session past' },
     el('h3', {}, s.title),
     el('p', { class: 'when' }, localDateTime(s.starts_at), ' · ',
-      `${o.people} ${o.people === 1 ? 'person' : 'people'} · ${o.tasks_done} of ${o.tasks} ${o.tasks === 1 ? 'task' : 'tasks'} done`),
+      `${plural('host.people', o.people)} · ${plural('record.tasks', o.tasks, { done: o.tasks_done })}`),
     el('p', {}, toggle, ' ', csv),
     details);
 }
@@ -120,7 +121,7 @@ function pastItem(s) {
 async function downloadCSV(s) {
   try {
     const resp = await fetch(`/api/sessions/${s.id}/summary?format=csv`, { headers: { Authorization: `Bearer ${key}` } });
-    if (!resp.ok) throw new Error(`the server answered ${resp.status}`);
+    if (!resp.ok) throw new Error(t('ui.server_answered', { status: resp.status }));
     const url = URL.createObjectURL(await resp.blob());
     const a = el('a', { href: url, download: `worktogether-${s.starts_at.slice(0, 10)}-${s.id.slice(0, 8)}.csv` });
     document.body.append(a);
@@ -128,7 +129,7 @@ async function downloadCSV(s) {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   } catch (err) {
-    alert(`Could not download: ${err instanceof Error ? err.message : err}`);
+    alert(t('host.download_failed', { error: err instanceof Error ? err.message : String(err) }));
   }
 }
 
@@ -137,12 +138,12 @@ async function refreshSubscribers() {
     const c = await api('GET', '/api/subscribers');
     const stat = (/** @type {string} */ label, /** @type {number} */ n) => el('div', {}, el('b', {}, String(n)), label);
     $('subscribers').replaceChildren(
-      stat('confirmed', c.subscribers.confirmed), stat('waiting to confirm', c.subscribers.pending),
-      stat('unsubscribed', c.subscribers.unsubscribed), stat('mails sent', c.mail.sent),
-      stat('mails queued', c.mail.queued), stat('mails failed', c.mail.failed),
+      stat(t('host.stat_confirmed'), c.subscribers.confirmed), stat(t('host.stat_pending'), c.subscribers.pending),
+      stat(t('host.stat_unsubscribed'), c.subscribers.unsubscribed), stat(t('host.stat_sent'), c.mail.sent),
+      stat(t('host.stat_queued'), c.mail.queued), stat(t('host.stat_failed'), c.mail.failed),
     );
   } catch (err) {
-    $('subscribers').textContent = `Could not load: ${err instanceof Error ? err.message : err}`;
+    $('subscribers').textContent = t('host.load_failed', { error: err instanceof Error ? err.message : String(err) });
   }
 }
 
@@ -150,15 +151,15 @@ async function refreshSeries() {
   try {
     const list = await api('GET', '/api/series');
     $('series-list').replaceChildren(...list.map((/** @type {any} */ ser) => el('li', {},
-      el('span', {}, `${ser.title} · from ${ser.first.replace('T', ' ')} (${ser.timezone}) · ${ser.rrule}`),
+      el('span', {}, t('host.series_line', { title: ser.title, first: ser.first.replace('T', ' '), zone: ser.timezone, rule: ser.rrule })),
       el('button', {
         class: 'button small danger', type: 'button',
         onclick: async () => {
-          if (!confirm(`End the series “${ser.title}”? Its sessions ahead are cancelled and subscribers told.`)) return;
+          if (!confirm(t('host.end_series_confirm', { title: ser.title }))) return;
           await api('DELETE', `/api/series/${ser.id}`).catch((e) => alert(e.message));
           refresh();
         },
-      }, 'End series'))));
+      }, t('host.end_series')))));
   } catch {
     $('series-list').replaceChildren();
   }
@@ -167,8 +168,8 @@ async function refreshSeries() {
 /** @param {import('./protocol.js').Session} s */
 function sessionItem(s) {
   const invites = el('ul', { class: 'invites' });
-  const name = /** @type {HTMLInputElement} */ (el('input', { placeholder: 'Name', maxlength: 80, required: true }));
-  const role = /** @type {HTMLSelectElement} */ (el('select', {}, el('option', { value: 'participant' }, 'participant'), el('option', { value: 'host' }, 'co-host')));
+  const name = /** @type {HTMLInputElement} */ (el('input', { placeholder: t('home.name'), 'aria-label': t('host.invite_name', { title: s.title }), maxlength: 80, required: true }));
+  const role = /** @type {HTMLSelectElement} */ (el('select', { 'aria-label': t('host.invite_role', { title: s.title }) }, el('option', { value: 'participant' }, t('host.role_participant')), el('option', { value: 'host' }, t('host.role_cohost'))));
   const error = el('p', { class: 'error', role: 'alert' });
   const form = el('form', {
     class: 'inline-form',
@@ -177,31 +178,31 @@ function sessionItem(s) {
       error.textContent = '';
       try {
         const inv = await api('POST', `/api/sessions/${s.id}/invites`, { name: name.value.trim(), role: role.value });
-        invites.append(linkRow(`${name.value.trim()}${role.value === 'host' ? ' (co-host)' : ''}`, inv.url));
+        invites.append(linkRow(role.value === 'host' ? t('host.cohost_name', { name: name.value.trim() }) : name.value.trim(), inv.url));
         name.value = '';
       } catch (err) {
         error.textContent = err instanceof Error ? err.message : String(err);
       }
     },
-  }, name, role, el('button', { class: 'button' }, 'Invite'));
+  }, name, role, el('button', { class: 'button' }, t('host.invite')));
   const kind = s.phase?.kind || 'lobby';
   return el(
     'li',
     { class: 'session' },
     el('h3', {}, s.title),
-    el('p', { class: 'when' }, localDateTime(s.starts_at), ' · ', kind === 'lobby' ? 'scheduled' : `running: ${phaseName(kind)}`,
-      s.participants ? ` · ${s.participants} here` : ''),
-    el('p', { class: 'sub' }, planSummary(s.plan), ` · up to ${s.capacity} people`,
-      s.work_video === 'full' ? ' · full video while working' : ' · presence video while working'),
+    el('p', { class: 'when' }, localDateTime(s.starts_at), ' · ', kind === 'lobby' ? t('home.scheduled') : t('home.running', { phase: phaseName(kind) }),
+      s.participants ? t('home.here', { n: s.participants }) : ''),
+    el('p', { class: 'sub' }, planSummary(s.plan), t('host.capacity_line', { n: s.capacity }),
+      t(s.work_video === 'full' ? 'host.work_line_full' : 'host.work_line_presence')),
     mailLine(s),
-    el('ul', { class: 'invites' }, linkRow('Your host link', s.host_url || ''), linkRow('Open link (anyone who has it can join)', s.open_url || '')),
+    el('ul', { class: 'invites' }, linkRow(t('host.host_link'), s.host_url || ''), linkRow(t('host.open_link'), s.open_url || '')),
     form,
     error,
     invites,
     el('p', {}, el('button', {
       class: 'button danger',
       onclick: async () => {
-        if (!confirm(`Cancel “${s.title}”? Everyone in the room is sent away.`)) return;
+        if (!confirm(t('host.cancel_confirm', { title: s.title }))) return;
         try {
           await api('DELETE', `/api/sessions/${s.id}`);
           refresh();
@@ -209,34 +210,34 @@ function sessionItem(s) {
           alert(err instanceof Error ? err.message : String(err));
         }
       },
-    }, 'Cancel session')),
+    }, t('host.cancel'))),
   );
 }
 
 /** The session's mail to subscribers, and a button to remind them again. @param {any} s */
 function mailLine(s) {
   const m = s.mail || {};
-  const parts = [`${m.sent || 0} sent`, `${m.queued || 0} queued`];
-  if (m.failed) parts.push(`${m.failed} failed`);
-  const btn = el('button', { class: 'button small', type: 'button' }, 'Resend reminder');
+  const parts = [t('host.mail_sent', { n: m.sent || 0 }), t('host.mail_queued', { n: m.queued || 0 })];
+  if (m.failed) parts.push(t('host.mail_failed', { n: m.failed }));
+  const btn = el('button', { class: 'button small', type: 'button' }, t('host.resend'));
   btn.onclick = async () => {
-    if (!confirm('Send every confirmed subscriber a reminder of this session now?')) return;
+    if (!confirm(t('host.resend_confirm'))) return;
     try {
       await api('POST', `/api/sessions/${s.id}/remind`);
-      btn.textContent = 'Queued ✓';
+      btn.textContent = t('host.queued');
       setTimeout(refresh, 1500);
     } catch (err) {
       alert(err instanceof Error ? err.message : String(err));
     }
   };
-  return el('p', { class: 'mailline' }, `Mail to subscribers: ${parts.join(' · ')} `, btn);
+  return el('p', { class: 'mailline' }, t('host.mail_line', { parts: parts.join(' · ') }), ' ', btn);
 }
 
 /** @param {string} label @param {string} url */
 function linkRow(label, url) {
-  const btn = el('button', { class: 'button small', type: 'button' }, 'Copy');
+  const btn = el('button', { class: 'button small', type: 'button' }, t('host.copy'));
   btn.onclick = () => copy(url, btn);
-  return el('li', {}, el('span', {}, label), el('a', { href: url, target: '_blank', rel: 'noopener' }, 'open'), btn);
+  return el('li', {}, el('span', {}, label), el('a', { href: url, target: '_blank', rel: 'noopener' }, t('host.open')), btn);
 }
 
 function defaultStart() {

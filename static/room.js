@@ -3,6 +3,7 @@
 // show everyone's tiles, the phase and its countdown.
 import { RoomClient, lookUpLink, becomeGuest, LinkError, remaining, ByeReason, ErrorCode } from './protocol.js';
 import { el, $, phaseName, clock, initials, localDateTime } from './ui.js';
+import { t } from './i18n.js';
 import { renderTimeline, chime, renderMine, showFormError, renderTurn, historyView } from './rounds.js';
 import { TileWatcher } from './tiles.js';
 
@@ -43,7 +44,7 @@ function show(id) {
 
 /** A link to the subscriber's record of all their sessions, if there is one. */
 function recordAction() {
-  return recordURL ? el('a', { class: 'button', id: 'record-link', href: recordURL }, 'All your sessions') : undefined;
+  return recordURL ? el('a', { class: 'button', id: 'record-link', href: recordURL }, t('room.record_link')) : undefined;
 }
 
 /** @param {string} title @param {string} text @param {HTMLElement} [action] @param {HTMLElement} [history] */
@@ -55,6 +56,7 @@ function notice(title, text, action, history) {
   box.querySelector('.extra')?.remove();
   if (action) box.append(el('p', { class: 'extra' }, action));
   $('status').hidden = true; // the room is left: no connection to speak of
+  document.title = `${title} · Worktogether`;
   $('toast').hidden = true;
   show('notice');
   stopLocal();
@@ -83,15 +85,15 @@ function stopLocal() {
 
 async function start() {
   if (!sessionId || !token) {
-    notice('This link is incomplete', 'Your personal link ends with ?t=… — ask the host to send it again.');
+    notice(t('room.link_incomplete'), t('room.link_incomplete_text'));
     return;
   }
   let info;
   try {
     info = await lookUpLink(token, sessionId);
   } catch (err) {
-    if (err instanceof LinkError) notice('This link does not open the room', err.message);
-    else notice('The server cannot be reached', 'Check your connection and reload the page.');
+    if (err instanceof LinkError) notice(t('room.link_refused'), err.message);
+    else notice(t('room.unreachable'), t('room.unreachable_text'));
     return;
   }
   $('title').textContent = info.session.title;
@@ -103,7 +105,7 @@ async function start() {
   you = info.you;
   recordURL = info.record_url || '';
   if (info.session.phase?.kind === 'ended') {
-    notice('This session has ended', 'What you set out to do, and what got done:', recordAction(),
+    notice(t('room.ended'), t('room.look_back_yours'), recordAction(),
       historyView([{ ...info.you, present: false, muted: false, commitment: info.commitment, report: info.report }]));
     return;
   }
@@ -172,7 +174,7 @@ async function openDevices() {
     });
   } catch (err) {
     $('prejoin-error').textContent =
-      `Camera or microphone unavailable (${err instanceof Error ? err.message : err}). You can still join and see the others.`;
+      t('prejoin.devices_unavailable', { error: err instanceof Error ? err.message : String(err) });
   }
   /** @type {HTMLVideoElement} */ ($('preview')).srcObject = localStream;
   applyWant();
@@ -184,7 +186,7 @@ async function openDevices() {
 /** @param {HTMLSelectElement} select @param {MediaDeviceInfo[]} list @param {MediaStreamTrack|undefined} inUse */
 function fillSelect(select, list, inUse) {
   const current = inUse?.getSettings().deviceId || select.value;
-  select.replaceChildren(...list.map((d, i) => el('option', { value: d.deviceId }, d.label || `Device ${i + 1}`)));
+  select.replaceChildren(...list.map((d, i) => el('option', { value: d.deviceId }, d.label || t('prejoin.device', { n: i + 1 }))));
   if (current) select.value = current;
   select.disabled = list.length === 0;
 }
@@ -195,9 +197,9 @@ function applyWant() {
   const micBtn = $('mic');
   const camBtn = $('cam');
   micBtn.setAttribute('aria-pressed', String(want.audio));
-  micBtn.textContent = want.audio ? 'Mic on' : 'Mic off';
+  micBtn.textContent = want.audio ? t('room.mic_on') : t('room.mic_off');
   camBtn.setAttribute('aria-pressed', String(want.video));
-  camBtn.textContent = want.video ? 'Camera on' : 'Camera off';
+  camBtn.textContent = want.video ? t('room.cam_on') : t('room.cam_off');
   /** @type {HTMLInputElement} */ ($('pre-mic')).checked = want.audio;
   /** @type {HTMLInputElement} */ ($('pre-cam')).checked = want.video;
   if (you) updateTile(you.id);
@@ -206,7 +208,7 @@ function applyWant() {
 async function join() {
   const button = /** @type {HTMLButtonElement} */ ($('join'));
   button.disabled = true;
-  button.textContent = 'Joining…';
+  button.textContent = t('room.joining');
   // Whoever clicks before the camera has opened still joins with it.
   await previewReady;
   show('inroom');
@@ -226,9 +228,9 @@ async function join() {
   client.addEventListener('track', (/** @type {any} */ ev) => onTrack(ev.detail));
   client.addEventListener('error', (/** @type {any} */ ev) => onError(ev.detail));
   client.addEventListener('bye', (/** @type {any} */ ev) => onBye(ev.detail.reason));
-  client.addEventListener('refused', (/** @type {any} */ ev) => notice('This link no longer opens the room', ev.detail.message));
+  client.addEventListener('refused', (/** @type {any} */ ev) => notice(t('room.link_gone'), ev.detail.message));
   client.addEventListener('media', (/** @type {any} */ ev) => {
-    if (ev.detail.state === 'failed') toast('The media connection failed; reconnecting…');
+    if (ev.detail.state === 'failed') toast(t('room.media_failed'));
   });
   client.connect();
   $('mic').onclick = () => {
@@ -242,7 +244,7 @@ async function join() {
   const soundBtn = $('sound');
   const showSound = () => {
     soundBtn.setAttribute('aria-pressed', String(sound));
-    soundBtn.textContent = sound ? 'Chime on' : 'Chime off';
+    soundBtn.textContent = sound ? t('room.chime_on') : t('room.chime_off');
   };
   showSound();
   soundBtn.onclick = () => {
@@ -253,13 +255,13 @@ async function join() {
   };
   $('leave').onclick = () => {
     client?.close();
-    notice('You left the room', 'Come back any time with the same link.', el('button', { class: 'button primary', onclick: () => location.reload() }, 'Rejoin'));
+    notice(t('room.left'), t('room.left_text'), el('button', { class: 'button primary', onclick: () => location.reload() }, t('room.rejoin')));
   };
   for (const b of document.querySelectorAll('[data-host]')) {
     const btn = /** @type {HTMLElement} */ (b);
     btn.onclick = () => {
       const action = /** @type {any} */ (btn.dataset.host);
-      if (action === 'end' && !confirm('End the session for everyone?')) return;
+      if (action === 'end' && !confirm(t('room.end_confirm'))) return;
       client?.host(action, btn.dataset.seconds ? { seconds: Number(btn.dataset.seconds) } : {});
     };
   }
@@ -268,7 +270,7 @@ async function join() {
 
 /** @param {{status: string, attempt: number}} s */
 function onStatus(s) {
-  const text = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Connection lost, reconnecting…', closed: 'Disconnected' };
+  const text = { connecting: t('status.connecting'), connected: t('status.connected'), reconnecting: t('status.reconnecting'), closed: t('status.closed') };
   setStatus(s.status, /** @type {any} */ (text)[s.status] || s.status);
 }
 
@@ -310,15 +312,15 @@ function enterPhase(kind) {
     want.audio = false;
     applyWant();
     micBtn.disabled = true;
-    micBtn.title = 'Microphones are off during focused work';
-    banner.textContent = 'Focused work: microphones are off for everyone, and the server passes on no sound until the break. Cameras stay on.';
+    micBtn.title = t('room.mic_off_work');
+    banner.textContent = t('room.work_banner');
     banner.hidden = false;
   } else {
     micBtn.disabled = false;
     micBtn.title = '';
     banner.hidden = true;
     if (micBeforeWork !== null && (kind === 'break' || kind === 'closing')) {
-      if (micBeforeWork && !want.audio) toast('Microphones may be on again: turn yours on to speak.');
+      if (micBeforeWork && !want.audio) toast(t('room.mic_may'));
       micBeforeWork = null;
     }
   }
@@ -332,7 +334,9 @@ function renderPhase() {
   box.hidden = false;
   box.dataset.kind = phase.kind;
   const left = clock(remaining(phase, now));
-  box.textContent = phase.kind === 'lobby' ? `Lobby · starts in ${left}` : phase.kind === 'ended' ? 'Ended' : `${phaseName(phase.kind)} · ${left}`;
+  box.textContent = phase.kind === 'lobby' ? t('room.lobby_left', { left }) : phase.kind === 'ended' ? phaseName('ended') : t('room.phase_left', { phase: phaseName(phase.kind), left });
+  // The countdown in the tab title too, for a room in a background tab.
+  if (!$('inroom').hidden) document.title = `${box.textContent} · ${$('title').textContent}`;
   if (plan.length) renderTimeline($('timeline'), plan, phase, now);
   renderTurn($('round'), turn, people, you, now, () => client?.pass());
 }
@@ -343,7 +347,7 @@ function renderOwn() {
   renderMine($('mine'), phase, people.get(you.id), {
     commit: (tasks) => client?.commit(tasks),
     report: (done, note) => client?.report(done, note),
-  });
+  }, `${sessionId}.${you.id}`);
 }
 
 /** @param {import('./protocol.js').Participant} p */
@@ -352,14 +356,14 @@ function onParticipant(p) {
   people.set(p.id, p);
   if (p.present) ensureTile(p.id);
   else removeTile(p.id);
-  if (before && before.present !== p.present && p.id !== you?.id) toast(`${p.name} ${p.present ? 'joined' : 'left'}`);
+  if (before && before.present !== p.present && p.id !== you?.id) toast(t(p.present ? 'room.joined' : 'room.person_left', { name: p.name }));
   if (p.id === you?.id) {
     // Our own commitment or report came back: it is stored.
     const savedNow = JSON.stringify([before?.commitment, before?.report]) !== JSON.stringify([p.commitment, p.report]);
     renderOwn();
-    if (savedNow) $('mine').querySelectorAll('.saved').forEach((e) => (e.textContent = 'Saved ✓'));
-    if (p.muted && !before?.muted) toast('The host muted you until the next phase.');
-    if (!p.muted && before?.muted) toast('The host unmuted you.');
+    if (savedNow) $('mine').querySelectorAll('.saved').forEach((e) => (e.textContent = t('form.saved')));
+    if (p.muted && !before?.muted) toast(t('room.muted_you'));
+    if (!p.muted && before?.muted) toast(t('room.unmuted_you'));
   }
   updateTile(p.id);
   renderPeople();
@@ -380,7 +384,7 @@ function onTrack(t) {
 function onError(e) {
   if (e.code === ErrorCode.full) {
     client?.close();
-    notice('This session is full', e.message);
+    notice(t('room.full'), e.message);
     return;
   }
   if (e.ref === 'commit' || e.ref === 'report') {
@@ -393,20 +397,20 @@ function onError(e) {
 /** @param {string} reason */
 function onBye(reason) {
   const texts = {
-    [ByeReason.ended]: ['The session has ended', 'Thank you for working together.'],
-    [ByeReason.removed]: ['The host removed you from this session', ''],
-    [ByeReason.replaced]: ['You joined from another tab or device', 'This window has left the room; the other one is in.'],
-    [ByeReason.cancelled]: ['This session was cancelled', ''],
+    [ByeReason.ended]: [t('room.ended'), t('room.thanks')],
+    [ByeReason.removed]: [t('room.removed'), ''],
+    [ByeReason.replaced]: [t('room.replaced'), t('room.replaced_text')],
+    [ByeReason.cancelled]: [t('room.cancelled'), ''],
   };
   if (reason === ByeReason.shutdown) {
-    toast('The server is restarting; reconnecting…');
+    toast(t('room.restarting'));
     return;
   }
-  const [title, text] = texts[reason] || ['You left the room', ''];
+  const [title, text] = texts[reason] || [t('room.left'), ''];
   if (reason === ByeReason.ended) {
     // Hosts see everyone; each participant sees what they said and did.
     const list = you?.role === 'host' ? [...people.values()] : [people.get(you?.id || '')].filter((p) => !!p);
-    notice(title, you?.role === 'host' ? 'What everyone set out to do, and what got done:' : 'What you set out to do, and what got done:',
+    notice(title, you?.role === 'host' ? t('room.look_back_all') : t('room.look_back_yours'),
       recordAction(), historyView(/** @type {any} */ (list)));
     return;
   }
@@ -419,7 +423,7 @@ function ensureTile(id) {
   if (tile) return tile;
   const video = /** @type {HTMLVideoElement} */ (el('video', { autoplay: true, playsInline: true }));
   const name = el('span', { class: 'name' });
-  const badge = el('span', { class: 'badge', hidden: true }, 'muted');
+  const badge = el('span', { class: 'badge', hidden: true });
   const avatar = el('div', { class: 'avatar' });
   const root = el('figure', { class: 'tile', 'data-participant': id }, video, avatar, el('figcaption', {}, name, badge));
   tile = { root, video, name, badge, stream: null };
@@ -446,6 +450,7 @@ function ensureTile(id) {
       root.classList.toggle('pinned', pinned);
       root.setAttribute('aria-pressed', String(pinned));
       watcher.pin(id, pinned);
+      for (const other of tiles.keys()) updateTile(other);
     };
     root.addEventListener('click', toggle);
     root.addEventListener('keydown', (ev) => {
@@ -471,14 +476,19 @@ function updateTile(id) {
   const p = people.get(id);
   const self = id === you?.id;
   const name = p?.name || (self ? you?.name : '') || '…';
-  tile.name.textContent = self ? `${name} (you)` : name;
+  tile.name.textContent = self ? t('room.you_name', { name }) : name;
+  if (!self) {
+    const label = t(tile.root.classList.contains('pinned') ? 'room.shrink' : 'room.enlarge', { name });
+    tile.root.setAttribute('aria-label', label);
+    tile.root.title = label;
+  }
   /** @type {HTMLElement} */ (tile.root.querySelector('.avatar')).textContent = initials(name);
   const hasVideo = self ? want.video && !!localStream?.getVideoTracks().length : !!tile.stream?.getVideoTracks().length;
   tile.root.classList.toggle('novideo', !hasVideo);
   const quiet = phase?.kind === 'work';
   const muted = self ? !want.audio : !!p?.muted || quiet;
   tile.badge.hidden = !muted;
-  tile.badge.textContent = p?.muted ? 'muted by host' : quiet ? 'quiet' : 'mic off';
+  tile.badge.textContent = p?.muted ? t('tile.muted_by_host') : quiet ? t('tile.quiet') : t('tile.mic_off');
   const tasks = p?.commitment?.tasks || [];
   let list = /** @type {HTMLElement|null} */ (tile.root.querySelector('.tile-tasks'));
   if (!list) {
@@ -486,7 +496,7 @@ function updateTile(id) {
     tile.root.append(list);
   }
   list.replaceChildren(...tasks.slice(0, 3).map((t, i) => el('li', { class: p?.report?.done[i] ? 'done' : '' }, t)),
-    tasks.length > 3 ? el('li', { class: 'more' }, `+${tasks.length - 3} more`) : '');
+    tasks.length > 3 ? el('li', { class: 'more' }, t('tile.more', { n: tasks.length - 3 })) : '');
   list.hidden = tasks.length === 0;
 }
 
@@ -507,16 +517,16 @@ function renderPeople() {
       el(
         'li',
         { class: p.present ? 'present' : 'away' },
-        el('span', { class: 'dot', title: p.present ? 'here' : 'away' }),
-        el('span', { class: 'who' }, p.name, p.role === 'host' ? el('small', {}, ' host') : null, p.id === you?.id ? el('small', {}, ' (you)') : null,
+        el('span', { class: 'dot', title: p.present ? t('people.here') : t('people.away') }),
+        el('span', { class: 'who' }, p.name, p.role === 'host' ? el('small', {}, ' ', t('people.host')) : null, p.id === you?.id ? el('small', {}, ' ', t('people.you')) : null,
           p.commitment ? el('ol', { class: 'tasks' }, ...p.commitment.tasks.map((t, i) =>
             el('li', { class: p.report ? (p.report.done[i] ? 'done' : 'not-done') : '' }, t))) : null,
           p.report?.note ? el('blockquote', {}, p.report.note) : null),
         isHost && p.id !== you?.id && p.present
           ? el('span', { class: 'actions' },
-              el('button', { class: 'link', onclick: () => client?.host(p.muted ? 'unmute' : 'mute', { participant: p.id }) }, p.muted ? 'unmute' : 'mute'),
+              el('button', { class: 'link', onclick: () => client?.host(p.muted ? 'unmute' : 'mute', { participant: p.id }) }, p.muted ? t('people.unmute') : t('people.mute')),
               p.role !== 'host'
-                ? el('button', { class: 'link', onclick: () => confirm(`Remove ${p.name} from the session?`) && client?.host('remove', { participant: p.id }) }, 'remove')
+                ? el('button', { class: 'link', onclick: () => confirm(t('people.remove_confirm', { name: p.name })) && client?.host('remove', { participant: p.id }) }, t('people.remove'))
                 : null)
           : null,
       ),

@@ -3,6 +3,7 @@
 // the chime, the commitment and report forms, the speaking order, and the
 // look back at the end. Pure rendering: room.js owns the state and the client.
 import { el, phaseName, clock, minutes } from './ui.js';
+import { t } from './i18n.js';
 
 /** @typedef {import('./protocol.js').Participant} Participant */
 /** @typedef {import('./protocol.js').Phase} Phase */
@@ -23,7 +24,7 @@ export function renderTimeline(box, plan, phase, now) {
   const total = plan.reduce((n, p) => n + p.seconds, 0) || 1;
   const parts = plan.map((p, i) => {
     const state = i < phase.index ? 'past' : i === phase.index ? 'current' : 'next';
-    const seg = el('div', { class: `seg ${p.kind} ${state}`, style: `flex-grow:${p.seconds / total}`, title: `${phaseName(p.kind)} · ${minutes(p.seconds)}` },
+    const seg = el('div', { class: `seg ${p.kind} ${state}`, style: `flex-grow:${p.seconds / total}`, title: t('timeline.segment', { phase: phaseName(p.kind), length: minutes(p.seconds) }) },
       el('span', {}, phaseName(p.kind)));
     if (state === 'current') {
       const span = Date.parse(phase.ends_at) - Date.parse(phase.started_at);
@@ -66,10 +67,10 @@ export function chime() {
  */
 export function parseTasks(text) {
   const tasks = text.split('\n').map((t) => t.trim()).filter(Boolean);
-  if (tasks.length === 0) return [tasks, 'Write at least one task, one per line.'];
-  if (tasks.length > MAX_TASKS) return [tasks, `At most ${MAX_TASKS} tasks: pick what matters most today.`];
+  if (tasks.length === 0) return [tasks, t('form.need_task')];
+  if (tasks.length > MAX_TASKS) return [tasks, t('form.too_many', { max: MAX_TASKS })];
   const long = tasks.findIndex((t) => [...t].length > MAX_TASK_LEN);
-  if (long >= 0) return [tasks, `Task ${long + 1} is longer than ${MAX_TASK_LEN} characters.`];
+  if (long >= 0) return [tasks, t('form.task_too_long', { n: long + 1, max: MAX_TASK_LEN })];
   return [tasks, ''];
 }
 
@@ -80,15 +81,25 @@ export function parseTasks(text) {
  * @param {Phase} phase
  * @param {Participant|undefined} me
  * @param {{commit: (tasks: string[]) => void, report: (done: boolean[], note: string) => void}} send
+ * @param {string} [draftKey] session and participant: where unsaved drafts are kept
  */
-export function renderMine(box, phase, me, send) {
+export function renderMine(box, phase, me, send, draftKey = '') {
   const kind = phase.kind;
   const tasks = me?.commitment?.tasks || [];
+  const commitDraft = new Draft(draftKey, 'commit');
+  // The text on the page wins (it is what was just typed), then the stored draft.
+  const typed = /** @type {HTMLTextAreaElement|null} */ (box.querySelector('#commit-form textarea'));
+  if (typed) commitDraft.keep(typed.value, tasks.join('\n'), sameTasks);
   if (kind === 'lobby' || kind === 'commitment') {
-    const area = /** @type {HTMLTextAreaElement} */ (el('textarea', { rows: 5, placeholder: 'One task per line, e.g.\nDraft the proposal intro\nAnswer the three client mails' }));
-    area.value = tasks.join('\n');
+    const area = /** @type {HTMLTextAreaElement} */ (el('textarea', { rows: 5, placeholder: t('form.tasks_placeholder') }));
+    const draft = commitDraft.get();
+    area.value = draft ?? tasks.join('\n');
     const error = el('p', { class: 'error', role: 'alert' });
-    const saved = el('span', { class: 'saved' }, me?.commitment ? 'Saved ✓' : '');
+    const saved = el('span', { class: 'saved' }, draft !== null ? t('form.unsaved') : me?.commitment ? t('form.saved') : '');
+    area.addEventListener('input', () => {
+      commitDraft.keep(area.value, tasks.join('\n'), sameTasks);
+      saved.textContent = commitDraft.get() !== null ? t('form.unsaved') : me?.commitment ? t('form.saved') : '';
+    });
     const form = el('form', {
       id: 'commit-form',
       onsubmit: (/** @type {Event} */ ev) => {
@@ -96,49 +107,109 @@ export function renderMine(box, phase, me, send) {
         const [list, problem] = parseTasks(area.value);
         error.textContent = problem;
         if (problem) return;
-        saved.textContent = 'Saving…';
+        saved.textContent = t('form.saving');
         send.commit(list);
       },
-    }, el('label', {}, 'What will you get done today?', area), error, el('button', { class: 'button primary' }, me?.commitment ? 'Update' : 'Commit'), ' ', saved);
-    // Keep what someone is typing when the view refreshes.
-    const prev = /** @type {HTMLTextAreaElement|null} */ (box.querySelector('#commit-form textarea'));
-    if (prev && prev.value !== tasks.join('\n') && document.activeElement === prev) return;
-    box.replaceChildren(el('h2', {}, 'Your commitment'), form);
+    }, el('label', {}, t('form.commit_label'), area), error, el('button', { class: 'button primary' }, me?.commitment ? t('form.update') : t('form.commit')), ' ', saved);
+    // Leave the box alone while someone types in it (caret and selection stay).
+    if (typed && document.activeElement === typed && draft !== null) return;
+    box.replaceChildren(el('h2', {}, t('form.commit_heading')), form);
     return;
   }
   if (kind === 'closing') {
-    if (box.querySelector('#report-form') && box.contains(document.activeElement)) return;
+    const reportDraft = new Draft(draftKey, 'report');
+    const savedReport = JSON.stringify({ done: tasks.map((_, i) => !!me?.report?.done[i]), note: me?.report?.note || '' });
+    const form0 = box.querySelector('#report-form');
+    if (form0) reportDraft.keep(JSON.stringify(readReport(form0)), savedReport);
+    const draft = reportDraft.get();
+    if (form0 && box.contains(document.activeElement) && draft !== null) return;
+    const start = draft !== null ? JSON.parse(draft) : JSON.parse(savedReport);
     const boxes = tasks.map((t, i) => {
       const cb = /** @type {HTMLInputElement} */ (el('input', { type: 'checkbox', 'data-task': i }));
-      cb.checked = !!me?.report?.done[i];
+      cb.checked = !!start.done[i];
       return el('label', { class: 'task' }, cb, t);
     });
-    const note = /** @type {HTMLTextAreaElement} */ (el('textarea', { rows: 3, maxlength: MAX_NOTE_LEN, placeholder: 'How did it go? Anything you would like feedback on?' }));
-    note.value = me?.report?.note || '';
+    const note = /** @type {HTMLTextAreaElement} */ (el('textarea', { rows: 3, maxlength: MAX_NOTE_LEN, placeholder: t('form.note_placeholder') }));
+    note.value = start.note || '';
     const error = el('p', { class: 'error', role: 'alert' });
-    const saved = el('span', { class: 'saved' }, me?.report ? 'Saved ✓' : '');
+    const saved = el('span', { class: 'saved' }, draft !== null ? t('form.unsaved') : me?.report ? t('form.saved') : '');
     const form = el('form', {
       id: 'report-form',
       onsubmit: (/** @type {Event} */ ev) => {
         ev.preventDefault();
         if ([...note.value].length > MAX_NOTE_LEN) {
-          error.textContent = `The note is longer than ${MAX_NOTE_LEN} characters.`;
+          error.textContent = t('form.note_too_long', { max: MAX_NOTE_LEN });
           return;
         }
         error.textContent = '';
-        saved.textContent = 'Saving…';
+        saved.textContent = t('form.saving');
         send.report(boxes.map((b) => /** @type {HTMLInputElement} */ (b.querySelector('input')).checked), note.value);
       },
     },
-    tasks.length ? el('p', { class: 'sub' }, 'Tick what got done.') : el('p', { class: 'sub' }, 'You made no commitment this time; a note is welcome.'),
-    ...boxes, el('label', {}, 'Note', note), error, el('button', { class: 'button primary' }, me?.report ? 'Update' : 'Share'), ' ', saved);
-    box.replaceChildren(el('h2', {}, 'What got done'), form);
+    tasks.length ? el('p', { class: 'sub' }, t('form.tick')) : el('p', { class: 'sub' }, t('form.no_commitment_note')),
+    ...boxes, el('label', {}, t('form.note'), note), error, el('button', { class: 'button primary' }, me?.report ? t('form.update') : t('form.share')), ' ', saved);
+    form.addEventListener('input', () => {
+      reportDraft.keep(JSON.stringify(readReport(form)), savedReport);
+      saved.textContent = reportDraft.get() !== null ? t('form.unsaved') : me?.report ? t('form.saved') : '';
+    });
+    box.replaceChildren(el('h2', {}, t('form.report_heading')), form);
     return;
   }
+  const unsaved = commitDraft.get();
   box.replaceChildren(
-    el('h2', {}, 'Your commitment'),
-    tasks.length ? el('ol', { class: 'tasks' }, ...tasks.map((t) => el('li', {}, t))) : el('p', { class: 'sub' }, 'No commitment this time.'),
+    el('h2', {}, t('form.commit_heading')),
+    tasks.length ? el('ol', { class: 'tasks' }, ...tasks.map((t) => el('li', {}, t))) : el('p', { class: 'sub' }, t('form.no_commitment')),
+    // A draft typed too late to be saved is still shown, not thrown away.
+    unsaved !== null ? el('div', { class: 'draft' }, el('p', { class: 'sub' }, t('form.draft_too_late')), el('pre', {}, unsaved)) : '',
   );
+}
+
+/** @param {string} a @param {string} b */
+function sameTasks(a, b) {
+  return parseTasks(a)[0].join('\n') === parseTasks(b)[0].join('\n');
+}
+
+/** What a report form holds now. @param {Element} form */
+function readReport(form) {
+  const done = [...form.querySelectorAll('input[data-task]')].map((b) => /** @type {HTMLInputElement} */ (b).checked);
+  const note = /** @type {HTMLTextAreaElement|null} */ (form.querySelector('textarea'));
+  return { done, note: note?.value || '' };
+}
+
+/**
+ * Text typed but not saved yet, kept in localStorage under the session and
+ * participant until what the server stored matches it: it survives
+ * re-renders, phase changes, reconnects and reloads.
+ */
+class Draft {
+  /** @param {string} key session.participant, or '' for no storage @param {string} what */
+  constructor(key, what) {
+    this.key = key ? `wt.draft.${key}.${what}` : '';
+  }
+
+  /** The unsaved draft, or null when there is none. */
+  get() {
+    if (!this.key) return null;
+    try {
+      return localStorage.getItem(this.key);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Keeps value as the draft, or forgets the draft when value is what is saved.
+   * @param {string} value @param {string} saved @param {(a: string, b: string) => boolean} [same]
+   */
+  keep(value, saved, same = (a, b) => a === b) {
+    if (!this.key) return;
+    try {
+      if (same(value, saved)) localStorage.removeItem(this.key);
+      else localStorage.setItem(this.key, value);
+    } catch {
+      // Storage refused (private mode, full): the page still holds the text.
+    }
+  }
 }
 
 /**
@@ -173,14 +244,14 @@ export function renderTurn(box, turn, people, you, now, pass) {
   const left = turn.seconds * 1000 - (now - Date.parse(turn.started_at));
   const mine = speaking === you?.id;
   fill(box,
-    el('h2', {}, 'Speaking order'),
+    el('h2', {}, t('turn.heading')),
     speaking
-      ? el('p', { class: 'speaker' + (mine ? ' mine' : '') }, mine ? 'Your turn' : `${name(speaking)} is speaking`,
-          el('span', { class: left < 0 ? 'over' : 'sub' }, left >= 0 ? ` · about ${clock(left)} left` : ` · ${clock(-left)} over`))
-      : el('p', { class: 'sub' }, 'Everyone has had their turn.'),
-    next ? el('p', { class: 'sub' }, `Next: ${name(next)}`) : null,
+      ? el('p', { class: 'speaker' + (mine ? ' mine' : '') }, mine ? t('turn.yours') : t('turn.speaking', { name: name(speaking) }),
+          el('span', { class: left < 0 ? 'over' : 'sub' }, left >= 0 ? t('turn.left', { left: clock(left) }) : t('turn.over', { over: clock(-left) })))
+      : el('p', { class: 'sub' }, t('turn.all_done')),
+    next ? el('p', { class: 'sub' }, t('turn.next', { name: name(next) })) : null,
     el('ol', { class: 'order' }, ...turn.order.map((id, i) => el('li', { class: i < turn.current ? 'spoken' : i === turn.current ? 'now' : '' }, name(id)))),
-    speaking && (mine || you?.role === 'host') ? el('button', { class: 'button', onclick: pass }, mine ? "I'm done" : 'Next speaker') : null,
+    speaking && (mine || you?.role === 'host') ? el('button', { class: 'button', onclick: pass }, mine ? t('turn.done') : t('turn.pass')) : null,
   );
 }
 
@@ -206,7 +277,7 @@ export function historyView(list) {
             const done = p.report?.done[i];
             return el('li', { class: done ? 'done' : p.report ? 'not-done' : '' }, done ? '✓ ' : p.report ? '○ ' : '· ', t);
           }))
-        : el('p', { class: 'sub' }, 'No commitment.'),
+        : el('p', { class: 'sub' }, t('form.no_commitment_short')),
       p.report?.note ? el('blockquote', {}, p.report.note) : null,
     );
   }));

@@ -7,5 +7,5 @@ import "embed"
 
 // Files is the client, served under /static/ and as the pages.
 //
-//go:embed *.html *.css *.js
+//go:embed *.html *.css *.js i18n/*.json
 var Files embed.FS

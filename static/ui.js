@@ -1,5 +1,6 @@
 // @ts-check
 // Small DOM and formatting helpers shared by the pages.
+import { t, lang } from './i18n.js';
 
 /**
  * Makes an element: el('div', {class: 'x', onclick: f}, child, 'text').
@@ -32,28 +33,26 @@ export function $(id) {
   return e;
 }
 
-const kindNames = { lobby: 'Lobby', commitment: 'Commitment round', work: 'Focused work', break: 'Break', closing: 'Closing round', ended: 'Ended' };
-
 /** @param {string} kind */
 export function phaseName(kind) {
-  return /** @type {Record<string,string>} */ (kindNames)[kind] || kind;
+  return t(`phase.${kind}`);
 }
 
 /** @param {number} seconds */
 export function minutes(seconds) {
-  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 60) return t('unit.seconds', { n: seconds });
   const m = Math.round(seconds / 60);
-  return m >= 60 && m % 60 === 0 ? `${m / 60} h` : `${m} min`;
+  return m >= 60 && m % 60 === 0 ? t('unit.hours', { n: m / 60 }) : t('unit.minutes', { n: m });
 }
 
 /** @param {{kind: string, seconds: number}[]} plan */
 export function planSummary(plan) {
-  return plan.map((p) => `${minutes(p.seconds)} ${p.kind}`).join(' · ');
+  return plan.map((p) => t('plan.part', { length: minutes(p.seconds), phase: phaseName(p.kind) })).join(' · ');
 }
 
 /** @param {string} iso */
 export function localDateTime(iso) {
-  return new Date(iso).toLocaleString(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  return new Date(iso).toLocaleString(lang, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
 }
 
 /** Countdown text for milliseconds left: 4:05, 1:02:03. @param {number} ms */
@@ -79,9 +78,9 @@ export async function copy(text, button) {
   const label = button.textContent;
   try {
     await navigator.clipboard.writeText(text);
-    button.textContent = 'Copied';
+    button.textContent = t('ui.copied');
   } catch {
-    window.prompt('Copy this link:', text);
+    window.prompt(t('ui.copy_prompt'), text);
   }
   setTimeout(() => (button.textContent = label), 1500);
 }

@@ -1,0 +1,177 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/worktogether/worktogether/static"
+	"github.com/worktogether/worktogether/store"
+)
+
+// foreignJS lists the visible text on the page that is not from the catalog
+// (cat: key → message, {name} placeholders match anything), the people's
+// own data (user), numbers and clocks, dates written for the page's language
+// (dates: ISO times), or device names. Text nodes are checked one by one,
+// and each part between " · " on its own.
+const foreignJS = `((cat, user, dates) => {
+  const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pats = Object.values(cat).map((v) => new RegExp('^' + v.trim().split(/\{\w+\}/).map(esc).join('.+?') + '$', 's'));
+  const lang = document.documentElement.lang;
+  const opts = { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' };
+  const known = new Set([...user, 'Worktogether', ...dates.map((d) => new Date(d).toLocaleString(lang, opts))]);
+  const ok = (s) => !s || known.has(s) || /^[\d\s:·.,+%%✓○()\-–?]*$/.test(s) || /^[A-ZÄÖÜ?]{1,2}$/.test(s) || pats.some((p) => p.test(s));
+  const bad = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n; (n = walk.nextNode());) {
+    const e = n.parentElement;
+    if (!e || e.closest('select, textarea, [hidden]') || !e.checkVisibility()) continue;
+    const s = n.textContent.trim();
+    if (ok(s)) continue;
+    if (s.split(' · ').every((p) => ok(p.trim()))) continue;
+    bad.push(s);
+  }
+  for (const e of document.querySelectorAll('[placeholder], [title], [aria-label]')) {
+    if (!e.checkVisibility()) continue;
+    for (const a of ['placeholder', 'title', 'aria-label']) {
+      const v = e.getAttribute(a);
+      if (v && !ok(v.trim())) bad.push(a + '=' + v);
+    }
+  }
+  if (lang !== %q) bad.push('<html lang="' + lang + '">');
+  return bad;
+})(%s, %s, %s)`
+
+// TestEveryWordInTheCatalog walks the pages and the room's phases in a
+// German and an English browser and fails on any visible text that is not
+// from that language's catalog, and on any critical or serious axe-core
+// violation in each of those states.
+func TestEveryWordInTheCatalog(t *testing.T) {
+	for _, tc := range []struct{ lang, chromium, accept, ended, tick string }{
+		{"de", "de-DE", "de-DE,de", "Diese Session ist zu Ende", "Hak ab"},
+		{"en", "en-US", "en-US,en", "This session has ended", "Tick what got done"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			raw, err := fs.ReadFile(static.Files, "i18n/"+tc.lang+".json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			axe := axeSource(t)
+			browser := newBrowser(t, chromedp.Flag("lang", tc.chromium), chromedp.Flag("accept-lang", tc.accept))
+			srv := startServer(t)
+			plan := []map[string]any{{"kind": "commitment", "seconds": 600}, {"kind": "work", "seconds": 600},
+				{"kind": "break", "seconds": 300}, {"kind": "work", "seconds": 600}, {"kind": "closing", "seconds": 600}}
+			startsAt := time.Now().UTC().Format(time.RFC3339)
+			var sess struct{ ID string }
+			srv.post(t, "/api/sessions", map[string]any{"title": "Schreibzeit", "starts_at": startsAt, "plan": plan}, &sess)
+			var host, guest struct{ URL string }
+			srv.post(t, "/api/sessions/"+sess.ID+"/invites", map[string]any{"name": "Ada Lovelace", "role": "host"}, &host)
+			srv.post(t, "/api/sessions/"+sess.ID+"/invites", map[string]any{"name": "Bo"}, &guest)
+			user := []string{"Schreibzeit", "Ada Lovelace", "Bo", "Kapitel zwei", "Mails", "Lief gut.", "Dee", "dee@example.org"}
+			userJSON, _ := json.Marshal(user)
+			datesJSON, _ := json.Marshal([]string{startsAt})
+			check := func(tab context.Context, state string) {
+				t.Helper()
+				ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+				defer cancel()
+				bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(foreignJS, tc.lang, raw, userJSON, datesJSON)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(bad) > 0 {
+					t.Errorf("%s: text not in the %s catalog: %q", state, tc.lang, bad)
+				}
+				screenshot(t, tab, "lang-"+tc.lang+"-"+state)
+				accessible(t, tab, axe, tc.lang+"-"+state)
+			}
+			ada, bo := newTab(t, browser), newTab(t, browser)
+			within(t, ada, 20*time.Second, chromedp.Navigate(srv.url+"/"), chromedp.WaitVisible(".session"))
+			check(ada, "home")
+			within(t, ada, 10*time.Second,
+				chromedp.SendKeys(`#subscribe-form input[name="email"]`, "dee@example.org"),
+				chromedp.SendKeys(`#subscribe-form input[name="name"]`, "Dee"),
+				chromedp.Click("#subscribe-form button"),
+				chromedp.WaitVisible("#subscribe-result.ok"))
+			check(ada, "subscribed")
+			hostSignIn(t, ada, srv, "#hosting")
+			waitText(t, ada, "#list", "Schreibzeit", 10*time.Second)
+			within(t, ada, 10*time.Second, chromedp.WaitVisible("#subscribers b"))
+			check(ada, "host")
+			within(t, ada, 20*time.Second, chromedp.Navigate(srv.url+"/s/"+sess.ID+"?t=nonsense"), chromedp.WaitVisible("#notice"))
+			check(ada, "refused-link")
+			within(t, bo, 20*time.Second, chromedp.Navigate(guest.URL), chromedp.WaitEnabled("#join"))
+			check(bo, "prejoin")
+			within(t, ada, 20*time.Second, chromedp.Navigate(host.URL), chromedp.WaitEnabled("#join"), chromedp.Click("#join"),
+				chromedp.WaitVisible(`#status[data-status="connected"]`))
+			within(t, bo, 20*time.Second, chromedp.Click("#join"), chromedp.WaitVisible("#commit-form"),
+				chromedp.WaitVisible(`#status[data-status="connected"]`))
+			waitText(t, bo, "#tiles", "Ada Lovelace", 10*time.Second)
+			check(bo, "commitment")
+			waitValue(t, bo, "the countdown in the tab title",
+				`document.title.startsWith(document.querySelector('#phase').textContent.split(' · ')[0]) && /\d+:\d\d · Schreibzeit$/.test(document.title)`, "true", 5*time.Second)
+			within(t, bo, 5*time.Second, chromedp.Click("#commit-form button"))
+			within(t, bo, 5*time.Second, chromedp.WaitVisible("#mine .error"))
+			check(bo, "commitment-refused")
+			within(t, bo, 5*time.Second, chromedp.SendKeys("#commit-form textarea", "Kapitel zwei\nMails"), chromedp.Click("#commit-form button"))
+			waitText(t, ada, "#people", "Kapitel zwei", 5*time.Second)
+			check(ada, "commitment-host")
+			advance := func(state string, tab context.Context) {
+				t.Helper()
+				before := text(t, bo, "#phase")
+				within(t, ada, 5*time.Second, chromedp.Click(`[data-host="advance"]`))
+				ctx, cancel := context.WithTimeout(bo, 5*time.Second)
+				defer cancel()
+				if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`!document.querySelector('#phase').innerText.startsWith(%q)`, strings.SplitN(before, " · ", 2)[0]))); err != nil {
+					t.Fatalf("%s: the phase did not change from %q", state, before)
+				}
+				check(tab, state)
+			}
+			advance("work", bo)
+			advance("break", bo)
+			advance("work-2", ada)
+			advance("closing", bo)
+			waitText(t, bo, "#mine", tc.tick, 5*time.Second)
+			within(t, bo, 5*time.Second, chromedp.Click(`#report-form input[data-task="0"]`),
+				chromedp.SendKeys("#report-form textarea", "Lief gut."), chromedp.Click("#report-form button"))
+			waitText(t, ada, "#people", "Lief gut.", 5*time.Second)
+			check(ada, "closing-host")
+			within(t, ada, 5*time.Second, chromedp.Click(`[data-host="advance"]`))
+			waitText(t, bo, "#notice", tc.ended, 10*time.Second)
+			check(bo, "ended")
+			check(ada, "ended-host")
+			within(t, ada, 20*time.Second, chromedp.Navigate(srv.url+"/host"), chromedp.WaitVisible("#past .session"),
+				chromedp.Click("#past .session button"), chromedp.WaitVisible("#past .summary .history"))
+			check(ada, "host-past")
+
+			// The pages the server writes, for a subscriber who chose this language.
+			sub := store.Subscriber{ID: "sub-dee", Email: "dee2@example.org", Name: "Dee", Lang: tc.lang, TZ: "Europe/Berlin"}
+			if err := srv.store.Subscribe(context.Background(), sub, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			confirm, err := srv.links.Confirm(sub, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			record, err := srv.links.Record(sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			unsub, err := srv.links.Unsubscribe(sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tab := newTab(t, browser)
+			for name, link := range map[string]string{"confirm": confirm, "record": record, "unsubscribe": unsub,
+				"forget": strings.Replace(record, "/record?", "/forget?", 1), "bad-link": srv.url + "/record?token=nonsense",
+				"not-found": srv.url + "/no/such/page"} {
+				within(t, tab, 10*time.Second, chromedp.Navigate(link), chromedp.WaitVisible("main h1"))
+				check(tab, name)
+			}
+		})
+	}
+}
