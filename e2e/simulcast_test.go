@@ -94,16 +94,25 @@ func TestBrowsersPublishSimulcastAndTilesPickLayers(t *testing.T) {
 	sess := srv.createSession(t)
 	people := []string{"Ada", "Bo", "Cy"}
 	tabs := make([]context.Context, len(people))
+	// Cy hosts, so the test can start the work phase from the room.
+	link := func(name string) string {
+		if name != "Cy" {
+			return srv.invite(t, sess, name)
+		}
+		var inv struct {
+			URL string `json:"url"`
+		}
+		srv.post(t, "/api/sessions/"+sess+"/invites", map[string]any{"name": name, "role": "host"}, &inv)
+		return inv.URL
+	}
 	for i, name := range people {
 		tabs[i] = newTab(t, browser)
-		// The publishers' own windows are narrow: their tiles are small.
-		w, h := int64(640), int64(400)
-		if i == 2 {
-			w, h = 1280, 800
-		}
+		// Everyone is on a narrow window (phone layout, two tiles a row):
+		// tiles are small, an enlarged one spans the row.
+		w, h := int64(480), int64(800)
 		within(t, tabs[i], 20*time.Second,
 			chromedp.EmulateViewport(w, h),
-			chromedp.Navigate(srv.invite(t, sess, name)),
+			chromedp.Navigate(link(name)),
 			chromedp.WaitEnabled("#join"),
 			chromedp.Click("#join"),
 			chromedp.WaitVisible("#inroom"),
@@ -148,9 +157,39 @@ func TestBrowsersPublishSimulcastAndTilesPickLayers(t *testing.T) {
 		return s.RIDs["h"].Active || s.RIDs["f"].Active
 	})
 	t.Logf("Ada sends %+v", sent)
-	after := poll(t, cy, 10*time.Second, "Cy keeps decoding Ada", recvStatsJS, func(r map[string]recvTile) bool {
-		return r[adaID].Frames > before[adaID].Frames+20
+	after := poll(t, cy, 10*time.Second, "Cy keeps decoding Ada, now at a larger layer", recvStatsJS, func(r map[string]recvTile) bool {
+		return r[adaID].Frames > before[adaID].Frames+20 && r[adaID].Width > small[adaID].Width
 	})
 	t.Logf("enlarged: %+v", after)
 	screenshot(t, cy, "simulcast-enlarged")
+
+	// The work phase brings presence video: less is received, fewer frames
+	// a second, and every tile keeps decoding. Ada stays enlarged (pinned):
+	// Bo's tile is the one that changes.
+	boID := evalJSON[string](t, tabs[1], `window.worktogether.welcome.you.id`)
+	rate := func(what string) (kbps, fps float64, frames int) {
+		t.Helper()
+		a := evalJSON[map[string]recvTile](t, cy, recvStatsJS)
+		time.Sleep(3 * time.Second) // a measuring window, not a wait for an event
+		b := evalJSON[map[string]recvTile](t, cy, recvStatsJS)
+		kbps = float64(b[boID].Bytes-a[boID].Bytes) * 8 / 3 / 1000
+		fps = float64(b[boID].Frames-a[boID].Frames) / 3
+		for id, v := range b {
+			if v.Frames <= a[id].Frames {
+				t.Fatalf("%s: the tile of %s stopped decoding (%d frames)", what, id, v.Frames)
+			}
+		}
+		return kbps, fps, b[boID].Frames
+	}
+	roundKbps, roundFPS, _ := rate("in the round")
+	within(t, cy, 5*time.Second, chromedp.Click(`[data-host="advance"]`))
+	within(t, cy, 5*time.Second, chromedp.WaitVisible("#banner"))
+	waitText(t, cy, "#phase", "Focused work", 5*time.Second)
+	time.Sleep(2 * time.Second) // let the switch down to the low layer settle
+	workKbps, workFPS, _ := rate("in the work phase")
+	t.Logf("Bo's tile at Cy: round %.0f kbit/s %.1f fps, work %.0f kbit/s %.1f fps", roundKbps, roundFPS, workKbps, workFPS)
+	if workKbps >= roundKbps/2 || workFPS >= roundFPS*0.7 || workFPS < 1 {
+		t.Fatalf("presence video: %.0f kbit/s at %.1f fps in work against %.0f kbit/s at %.1f fps in the round", workKbps, workFPS, roundKbps, roundFPS)
+	}
+	screenshot(t, cy, "simulcast-work-presence")
 }

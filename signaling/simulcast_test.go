@@ -50,6 +50,16 @@ func (l *layerLog) handler(pkt *rtp.Packet, at time.Time) {
 	l.started, l.lastSeq, l.lastTS, l.lastAt = true, pkt.SequenceNumber, pkt.Timestamp, at
 }
 
+// of is an OnTrack option that records what arrives of publisher's video.
+func (l *layerLog) of(publisher string) func(stream, kind string) func(*rtp.Packet, time.Time) {
+	return func(stream, kind string) func(*rtp.Packet, time.Time) {
+		if stream == publisher && kind == "video" {
+			return l.handler
+		}
+		return nil
+	}
+}
+
 // reset forgets the counts, keeping the numbering to check continuity.
 func (l *layerLog) reset() {
 	l.mu.Lock()
@@ -113,14 +123,7 @@ func TestSimulcastTilesPickTheLayer(t *testing.T) {
 	sess := h.runningSession(0)
 	pub, pw := h.join(h.invite(sess.ID, "Ada", "").Token, testpeer.Options{Layers: simulcastLayers(t), Audio: true})
 	log := &layerLog{}
-	sub, _ := h.join(h.invite(sess.ID, "Bo", "").Token, testpeer.Options{
-		OnTrack: func(stream, kind string) func(*rtp.Packet, time.Time) {
-			if stream == pw.You.ID && kind == "video" {
-				return log.handler
-			}
-			return nil
-		},
-	})
+	sub, _ := h.join(h.invite(sess.ID, "Bo", "").Token, testpeer.Options{OnTrack: log.of(pw.You.ID)})
 	// Without a tile message Bo gets the best layer, as a v1 client would.
 	onlyLayer(t, log, 2, "Bo receives Ada's top layer before saying anything")
 
@@ -166,14 +169,7 @@ func TestWorkPhaseBringsPresenceVideo(t *testing.T) {
 	pub, pw := h.join(h.invite(sess.ID, "Ada", "").Token, testpeer.Options{Layers: simulcastLayers(t)})
 	_ = pub
 	log := &layerLog{}
-	host, _ := h.join(h.invite(sess.ID, "Hal", roleHost).Token, testpeer.Options{
-		OnTrack: func(stream, kind string) func(*rtp.Packet, time.Time) {
-			if stream == pw.You.ID && kind == "video" {
-				return log.handler
-			}
-			return nil
-		},
-	})
+	host, _ := h.join(h.invite(sess.ID, "Hal", roleHost).Token, testpeer.Options{OnTrack: log.of(pw.You.ID)})
 	sendTile(t, host, pw.You.ID, true, 1280, false)
 	onlyLayer(t, log, 2, "a large tile in the commitment round gets the top layer")
 
@@ -227,14 +223,7 @@ func TestFullWorkVideoKeepsLayers(t *testing.T) {
 	}
 	_, pw := h.join(h.invite(sess.ID, "Ada", "").Token, testpeer.Options{Layers: simulcastLayers(t)})
 	log := &layerLog{}
-	host, _ := h.join(h.invite(sess.ID, "Hal", roleHost).Token, testpeer.Options{
-		OnTrack: func(stream, kind string) func(*rtp.Packet, time.Time) {
-			if stream == pw.You.ID && kind == "video" {
-				return log.handler
-			}
-			return nil
-		},
-	})
+	host, _ := h.join(h.invite(sess.ID, "Hal", roleHost).Token, testpeer.Options{OnTrack: log.of(pw.You.ID)})
 	if err := host.Send(map[string]any{"type": "host", "action": "advance"}); err != nil {
 		t.Fatal(err)
 	}

@@ -170,7 +170,7 @@ async function openDevices() {
   try {
     localStream = await navigator.mediaDevices.getUserMedia({
       audio: mic.value ? { deviceId: { exact: mic.value } } : true,
-      video: { width: { ideal: 1280 }, height: { ideal: 720 }, ...(camera.value ? { deviceId: { exact: camera.value } } : {}) },
+      video: { width: { ideal: 960 }, height: { ideal: 540 }, ...(camera.value ? { deviceId: { exact: camera.value } } : {}) },
     });
   } catch (err) {
     $('prejoin-error').textContent =
@@ -433,32 +433,23 @@ function ensureTile(id) {
     video.srcObject = localStream;
     tile.stream = localStream;
   } else {
-    // A click (or Enter) enlarges a tile: it gets the best layer, even in
-    // the work phase's presence video.
-    root.tabIndex = 0;
-    root.setAttribute('role', 'button');
-    root.setAttribute('aria-pressed', 'false');
+    // A click on the tile, or its button, enlarges it: it gets the best
+    // layer, even in the work phase's presence video.
+    const pin = /** @type {HTMLButtonElement} */ (el('button', { class: 'pin', type: 'button', 'aria-pressed': 'false' }));
+    root.append(pin);
     const toggle = () => {
       const pinned = !root.classList.contains('pinned');
       for (const [other, t] of tiles) {
         if (other !== id && t.root.classList.contains('pinned')) {
           t.root.classList.remove('pinned');
-          t.root.setAttribute('aria-pressed', 'false');
           watcher.pin(other, false);
         }
       }
       root.classList.toggle('pinned', pinned);
-      root.setAttribute('aria-pressed', String(pinned));
       watcher.pin(id, pinned);
       for (const other of tiles.keys()) updateTile(other);
     };
     root.addEventListener('click', toggle);
-    root.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Enter' || ev.key === ' ') {
-        ev.preventDefault();
-        toggle();
-      }
-    });
     watcher.watch(id, root);
   }
   tiles.set(id, tile);
@@ -477,10 +468,12 @@ function updateTile(id) {
   const self = id === you?.id;
   const name = p?.name || (self ? you?.name : '') || '…';
   tile.name.textContent = self ? t('room.you_name', { name }) : name;
-  if (!self) {
-    const label = t(tile.root.classList.contains('pinned') ? 'room.shrink' : 'room.enlarge', { name });
-    tile.root.setAttribute('aria-label', label);
-    tile.root.title = label;
+  const pin = tile.root.querySelector('button.pin');
+  if (pin) {
+    const pinned = tile.root.classList.contains('pinned');
+    pin.textContent = t(pinned ? 'room.shrink_short' : 'room.enlarge_short');
+    pin.setAttribute('aria-label', t(pinned ? 'room.shrink' : 'room.enlarge', { name }));
+    pin.setAttribute('aria-pressed', String(pinned));
   }
   /** @type {HTMLElement} */ (tile.root.querySelector('.avatar')).textContent = initials(name);
   const hasVideo = self ? want.video && !!localStream?.getVideoTracks().length : !!tile.stream?.getVideoTracks().length;
