@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -105,7 +106,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		closeCode:  websocket.CloseNormalClosure,
 	}
 	go c.writeLoop()
-	if err := s.hub.join(r.Context(), adm, c); err != nil {
+	if err := s.hub.join(r.Context(), adm, c); errors.Is(err, errRoomOver) {
+		c.sendBye(byeEnded)
+	} else if err != nil {
 		c.log.Warn("join", zap.Error(err))
 		c.closeWith(websocket.CloseInternalServerErr, "could not join the room")
 	}

@@ -64,8 +64,13 @@ func (h *Hub) join(ctx context.Context, adm admission, c *client) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("join %s: room keeps closing", adm.session.ID)
+	return fmt.Errorf("join %s: %w", adm.session.ID, errRoomOver)
 }
+
+// errRoomOver is a join whose room kept finishing under it: rooms finish
+// only when their session is over (a room made for a session that just
+// ended finishes at its first tick, before it takes the join).
+var errRoomOver = errors.New("the session's room keeps closing: it is over")
 
 // forget removes a finished room; called by the room itself.
 func (h *Hub) forget(r *liveRoom) {
