@@ -15,7 +15,7 @@ type Tile struct {
 
 // defaultTile is what a subscriber gets of a publisher it said nothing
 // about: everything, as before tiles existed.
-var defaultTile = Tile{Visible: true}
+func defaultTile() Tile { return Tile{Visible: true} }
 
 // allocInterval is how often a room looks again at what each subscriber
 // should receive: layers start and stop at their publishers.

@@ -234,7 +234,7 @@ func (p *Peer) subscription(f *forwarder) (*downTrack, Tile) {
 	}
 	t, ok := p.tiles[f.publisher.id]
 	if !ok {
-		t = defaultTile
+		t = defaultTile()
 	}
 	return sub.down, t
 }
@@ -246,7 +246,7 @@ func (p *Peer) SetTiles(tiles map[string]Tile) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for id, t := range tiles {
-		if len(p.tiles) >= maxTiles {
+		if len(p.tiles) >= MaxTiles {
 			if _, ok := p.tiles[id]; !ok {
 				continue
 			}
@@ -255,8 +255,8 @@ func (p *Peer) SetTiles(tiles map[string]Tile) {
 	}
 }
 
-// maxTiles bounds the tiles one peer may describe.
-const maxTiles = 1024
+// MaxTiles bounds the tiles one peer may describe.
+const MaxTiles = 1024
 
 // drainRTCP reads what a subscriber says about a forwarded track: its NACKs
 // are answered from the layer's cache, its keyframe requests turned into

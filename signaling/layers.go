@@ -90,7 +90,7 @@ func (c *client) handleTiles(raw map[string]json.RawMessage) {
 		c.tiles = make(map[string]sfu.Tile)
 	}
 	for id, t := range next {
-		if len(c.tiles) >= sfuMaxTiles {
+		if len(c.tiles) >= sfu.MaxTiles {
 			if _, ok := c.tiles[id]; !ok {
 				continue
 			}
@@ -105,9 +105,6 @@ func (c *client) handleTiles(raw map[string]json.RawMessage) {
 		}
 	}
 }
-
-// sfuMaxTiles bounds the tiles a client may describe, as the SFU does.
-const sfuMaxTiles = 1024
 
 // applyTiles gives a new peer what the client said it shows.
 func (c *client) applyTiles(peer *sfu.Peer) {
