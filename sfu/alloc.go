@@ -184,7 +184,7 @@ func (r *Room) allocate() {
 				used[eff] = true
 			}
 		}
-		if used != f.used && f.simulcast() {
+		if used != f.used && f.layered {
 			f.used = used
 			notices = append(notices, layerNotice{to: f.publisher, rids: f.usedRIDs()})
 		}

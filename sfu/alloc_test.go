@@ -8,6 +8,7 @@ import (
 // layeredForwarder has three layers of the given widths (0: not yet seen).
 func layeredForwarder(widths ...uint32) *forwarder {
 	f, _ := benchForwarder(0)
+	f.layered = true
 	for i, w := range widths {
 		l := &layer{index: i, rid: []string{"q", "h", "f"}[i], cache: &packetCache{}}
 		l.width.Store(w)

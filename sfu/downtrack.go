@@ -141,7 +141,7 @@ func (d *downTrack) writeVideo(layer int, pkt *rtp.Packet, vp *vp8Desc, now int6
 		// A publisher of one layer is forwarded from any picture's start,
 		// as before layers existed (the keyframe asked for follows); a
 		// switch between layers waits for the new layer's keyframe.
-		if !vp.keyframe && !(vp.start && !d.f.simulcast()) {
+		if !vp.keyframe && !(vp.start && !d.f.layered) {
 			return false, true
 		}
 		d.switchTo(layer, pkt, vp, now)

@@ -70,6 +70,7 @@ func (p *publisherLayer) send(key bool) {
 func twoLayers(t *testing.T) (*forwarder, *publisherLayer, *publisherLayer) {
 	t.Helper()
 	f, _ := benchForwarder(0)
+	f.layered = true
 	f.layer(0).rid = "q"
 	f.layers[1].Store(&layer{index: 1, rid: "h", cache: &packetCache{}})
 	low := &publisherLayer{f: f, l: f.layer(0), seq: 65500, ts: 4294960000, pic: 32760, tl0: 254}

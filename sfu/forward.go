@@ -35,6 +35,7 @@ type forwarder struct {
 	kind      webrtc.RTPCodecType
 	codec     webrtc.RTPCodecCapability
 	audio     bool
+	layered   bool          // its publisher sends simulcast layers, named by rid
 	resends   *rate.Limiter // bounds what NACKs cost: a saturated server must not feed a retransmission storm
 
 	layers [maxLayers]atomic.Pointer[layer]
@@ -65,8 +66,8 @@ type layer struct {
 	remote *webrtc.TrackRemote
 	cache  *packetCache // video only: to answer subscribers' NACKs
 
-	lastPacket      atomic.Int64 // unix nanoseconds
-	width, height   atomic.Uint32
+	lastPacket      atomic.Int64  // unix nanoseconds
+	width           atomic.Uint32 // of its keyframes, once seen
 	lastKeyframeReq atomic.Int64
 	keyframeQueued  atomic.Bool
 }
@@ -81,11 +82,12 @@ func newForwarder(r *Room, p *Peer, pc *webrtc.PeerConnection, receiver *webrtc.
 		kind:      remote.Kind(),
 		codec:     remote.Codec().RTPCodecCapability,
 		audio:     remote.Kind() == webrtc.RTPCodecTypeAudio,
+		layered:   remote.RID() != "",
 	}
 	if !f.audio {
 		f.resends = rate.NewLimiter(maxResendsPerSecond, maxResendsPerSecond)
 	}
-	if receiver != nil && remote.RID() != "" {
+	if receiver != nil && f.layered {
 		for _, t := range receiver.Tracks() {
 			if i := layerIndex(t.RID(), receiver); i >= 0 {
 				f.expected[i], f.rids[i] = true, t.RID()
@@ -147,16 +149,6 @@ func (f *forwarder) layer(i int) *layer {
 		return nil
 	}
 	return f.layers[i].Load()
-}
-
-// simulcast tells whether the publisher sends layers by rid.
-func (f *forwarder) simulcast() bool {
-	for i := range f.layers {
-		if l := f.layers[i].Load(); l != nil && l.rid != "" {
-			return true
-		}
-	}
-	return false
 }
 
 func (f *forwarder) addDown(d *downTrack) {
@@ -239,7 +231,6 @@ func (f *forwarder) forward(l *layer, raw []byte, pkt *rtp.Packet) {
 		l.lastPacket.Store(now)
 		if vp.width != 0 {
 			l.width.Store(uint32(vp.width))
-			l.height.Store(uint32(vp.height))
 		}
 		l.cache.store(pkt)
 		seq, ts := pkt.SequenceNumber, pkt.Timestamp

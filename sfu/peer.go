@@ -41,8 +41,7 @@ type Peer struct {
 	closed        bool
 	waitingAnswer bool
 	pending       bool
-	remoteSet     bool
-	candidates    []webrtc.ICECandidateInit
+	candidates    candidateQueue
 	senders       map[*forwarder]*subscription
 	tiles         map[string]Tile // by publisher id
 
@@ -143,15 +142,7 @@ func (p *Peer) HandleAnswer(sdp string) error {
 		return fmt.Errorf("%w: %v", ErrBadAnswer, err)
 	}
 	p.waitingAnswer = false
-	if !p.remoteSet {
-		p.remoteSet = true
-		for _, c := range p.candidates {
-			if err := p.pc.AddICECandidate(c); err != nil {
-				p.log.Debug("queued candidate refused", zap.Error(err))
-			}
-		}
-		p.candidates = nil
-	}
+	p.candidates.remoteApplied(p.pc, p.log)
 	if p.pending {
 		p.offerLocked()
 	}
@@ -165,17 +156,7 @@ func (p *Peer) AddCandidate(c webrtc.ICECandidateInit) error {
 	if p.closed {
 		return ErrPeerClosed
 	}
-	if !p.remoteSet {
-		if len(p.candidates) >= maxQueuedCandidates {
-			return fmt.Errorf("%w: too many candidates before the answer", ErrBadICE)
-		}
-		p.candidates = append(p.candidates, c)
-		return nil
-	}
-	if err := p.pc.AddICECandidate(c); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadICE, err)
-	}
-	return nil
+	return p.candidates.add(p.pc, c, "answer")
 }
 
 // addSender adds f's track to what this peer receives; the caller
@@ -289,7 +270,7 @@ func (p *Peer) close() {
 		f.removeDown(sub.down)
 	}
 	p.senders = nil
-	p.candidates = nil
+	p.candidates = candidateQueue{}
 	p.mu.Unlock()
 	p.room.router.closePC(p.pc)
 	p.pub.close(p.room.router)

@@ -21,8 +21,7 @@ type publishConn struct {
 	mu         sync.Mutex
 	pc         *webrtc.PeerConnection
 	closed     bool
-	remoteSet  bool
-	candidates []webrtc.ICECandidateInit
+	candidates candidateQueue
 }
 
 // HandlePublishOffer applies the client's offer for what it publishes (at
@@ -71,15 +70,7 @@ func (p *Peer) HandlePublishOffer(offer string) (string, error) {
 		p.room.router.totals.negotiationFailures.Add(1)
 		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
 	}
-	if !c.remoteSet {
-		c.remoteSet = true
-		for _, cand := range c.candidates {
-			if err := c.pc.AddICECandidate(cand); err != nil {
-				p.log.Debug("queued publish candidate refused", zap.Error(err))
-			}
-		}
-		c.candidates = nil
-	}
+	c.candidates.remoteApplied(c.pc, p.log)
 	return answer.SDP, nil
 }
 
@@ -92,17 +83,7 @@ func (p *Peer) AddPublishCandidate(cand webrtc.ICECandidateInit) error {
 	if c.closed {
 		return ErrPeerClosed
 	}
-	if !c.remoteSet {
-		if len(c.candidates) >= maxQueuedCandidates {
-			return fmt.Errorf("%w: too many candidates before the offer", ErrBadICE)
-		}
-		c.candidates = append(c.candidates, cand)
-		return nil
-	}
-	if err := c.pc.AddICECandidate(cand); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadICE, err)
-	}
-	return nil
+	return c.candidates.add(c.pc, cand, "offer")
 }
 
 func (c *publishConn) close(r *Router) {
@@ -112,7 +93,7 @@ func (c *publishConn) close(r *Router) {
 		return
 	}
 	c.closed = true
-	c.candidates = nil
+	c.candidates = candidateQueue{}
 	if c.pc != nil {
 		r.closePC(c.pc)
 	}

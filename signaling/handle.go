@@ -83,14 +83,24 @@ func (c *client) handle(data []byte) {
 	}
 }
 
-func (c *client) handleAnswer(raw map[string]json.RawMessage) {
+// sdpOf reads the one field, sdp, of an answer or a publish_offer; false
+// (the client told why) when it is not a non-empty string.
+func (c *client) sdpOf(raw map[string]json.RawMessage, ref string) (string, bool) {
 	var sdp string
 	if err := fields(raw, []string{"sdp"}); err != nil {
-		c.sendError(codeBadMessage, err.Error(), "answer")
-		return
+		c.sendError(codeBadMessage, err.Error(), ref)
+		return "", false
 	}
 	if err := json.Unmarshal(raw["sdp"], &sdp); err != nil || sdp == "" {
-		c.sendError(codeBadMessage, "sdp must be a non-empty string", "answer")
+		c.sendError(codeBadMessage, "sdp must be a non-empty string", ref)
+		return "", false
+	}
+	return sdp, true
+}
+
+func (c *client) handleAnswer(raw map[string]json.RawMessage) {
+	sdp, ok := c.sdpOf(raw, "answer")
+	if !ok {
 		return
 	}
 	peer := c.peer.Load()

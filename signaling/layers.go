@@ -35,13 +35,8 @@ func (r *liveRoom) presence(st session.State) bool {
 }
 
 func (c *client) handlePublishOffer(raw map[string]json.RawMessage) {
-	var sdp string
-	if err := fields(raw, []string{"sdp"}); err != nil {
-		c.sendError(codeBadMessage, err.Error(), "publish_offer")
-		return
-	}
-	if err := json.Unmarshal(raw["sdp"], &sdp); err != nil || sdp == "" {
-		c.sendError(codeBadMessage, "sdp must be a non-empty string", "publish_offer")
+	sdp, ok := c.sdpOf(raw, "publish_offer")
+	if !ok {
 		return
 	}
 	peer := c.peer.Load()

@@ -63,13 +63,7 @@ func (s *simulcast) candidate(c webrtc.ICECandidateInit) {
 // Active tells whether the server last said rid of our simulcast video is
 // received (every rid is active until the server says otherwise).
 func (p *Peer) Active(rid string) bool {
-	if p.sim == nil {
-		return false
-	}
-	p.sim.mu.Lock()
-	defer p.sim.mu.Unlock()
-	on, told := p.sim.active[rid]
-	return on || !told
+	return p.sim != nil && p.sim.isActive(rid)
 }
 
 // SentPackets is how many RTP packets the simulcast publisher sent on rid.
@@ -197,10 +191,10 @@ func (s *simulcast) layersNotice(msg Message) {
 	}
 }
 
-func (s *simulcast) isActive(i int) bool {
+func (s *simulcast) isActive(rid string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	on, told := s.active[RIDs[i]]
+	on, told := s.active[rid]
 	return on || !told
 }
 
@@ -257,7 +251,7 @@ func (s *simulcast) sendLayer(i int) {
 			return
 		case <-t.C:
 		}
-		active := s.isActive(i)
+		active := s.isActive(RIDs[i])
 		if !active {
 			wasActive = false
 			continue
