@@ -391,6 +391,13 @@ function onError(e) {
     showFormError($('mine'), e.message);
     return;
   }
+  if (e.code === 'client') {
+    // The browser's own failure to answer or to publish: say it in the
+    // page's language (the detail, in English, goes to the console).
+    console.warn(e.message);
+    toast(t(e.ref === 'publish_offer' ? 'room.publish_failed' : 'room.answer_failed'));
+    return;
+  }
   toast(e.message);
 }
 
