@@ -52,6 +52,7 @@ var (
 	layerBytesDesc   = desc("video_layer_bytes_forwarded_total", "Video RTP bytes written to subscribers, by simulcast layer (0 lowest).", "layer")
 	droppedDesc      = desc("audio_packets_dropped_total", "Audio packets not forwarded, by reason: quiet (work phase) or muted (by a host).", "reason")
 	negotiationDesc  = desc("negotiation_failures_total", "Offers that could not be made and answers refused.")
+	offersDesc       = desc("offers_total", "Offers the server made to subscribers: one per renegotiation.")
 	queueDropsDesc   = desc("websocket_send_queue_drops_total", "Clients dropped for not reading their messages.")
 	outboxDesc       = desc("mail_outbox", "Mails in the outbox, by status.", "status")
 )
@@ -60,7 +61,7 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{sessionsDesc, participantsDesc, roomsDesc, peersDesc, tracksDesc, packetsInDesc,
-		packetsOutDesc, bytesOutDesc, layerPacketsDesc, layerBytesDesc, droppedDesc, negotiationDesc, queueDropsDesc, outboxDesc} {
+		packetsOutDesc, bytesOutDesc, layerPacketsDesc, layerBytesDesc, droppedDesc, negotiationDesc, offersDesc, queueDropsDesc, outboxDesc} {
 		ch <- d
 	}
 }
@@ -90,6 +91,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(droppedDesc, st.AudioDroppedQuiet, "quiet")
 	counter(droppedDesc, st.AudioDroppedMuted, "muted")
 	counter(negotiationDesc, st.NegotiationFailures)
+	counter(offersDesc, st.Offers)
 
 	if sig, err := c.src.Signaling(ctx); err != nil {
 		c.src.Log.Warn("metrics: sessions", zap.Error(err))

@@ -184,7 +184,9 @@ func (r *Room) allocate() {
 				used[eff] = true
 			}
 		}
-		if used != f.used && f.layered {
+		// A track announced but not yet arriving waits for its first layer
+		// before its publisher is told anything.
+		if used != f.used && f.layered && f.live.Load() > 0 {
 			f.used = used
 			notices = append(notices, layerNotice{to: f.publisher, rids: f.usedRIDs()})
 		}

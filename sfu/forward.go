@@ -36,6 +36,8 @@ type forwarder struct {
 	codec     webrtc.RTPCodecCapability
 	audio     bool
 	layered   bool          // its publisher sends simulcast layers, named by rid
+	announced []string      // the rids its publisher announced, in order
+	mid       string        // its media section, when announced by a publish offer
 	resends   *rate.Limiter // bounds what NACKs cost: a saturated server must not feed a retransmission storm
 
 	layers [maxLayers]atomic.Pointer[layer]
@@ -72,26 +74,28 @@ type layer struct {
 	keyframeQueued  atomic.Bool
 }
 
-func newForwarder(r *Room, p *Peer, pc *webrtc.PeerConnection, receiver *webrtc.RTPReceiver, remote *webrtc.TrackRemote) *forwarder {
+// newForwarder makes the forwarder of a track p publishes on pc, before or
+// at its first packet. rids are the simulcast layers its publisher
+// announced, in the order announced (none for a track of one layer).
+func newForwarder(r *Room, p *Peer, pc *webrtc.PeerConnection, receiver *webrtc.RTPReceiver, kind webrtc.RTPCodecType, codec webrtc.RTPCodecCapability, rids []string) *forwarder {
 	f := &forwarder{
 		room:      r,
 		publisher: p,
 		pc:        pc,
 		receiver:  receiver,
-		id:        fmt.Sprintf("%s-%s-%d", remote.Kind(), p.id, remote.SSRC()),
-		kind:      remote.Kind(),
-		codec:     remote.Codec().RTPCodecCapability,
-		audio:     remote.Kind() == webrtc.RTPCodecTypeAudio,
-		layered:   remote.RID() != "",
+		id:        fmt.Sprintf("%s-%s-%d", kind, p.id, r.trackSeq.Add(1)),
+		kind:      kind,
+		codec:     codec,
+		audio:     kind == webrtc.RTPCodecTypeAudio,
+		layered:   len(rids) > 0,
+		announced: rids,
 	}
 	if !f.audio {
 		f.resends = rate.NewLimiter(maxResendsPerSecond, maxResendsPerSecond)
 	}
-	if receiver != nil && f.layered {
-		for _, t := range receiver.Tracks() {
-			if i := layerIndex(t.RID(), receiver); i >= 0 {
-				f.expected[i], f.rids[i] = true, t.RID()
-			}
+	for _, rid := range rids {
+		if i := layerIndex(rid, rids); i >= 0 {
+			f.expected[i], f.rids[i] = true, rid
 		}
 	}
 	f.downs.Store(&[]*downTrack{})
@@ -101,10 +105,25 @@ func newForwarder(r *Room, p *Peer, pc *webrtc.PeerConnection, receiver *webrtc.
 	return f
 }
 
+// receivedRIDs are the rids of the layers a receiver has tracks for, in its
+// order: what a publisher announced, for a track that arrived unannounced.
+func receivedRIDs(receiver *webrtc.RTPReceiver, remote *webrtc.TrackRemote) []string {
+	if remote.RID() == "" || receiver == nil {
+		return nil
+	}
+	var rids []string
+	for _, t := range receiver.Tracks() {
+		if t.RID() != "" {
+			rids = append(rids, t.RID())
+		}
+	}
+	return rids
+}
+
 // layerIndex places a layer by its rid: q/l, h/m, f by name (as LiveKit's
-// and most clients' rids go), else by its place among the receiver's
-// tracks, lowest first; a track without rid is layer 0.
-func layerIndex(rid string, receiver *webrtc.RTPReceiver) int {
+// and most clients' rids go), else by its place among the announced rids,
+// lowest first; a track without rid is layer 0.
+func layerIndex(rid string, announced []string) int {
 	switch rid {
 	case "":
 		return 0
@@ -115,11 +134,9 @@ func layerIndex(rid string, receiver *webrtc.RTPReceiver) int {
 	case "f", "high":
 		return 2
 	}
-	if receiver != nil {
-		for i, t := range receiver.Tracks() {
-			if t.RID() == rid && i < maxLayers {
-				return i
-			}
+	for i, r := range announced {
+		if r == rid && i < maxLayers {
+			return i
 		}
 	}
 	return -1
@@ -127,7 +144,7 @@ func layerIndex(rid string, receiver *webrtc.RTPReceiver) int {
 
 // addLayer starts forwarding one more layer; false when it has no place.
 func (f *forwarder) addLayer(remote *webrtc.TrackRemote) (*layer, bool) {
-	i := layerIndex(remote.RID(), f.receiver)
+	i := layerIndex(remote.RID(), f.announced)
 	if i < 0 || f.layers[i].Load() != nil {
 		return nil, false
 	}

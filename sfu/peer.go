@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -19,6 +20,12 @@ var (
 	ErrPeerClosed = errors.New("peer closed")
 )
 
+// minOfferGap is the least time between two offers to one peer. Changes
+// inside it are gathered into the next offer: in a big room every join
+// renegotiates every member, and an offer's size grows with the room, so
+// joins arriving together cost one offer and answer each, not one per join.
+const minOfferGap = 250 * time.Millisecond
+
 // maxQueuedCandidates bounds the candidates held before the first answer.
 const maxQueuedCandidates = 64
 
@@ -27,7 +34,7 @@ const maxQueuedCandidates = 64
 //
 // Negotiation is serialized per peer: while an offer waits for its answer, any
 // further need to renegotiate is only noted, and one new offer follows the
-// answer.
+// answer, at least minOfferGap after the last.
 type Peer struct {
 	room *Room
 	id   string
@@ -41,6 +48,8 @@ type Peer struct {
 	closed        bool
 	waitingAnswer bool
 	pending       bool
+	lastOffer     time.Time   // when the last offer was sent
+	offerTimer    *time.Timer // sends the pending offer once minOfferGap has passed
 	candidates    candidateQueue
 	senders       map[*forwarder]*subscription
 	tiles         map[string]Tile // by publisher id
@@ -98,7 +107,28 @@ func (p *Peer) negotiate() {
 		p.pending = true
 		return
 	}
-	p.offerLocked()
+	p.offerSoonLocked()
+}
+
+// offerSoonLocked offers now, or once minOfferGap has passed since the last
+// offer; what changes until then goes into the same offer.
+func (p *Peer) offerSoonLocked() {
+	wait := time.Until(p.lastOffer.Add(minOfferGap))
+	if wait <= 0 {
+		p.offerLocked()
+		return
+	}
+	p.pending = true
+	if p.offerTimer == nil {
+		p.offerTimer = time.AfterFunc(wait, func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.offerTimer = nil
+			if !p.closed && !p.waitingAnswer && p.pending {
+				p.offerLocked()
+			}
+		})
+	}
 }
 
 func (p *Peer) offerLocked() {
@@ -115,6 +145,8 @@ func (p *Peer) offerLocked() {
 	}
 	p.waitingAnswer = true
 	p.pending = false
+	p.lastOffer = time.Now()
+	p.room.router.totals.offers.Add(1)
 	p.sig.SendOffer(offer.SDP)
 }
 
@@ -144,7 +176,7 @@ func (p *Peer) HandleAnswer(sdp string) error {
 	p.waitingAnswer = false
 	p.candidates.remoteApplied(p.pc, p.log)
 	if p.pending {
-		p.offerLocked()
+		p.offerSoonLocked()
 	}
 	return nil
 }
@@ -266,6 +298,10 @@ func (p *Peer) close() {
 		return
 	}
 	p.closed = true
+	if p.offerTimer != nil {
+		p.offerTimer.Stop()
+		p.offerTimer = nil
+	}
 	for f, sub := range p.senders {
 		f.removeDown(sub.down)
 	}

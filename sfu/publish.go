@@ -3,6 +3,7 @@ package sfu
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/pion/sdp/v3"
@@ -28,19 +29,31 @@ type publishConn struct {
 // most one audio and one video section, simulcast allowed) and returns the
 // answer. A later offer renegotiates the same connection.
 func (p *Peer) HandlePublishOffer(offer string) (string, error) {
-	if err := checkPublishOffer(offer); err != nil {
+	desc, err := checkPublishOffer(offer)
+	if err != nil {
 		return "", err
 	}
+	pc, answer, err := p.answerPublish(offer)
+	if err != nil {
+		return "", err
+	}
+	p.room.announce(p, pc, desc)
+	return answer, nil
+}
+
+// answerPublish applies a publish offer on the publish connection, made at
+// the first offer, and returns the connection and its answer.
+func (p *Peer) answerPublish(offer string) (*webrtc.PeerConnection, string, error) {
 	c := &p.pub
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return "", ErrPeerClosed
+		return nil, "", ErrPeerClosed
 	}
 	if c.pc == nil {
 		pc, err := p.room.router.api.NewPeerConnection(webrtc.Configuration{})
 		if err != nil {
-			return "", fmt.Errorf("new publish connection: %w", err)
+			return nil, "", fmt.Errorf("new publish connection: %w", err)
 		}
 		pc.OnTrack(func(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 			p.room.publish(p, pc, remote, receiver)
@@ -60,7 +73,7 @@ func (p *Peer) HandlePublishOffer(offer string) (string, error) {
 	}
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		p.room.router.totals.negotiationFailures.Add(1)
-		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+		return nil, "", fmt.Errorf("%w: %v", ErrBadOffer, err)
 	}
 	answer, err := c.pc.CreateAnswer(nil)
 	if err == nil {
@@ -68,10 +81,115 @@ func (p *Peer) HandlePublishOffer(offer string) (string, error) {
 	}
 	if err != nil {
 		p.room.router.totals.negotiationFailures.Add(1)
-		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+		return nil, "", fmt.Errorf("%w: %v", ErrBadOffer, err)
 	}
 	c.candidates.remoteApplied(c.pc, p.log)
-	return answer.SDP, nil
+	return c.pc, answer.SDP, nil
+}
+
+// announce makes the forwarders of what a publish offer says p sends, before
+// their first packet, so that every other member gets all of them in one
+// renegotiation, made while the publisher's own connection is still being
+// set up (its tracks arrive one by one, each layer on its own, much later).
+// A section that no longer sends ends its forwarder if nothing arrived on it.
+func (r *Room) announce(p *Peer, pc *webrtc.PeerConnection, desc *sdp.SessionDescription) {
+	sections := make(map[string]*sdp.MediaDescription, len(desc.MediaDescriptions))
+	for _, m := range desc.MediaDescriptions {
+		if mid, ok := m.Attribute(sdp.AttrKeyMID); ok {
+			sections[mid] = m
+		}
+	}
+	r.mu.Lock()
+	if r.closed || r.peers[p.id] != p {
+		r.mu.Unlock()
+		return
+	}
+	var fresh, silent []*forwarder
+	for _, tr := range pc.GetTransceivers() {
+		recv := tr.Receiver()
+		m := sections[tr.Mid()]
+		if recv == nil || m == nil {
+			continue
+		}
+		f := r.trackOf(p, recv, tr.Kind())
+		if f == nil {
+			// Pion gives a section that stopped sending a new receiver.
+			f = r.trackAt(pc, tr.Mid())
+		}
+		switch {
+		case f == nil && sends(m):
+			codec := codecOf(recv, tr.Kind())
+			f = newForwarder(r, p, pc, recv, tr.Kind(), codec, sendRIDs(m))
+			f.mid = tr.Mid()
+			r.tracks[f] = struct{}{}
+			fresh = append(fresh, f)
+		case f != nil && !sends(m) && f.live.Load() == 0:
+			silent = append(silent, f)
+		}
+	}
+	var renegotiate []*Peer
+	for _, sub := range r.peers {
+		if sub == p {
+			continue
+		}
+		added := false
+		for _, f := range fresh {
+			added = sub.addSender(f) || added
+		}
+		if added {
+			renegotiate = append(renegotiate, sub)
+		}
+	}
+	r.mu.Unlock()
+	for _, f := range silent {
+		r.unpublish(f)
+	}
+	for _, sub := range renegotiate {
+		sub.negotiate()
+	}
+}
+
+// sends tells whether the client sends on an offer's media section.
+func sends(m *sdp.MediaDescription) bool {
+	if m.MediaName.Port.Value == 0 {
+		return false
+	}
+	for _, a := range m.Attributes {
+		switch a.Key {
+		case "sendonly", "sendrecv":
+			return true
+		case "recvonly", "inactive":
+			return false
+		}
+	}
+	return true // sendrecv is the default
+}
+
+// sendRIDs are the rids a media section sends, in order (RFC 8851).
+func sendRIDs(m *sdp.MediaDescription) []string {
+	var rids []string
+	for _, a := range m.Attributes {
+		if a.Key != "rid" {
+			continue
+		}
+		f := strings.Fields(a.Value)
+		if len(f) >= 2 && f[1] == "send" && len(rids) < maxLayers {
+			rids = append(rids, f[0])
+		}
+	}
+	return rids
+}
+
+// codecOf is the codec a receiver negotiated, or the one codec the router
+// registers for its kind.
+func codecOf(recv *webrtc.RTPReceiver, kind webrtc.RTPCodecType) webrtc.RTPCodecCapability {
+	if cs := recv.GetParameters().Codecs; len(cs) > 0 {
+		return cs[0].RTPCodecCapability
+	}
+	if kind == webrtc.RTPCodecTypeAudio {
+		return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}
+	}
+	return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}
 }
 
 // AddPublishCandidate adds a candidate the client trickled for its publish
@@ -100,18 +218,18 @@ func (c *publishConn) close(r *Router) {
 }
 
 // checkPublishOffer refuses an offer that is not SDP or that would publish
-// more than one audio and one video track.
-func checkPublishOffer(offer string) error {
+// more than one audio and one video track; else it returns the parsed offer.
+func checkPublishOffer(offer string) (*sdp.SessionDescription, error) {
 	var desc sdp.SessionDescription
 	if err := desc.UnmarshalString(offer); err != nil {
-		return fmt.Errorf("%w: not SDP: %v", ErrBadOffer, err)
+		return nil, fmt.Errorf("%w: not SDP: %v", ErrBadOffer, err)
 	}
 	count := map[string]int{}
 	for _, m := range desc.MediaDescriptions {
 		count[m.MediaName.Media]++
 	}
 	if count["audio"] > 1 || count["video"] > 1 || len(desc.MediaDescriptions) > count["audio"]+count["video"] {
-		return fmt.Errorf("%w: publish at most one audio and one video section", ErrBadOffer)
+		return nil, fmt.Errorf("%w: publish at most one audio and one video section", ErrBadOffer)
 	}
-	return nil
+	return &desc, nil
 }

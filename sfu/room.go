@@ -36,8 +36,9 @@ type Room struct {
 	id     string
 	log    *zap.Logger
 
-	audioOff atomic.Bool // the quiet of the work phase
-	presence atomic.Bool // presence video: low layers at a low frame rate
+	audioOff atomic.Bool   // the quiet of the work phase
+	trackSeq atomic.Uint64 // numbers the room's forwarders, for their track ids
+	presence atomic.Bool   // presence video: low layers at a low frame rate
 	stop     chan struct{}
 
 	mu     sync.Mutex
@@ -161,16 +162,10 @@ func (r *Room) publish(p *Peer, pc *webrtc.PeerConnection, remote *webrtc.TrackR
 		r.mu.Unlock()
 		return
 	}
-	var f *forwarder
-	for t := range r.tracks {
-		if t.receiver == receiver && t.publisher == p && t.kind == remote.Kind() {
-			f = t
-			break
-		}
-	}
+	f := r.trackOf(p, receiver, remote.Kind())
 	fresh := f == nil
 	if fresh {
-		f = newForwarder(r, p, pc, receiver, remote)
+		f = newForwarder(r, p, pc, receiver, remote.Kind(), remote.Codec().RTPCodecCapability, receivedRIDs(receiver, remote))
 	}
 	l, ok := f.addLayer(remote)
 	if !ok {
@@ -194,6 +189,28 @@ func (r *Room) publish(p *Peer, pc *webrtc.PeerConnection, remote *webrtc.TrackR
 		sub.negotiate()
 	}
 	r.allocate()
+}
+
+// trackOf is the forwarder of what p publishes on receiver, nil when there
+// is none yet. Called with r.mu held.
+func (r *Room) trackOf(p *Peer, receiver *webrtc.RTPReceiver, kind webrtc.RTPCodecType) *forwarder {
+	for t := range r.tracks {
+		if t.receiver == receiver && t.publisher == p && t.kind == kind {
+			return t
+		}
+	}
+	return nil
+}
+
+// trackAt is the forwarder announced for media section mid of pc, nil when
+// there is none. Called with r.mu held.
+func (r *Room) trackAt(pc *webrtc.PeerConnection, mid string) *forwarder {
+	for t := range r.tracks {
+		if t.pc == pc && t.mid != "" && t.mid == mid {
+			return t
+		}
+	}
+	return nil
 }
 
 // unpublish stops forwarding f and removes it from every subscriber. It is

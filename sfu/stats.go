@@ -22,6 +22,7 @@ type Stats struct {
 	AudioDroppedQuiet    uint64 // audio packets dropped by the quiet of the work phase
 	AudioDroppedMuted    uint64 // audio packets dropped by a host's mute
 	NegotiationFailures  uint64 // offers that could not be made, answers refused
+	Offers               uint64 // offers made to subscribers (each renegotiation is one)
 }
 
 // totals are the counters of forwarders that have ended, and router-wide
@@ -32,6 +33,7 @@ type totals struct {
 	ended Stats
 
 	negotiationFailures atomic.Uint64
+	offers              atomic.Uint64
 }
 
 func (t *totals) addRoom(r *Room) {
@@ -91,5 +93,6 @@ func (r *Router) Stats() Stats {
 	}
 	t.mu.Unlock()
 	out.NegotiationFailures = t.negotiationFailures.Load()
+	out.Offers = t.offers.Load()
 	return out
 }
