@@ -33,6 +33,10 @@ type downTrack struct {
 	maxTID atomic.Int32 // the highest temporal layer to receive
 
 	bound atomic.Bool
+	// conn is whether the subscriber's connection is up: Pion drops what
+	// is written before its SRTP starts, without an error, so nothing is
+	// sent (and no keyframe spent) until then.
+	conn *atomic.Bool
 
 	mu          sync.Mutex
 	ssrc        uint32
@@ -67,8 +71,8 @@ type sentPacket struct {
 	tl0   uint8
 }
 
-func newDownTrack(f *forwarder) *downTrack {
-	d := &downTrack{f: f, current: noLayer, tidCap: allTemporal}
+func newDownTrack(f *forwarder, conn *atomic.Bool) *downTrack {
+	d := &downTrack{f: f, conn: conn, current: noLayer, tidCap: allTemporal}
 	d.target.Store(0)
 	d.maxTID.Store(allTemporal)
 	if !f.audio {
@@ -87,9 +91,11 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			d.ssrc, d.payloadType, d.writer = uint32(ctx.SSRC()), uint8(c.PayloadType), ctx.WriteStream()
 			d.mu.Unlock()
 			d.bound.Store(true)
-			if !d.f.audio {
-				// A new subscriber gets a keyframe at once, so their tile
-				// shows a picture instead of waiting for the next one.
+			if !d.f.audio && d.conn.Load() {
+				// A new track on a connection that is up gets a keyframe
+				// at once, so its tile shows a picture instead of waiting
+				// for the next one (on one still connecting, the peer asks
+				// when it is up).
 				d.f.requestKeyframe(int(d.target.Load()))
 			}
 			return c, nil
@@ -112,7 +118,7 @@ func (d *downTrack) Kind() webrtc.RTPCodecType { return d.f.kind }
 // writeAudio sends an audio packet as it came, with this subscriber's SSRC
 // and payload type. It reports whether it was written.
 func (d *downTrack) writeAudio(pkt *rtp.Packet) bool {
-	if !d.bound.Load() {
+	if !d.bound.Load() || !d.conn.Load() {
 		return false
 	}
 	d.mu.Lock()
@@ -129,7 +135,7 @@ func (d *downTrack) writeAudio(pkt *rtp.Packet) bool {
 // whether this subscriber waits for a keyframe on layer.
 func (d *downTrack) writeVideo(layer int, pkt *rtp.Packet, vp *vp8Desc, now int64) (sent, wantKeyframe bool) {
 	target := int(d.target.Load())
-	if !d.bound.Load() {
+	if !d.bound.Load() || !d.conn.Load() {
 		return false, false
 	}
 	d.mu.Lock()

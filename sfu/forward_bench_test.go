@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pion/rtcp"
@@ -48,7 +49,9 @@ func benchForwarder(n int) (*forwarder, []*discard) {
 
 // bindDown adds a subscriber to f as Pion's Bind would.
 func bindDown(f *forwarder, ssrc uint32, w webrtc.TrackLocalWriter) *downTrack {
-	d := newDownTrack(f)
+	up := &atomic.Bool{}
+	up.Store(true)
+	d := newDownTrack(f, up)
 	d.ssrc, d.payloadType, d.writer = ssrc, 96, w
 	d.bound.Store(true)
 	f.addDown(d)

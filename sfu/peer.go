@@ -2,7 +2,6 @@ package sfu
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,21 +19,17 @@ var (
 	ErrPeerClosed = errors.New("peer closed")
 )
 
-// minOfferGap is the least time between two offers to one peer. Changes
-// inside it are gathered into the next offer: in a big room every join
-// renegotiates every member, and an offer's size grows with the room, so
-// joins arriving together cost one offer and answer each, not one per join.
-const minOfferGap = 250 * time.Millisecond
-
 // maxQueuedCandidates bounds the candidates held before the first answer.
 const maxQueuedCandidates = 64
 
 // Peer is one participant's connection: what they publish and what they
 // receive.
 //
-// Negotiation is serialized per peer: while an offer waits for its answer, any
-// further need to renegotiate is only noted, and one new offer follows the
-// answer, at least minOfferGap after the last.
+// Negotiation is serialized per peer (see negotiate.go). Its lock, negMu, is
+// held across Pion's slow work on the connection (offers, answers,
+// transceivers); mu only across quick changes to the peer's state, so that
+// the room, which takes mu of every peer under its own lock, never waits for
+// a peer's SDP.
 type Peer struct {
 	room *Room
 	id   string
@@ -42,7 +37,11 @@ type Peer struct {
 	sig  Signaler
 	log  *zap.Logger
 
-	muted atomic.Bool // host mute: this peer's audio is not forwarded
+	muted     atomic.Bool // host mute: this peer's audio is not forwarded
+	connected atomic.Bool // its receiving connection is up (SRTP runs)
+
+	negMu      sync.Mutex     // serializes work on pc; taken before mu, never under Room.mu
+	candidates candidateQueue // under negMu
 
 	mu            sync.Mutex
 	closed        bool
@@ -50,14 +49,15 @@ type Peer struct {
 	pending       bool
 	lastOffer     time.Time   // when the last offer was sent
 	offerTimer    *time.Timer // sends the pending offer once minOfferGap has passed
-	candidates    candidateQueue
 	senders       map[*forwarder]*subscription
-	tiles         map[string]Tile // by publisher id
+	unsent        []*webrtc.RTPSender // senders of tracks taken away, to remove at the next offer
+	tiles         map[string]Tile     // by publisher id
 
 	pub publishConn // what a v2 client publishes on its own connection
 }
 
-// subscription is one forwarded track this peer receives.
+// subscription is one forwarded track this peer receives. Its sender is
+// nil until the next offer adds it to the connection.
 type subscription struct {
 	sender *webrtc.RTPSender
 	down   *downTrack
@@ -83,116 +83,42 @@ func newPeer(r *Room, id string, pc *webrtc.PeerConnection, sig Signaler) *Peer 
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", zap.String("state", s.String()))
-		if s == webrtc.PeerConnectionStateFailed {
+		switch s {
+		case webrtc.PeerConnectionStateConnected:
+			p.connectedNow()
+		case webrtc.PeerConnectionStateFailed:
 			sig.PeerFailed()
 		}
 	})
 	return p
 }
 
+// connectedNow lets media through once the receiving connection is up,
+// and asks for a keyframe of every video it receives: what was written
+// before went nowhere.
+func (p *Peer) connectedNow() {
+	if p.connected.Swap(true) {
+		return
+	}
+	p.mu.Lock()
+	downs := make([]*downTrack, 0, len(p.senders))
+	for _, sub := range p.senders {
+		if !sub.down.f.audio {
+			downs = append(downs, sub.down)
+		}
+	}
+	p.mu.Unlock()
+	for _, d := range downs {
+		d.f.requestKeyframe(int(d.target.Load()))
+	}
+}
+
 // SetMuted turns forwarding of this peer's audio off (true) or on.
 func (p *Peer) SetMuted(m bool) { p.muted.Store(m) }
 
-// Start sends the first offer.
-func (p *Peer) Start() { p.negotiate() }
-
-// negotiate sends an offer now, or after the answer to the one in flight.
-func (p *Peer) negotiate() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return
-	}
-	if p.waitingAnswer {
-		p.pending = true
-		return
-	}
-	p.offerSoonLocked()
-}
-
-// offerSoonLocked offers now, or once minOfferGap has passed since the last
-// offer; what changes until then goes into the same offer.
-func (p *Peer) offerSoonLocked() {
-	wait := time.Until(p.lastOffer.Add(minOfferGap))
-	if wait <= 0 {
-		p.offerLocked()
-		return
-	}
-	p.pending = true
-	if p.offerTimer == nil {
-		p.offerTimer = time.AfterFunc(wait, func() {
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			p.offerTimer = nil
-			if !p.closed && !p.waitingAnswer && p.pending {
-				p.offerLocked()
-			}
-		})
-	}
-}
-
-func (p *Peer) offerLocked() {
-	offer, err := p.pc.CreateOffer(nil)
-	if err == nil {
-		err = p.pc.SetLocalDescription(offer)
-	}
-	if err != nil {
-		if !p.closed && p.pc.ConnectionState() != webrtc.PeerConnectionStateClosed {
-			p.room.router.totals.negotiationFailures.Add(1)
-			p.log.Warn("make offer", zap.Error(err))
-		}
-		return
-	}
-	p.waitingAnswer = true
-	p.pending = false
-	p.lastOffer = time.Now()
-	p.room.router.totals.offers.Add(1)
-	p.sig.SendOffer(offer.SDP)
-}
-
-// HandleAnswer applies the client's answer to the last offer.
-func (p *Peer) HandleAnswer(sdp string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return ErrPeerClosed
-	}
-	if !p.waitingAnswer {
-		return ErrNoOffer
-	}
-	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
-	if err != nil {
-		p.room.router.totals.negotiationFailures.Add(1)
-		// Take the offer back and make a fresh one, so the client can answer
-		// again; the connection stays usable.
-		p.waitingAnswer = false
-		if rbErr := p.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); rbErr == nil {
-			p.offerLocked()
-		} else {
-			p.log.Warn("roll back offer", zap.Error(rbErr))
-		}
-		return fmt.Errorf("%w: %v", ErrBadAnswer, err)
-	}
-	p.waitingAnswer = false
-	p.candidates.remoteApplied(p.pc, p.log)
-	if p.pending {
-		p.offerSoonLocked()
-	}
-	return nil
-}
-
-// AddCandidate adds a candidate the client trickled.
-func (p *Peer) AddCandidate(c webrtc.ICECandidateInit) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return ErrPeerClosed
-	}
-	return p.candidates.add(p.pc, c, "answer")
-}
-
-// addSender adds f's track to what this peer receives; the caller
-// renegotiates when it returns true. Called with Room.mu held.
+// addSender adds f's track to what this peer receives, from its next offer;
+// the caller renegotiates when it returns true. Called with Room.mu held: it
+// only notes the change.
 func (p *Peer) addSender(f *forwarder) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -202,16 +128,9 @@ func (p *Peer) addSender(f *forwarder) bool {
 	if _, ok := p.senders[f]; ok {
 		return false
 	}
-	d := newDownTrack(f)
-	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-	if err != nil {
-		p.log.Warn("add forwarded track", zap.Error(err))
-		return false
-	}
-	sender := tr.Sender()
-	p.senders[f] = &subscription{sender: sender, down: d}
+	d := newDownTrack(f, &p.connected)
+	p.senders[f] = &subscription{down: d}
 	f.addDown(d)
-	go drainRTCP(sender, d)
 	return true
 }
 
@@ -226,12 +145,10 @@ func (p *Peer) removeSender(f *forwarder) bool {
 	}
 	delete(p.senders, f)
 	f.removeDown(sub.down)
-	if p.closed {
+	if p.closed || sub.sender == nil {
 		return false
 	}
-	if err := p.pc.RemoveTrack(sub.sender); err != nil {
-		p.log.Debug("remove forwarded track", zap.Error(err))
-	}
+	p.unsent = append(p.unsent, sub.sender)
 	return true
 }
 
@@ -306,7 +223,7 @@ func (p *Peer) close() {
 		f.removeDown(sub.down)
 	}
 	p.senders = nil
-	p.candidates = candidateQueue{}
+	p.unsent = nil
 	p.mu.Unlock()
 	p.room.router.closePC(p.pc)
 	p.pub.close(p.room.router)

@@ -315,7 +315,9 @@ func (r *liveRoom) join(c *client) {
 	peer.SetMuted(m.muted)
 	c.peer.Store(peer)
 	c.applyTiles(peer)
-	peer.Start()
+	// The first offer carries every track in the room: made off the room's
+	// goroutine, so the next joins need not wait for it.
+	go peer.Start()
 	c.log.Info("joined", zap.String("role", c.role), zap.Int32("present", r.present.Load()))
 }
 
