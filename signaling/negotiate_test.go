@@ -2,9 +2,12 @@ package signaling
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"github.com/worktogether/worktogether/internal/testpeer"
@@ -150,4 +153,39 @@ func TestAnnouncedSimulcastFlows(t *testing.T) {
 	eventually(t, 5*time.Second, "Ada's audio and video reach Bo", func() bool {
 		return bo.Packets(ada, "video") > 0 && bo.Packets(ada, "audio") > 0
 	})
+}
+
+// A member's first video packet of a simulcast publisher starts a keyframe,
+// also when its connection comes up long after the negotiation: nothing is
+// sent before (Pion drops what is written earlier without a word, and the
+// keyframe asked for at bind would be lost), and the keyframe is asked for
+// when it is up.
+func TestFirstVideoAMemberGetsIsAKeyframe(t *testing.T) {
+	h := newHarness(t, Limits{})
+	sess := h.runningSession(0)
+	_, aw := h.join(h.invite(sess.ID, "Ada", "").Token, testpeer.Options{Layers: simulcastLayers(t)})
+	for _, name := range []string{"Bo", "Cy"} {
+		first := make(chan []byte, 1)
+		h.join(h.invite(sess.ID, name, "").Token, testpeer.Options{HoldICE: 600 * time.Millisecond, OnTrack: func(stream, kind string) func(*rtp.Packet, time.Time) {
+			if stream != aw.You.ID || kind != "video" {
+				return nil
+			}
+			var once sync.Once
+			return func(pkt *rtp.Packet, _ time.Time) {
+				once.Do(func() { first <- append([]byte(nil), pkt.Payload...) })
+			}
+		}})
+		select {
+		case payload := <-first:
+			var vp codecs.VP8Packet
+			if _, err := vp.Unmarshal(payload); err != nil {
+				t.Fatalf("%s: first video packet: %v", name, err)
+			}
+			if vp.S != 1 || vp.PID != 0 || len(vp.Payload) == 0 || vp.Payload[0]&1 != 0 {
+				t.Fatalf("%s's first video packet is not the start of a keyframe (S=%d PID=%d)", name, vp.S, vp.PID)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s received no video", name)
+		}
+	}
 }

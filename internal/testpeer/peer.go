@@ -56,6 +56,11 @@ type Options struct {
 	// then sees each of its RTP packets, parsed, with the arrival time. The
 	// handler runs on the track's reader goroutine; pkt is reused.
 	OnTrack func(streamID, kind string) func(pkt *rtp.Packet, arrival time.Time)
+	// HoldICE holds the receiving connection's candidates, ours and the
+	// server's, this long after Dial: a network where connecting takes a
+	// while (a relay, a slow path), so that media is negotiated well before
+	// the connection is up.
+	HoldICE time.Duration
 }
 
 // Counter counts what arrived on one received track.
@@ -89,6 +94,17 @@ type Peer struct {
 	KeyframeRequests atomic.Int64
 
 	sim *simulcast // the publish connection, when publishing simulcast
+
+	iceFrom time.Time // candidates wait until then (Options.HoldICE)
+}
+
+// afterHold runs f once the candidates' hold is over.
+func (p *Peer) afterHold(f func()) {
+	if wait := time.Until(p.iceFrom); wait > 0 {
+		time.AfterFunc(wait, f)
+		return
+	}
+	f()
 }
 
 // LoopbackAPI returns a Pion API whose candidates stay on 127.0.0.1, with
@@ -168,6 +184,7 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 		closed:   make(chan struct{}),
 		readDone: make(chan struct{}),
 		received: make(map[string]*Counter),
+		iceFrom:  time.Now().Add(opt.HoldICE),
 	}
 	err = p.publish(opt)
 	if err == nil && opt.Layers != nil {
@@ -180,7 +197,7 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c != nil {
-			_ = p.Send(map[string]any{"type": "candidate", "candidate": c.ToJSON()})
+			p.afterHold(func() { _ = p.Send(map[string]any{"type": "candidate", "candidate": c.ToJSON()}) })
 		}
 	})
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
@@ -285,7 +302,7 @@ func (p *Peer) readLoop() {
 				if c.PC == "publish" && p.sim != nil {
 					p.sim.candidate(c.Candidate)
 				} else {
-					_ = p.pc.AddICECandidate(c.Candidate)
+					p.afterHold(func() { _ = p.pc.AddICECandidate(c.Candidate) })
 				}
 			}
 		}
