@@ -19,6 +19,7 @@ import (
 type Sockets struct {
 	*stdnet.Net
 	buffer int
+	shaper *shaper // the downlink every socket shares, nil when not shaped
 
 	mu    sync.Mutex
 	ports map[int]bool
@@ -35,7 +36,34 @@ func NewSockets(buffer int) (*Sockets, error) {
 	return &Sockets{Net: n, buffer: buffer, ports: map[int]bool{}}, nil
 }
 
-// ListenUDP opens a UDP socket with the large receive buffer.
+// NewShapedSockets is NewSockets behind a shaped downlink: one bottleneck
+// for everything its sockets receive.
+func NewShapedSockets(buffer int, l Link) (*Sockets, error) {
+	s, err := NewSockets(buffer)
+	if err != nil {
+		return nil, err
+	}
+	s.shaper = newShaper(l)
+	return s, nil
+}
+
+// SetLink changes a shaped network's downlink from now on.
+func (s *Sockets) SetLink(l Link) {
+	if s.shaper != nil {
+		s.shaper.setLink(l)
+	}
+}
+
+// LinkStats is what the shaped downlink did so far (zero when not shaped).
+func (s *Sockets) LinkStats() LinkStats {
+	if s.shaper == nil {
+		return LinkStats{}
+	}
+	return s.shaper.snapshot()
+}
+
+// ListenUDP opens a UDP socket with the large receive buffer, shaped when
+// the network is.
 func (s *Sockets) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
 	c, err := net.ListenUDP(network, laddr)
 	if err != nil {
@@ -50,6 +78,9 @@ func (s *Sockets) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPCo
 	s.mu.Lock()
 	s.ports[c.LocalAddr().(*net.UDPAddr).Port] = true
 	s.mu.Unlock()
+	if s.shaper != nil {
+		return newShapedConn(c, s.shaper), nil
+	}
 	return c, nil
 }
 
