@@ -51,6 +51,9 @@ type options struct {
 	tiles     int    // each subscriber shows this many publishers' tiles, small; 0: no tiles message
 	work      bool   // the session is in its work phase (presence video) from the start
 	workVideo string
+	// One more subscriber behind a shaped downlink, when weakRate > 0.
+	weakRate             int
+	weakDelay, weakQueue time.Duration
 }
 
 func main() {
@@ -74,11 +77,19 @@ func main() {
 	flag.IntVar(&o.tiles, "tiles", 0, "each subscriber shows this many publishers as small tiles (320x180) and hides the rest, as a paged grid does; 0 sends no tiles message")
 	flag.BoolVar(&o.work, "work", false, "run the load in the session's work phase (audio dropped; presence video unless -work-video full)")
 	flag.StringVar(&o.workVideo, "work-video", "presence", "the session's work-phase video: presence or full")
+	flag.IntVar(&o.weakRate, "weak-rate", 0, "add one subscriber behind a shaped downlink of this many bits per second (its own row, -row with -weak-header); 0: none")
+	flag.DurationVar(&o.weakDelay, "weak-delay", 40*time.Millisecond, "one-way delay of the weak subscriber's downlink")
+	flag.DurationVar(&o.weakQueue, "weak-queue", 200*time.Millisecond, "longest wait at the weak subscriber's bottleneck before tail drop")
 	header := flag.Bool("row-header", false, "print the head of the -row table and exit")
+	weakHeaderFlag := flag.Bool("weak-header", false, "print the head of the weak-subscriber table and exit")
 	cpuProfile := flag.String("cpuprofile", "", "write the load tool's own CPU profile to this file")
 	flag.Parse()
 	if *header {
 		fmt.Println(rowHeader)
+		return
+	}
+	if *weakHeaderFlag {
+		fmt.Println(weakHeader)
 		return
 	}
 	if err := o.check(); err != nil {
@@ -104,6 +115,10 @@ func main() {
 		os.Exit(1)
 	}
 	if o.row != "" {
+		if rep.Weak != nil {
+			rep.Weak.print(os.Stdout, o.row)
+			return
+		}
 		rep.printRow(os.Stdout, o.row)
 		return
 	}
@@ -169,6 +184,35 @@ type load struct {
 	streams   map[string]*stream   // subscriber index/publisher id
 	joinTimes []time.Duration      // first RTP of each publisher at each subscriber, from when both had joined
 	joinedAt  map[string]time.Time // participant id -> when its websocket connect began
+	// Video packets received by simulcast layer (from the publishers'
+	// stamps).
+	layerPackets [3]atomic.Uint64
+}
+
+// layerMark is the layer counters now.
+func (l *load) layerMark() [3]uint64 {
+	var out [3]uint64
+	for i := range out {
+		out[i] = l.layerPackets[i].Load()
+	}
+	return out
+}
+
+// layerShare is each layer's share of the video packets since mark, in
+// percent.
+func (l *load) layerShare(mark [3]uint64) [3]float64 {
+	var out [3]float64
+	now := l.layerMark()
+	var total uint64
+	for i := range now {
+		total += now[i] - mark[i]
+	}
+	for i := range now {
+		if total > 0 {
+			out[i] = 100 * float64(now[i]-mark[i]) / float64(total)
+		}
+	}
+	return out
 }
 
 // since is when a subscriber (which began joining at joined) could first
@@ -204,6 +248,9 @@ func (l *load) onTrack(sub int, joined time.Time, layered bool) func(string, str
 			}
 			l.latency.add(at.Sub(sent))
 			if layered {
+				if layer := testpeer.StampLayer(seq); layer < len(l.layerPackets) {
+					l.layerPackets[layer].Add(1)
+				}
 				// Layers and dropped temporal layers leave gaps in the
 				// stamps; the SFU's own numbering has none, so loss is
 				// counted on the RTP sequence numbers.
@@ -259,7 +306,7 @@ func run(ctx context.Context, o options) (*report, error) {
 			starts = starts.Add(-2 * time.Second)
 		}
 		if err := o.api(ctx, "POST", "/api/sessions", map[string]any{
-			"title": "wtload", "starts_at": starts.UTC().Format(time.RFC3339), "plan": plan, "capacity": min(o.n, 200),
+			"title": "wtload", "starts_at": starts.UTC().Format(time.RFC3339), "plan": plan, "capacity": min(o.n+1, 200),
 			"work_video": o.workVideo,
 		}, &sess); err != nil {
 			return nil, fmt.Errorf("create session: %w", err)
@@ -340,6 +387,13 @@ func run(ctx context.Context, o options) (*report, error) {
 			return nil, err
 		}
 	}
+	var wk *weak
+	if o.weakRate > 0 {
+		if wk, err = o.joinWeak(ctx, wsBase, ids[:o.p], layers != nil); err != nil {
+			return nil, err
+		}
+		defer wk.peer.Close()
+	}
 	if err := wait(ctx, o.warmup); err != nil {
 		return nil, err
 	}
@@ -354,6 +408,10 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	drops0 := readDrops(sockets.Ports())
 	marks := l.mark()
+	layersAtStart := l.layerMark()
+	if wk != nil {
+		wk.start()
+	}
 	layer0, err := o.layerBytes(ctx)
 	if err != nil {
 		return nil, err
@@ -384,6 +442,10 @@ func run(ctx context.Context, o options) (*report, error) {
 		rep.LayerMbps[i] = float64(layer1[i]-layer0[i]) * 8 / elapsed.Seconds() / 1e6
 	}
 	rep.MinFPS = l.minFPS(marks, elapsed)
+	if wk != nil {
+		wr := wk.report(o, elapsed, l, marks, b1-b0, layersAtStart)
+		rep.Weak = &wr
+	}
 	rep.StreamsExpected = o.expectedStreams()
 	if o.tiles > 0 {
 		rep.StreamsReceived = l.inWindow(marks)

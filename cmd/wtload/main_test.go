@@ -91,6 +91,9 @@ func TestLoadAgainstTheServer(t *testing.T) {
 		url: url, hostKey: "load-test-key", n: 4, p: 2, ivf: "../../testdata/v180.ivf",
 		rate: 20, warmup: time.Second, duration: 2 * time.Second,
 		serverPID: srv.Process.Pid, floorUS: 3, rcvbuf: 1 << 20,
+		// and one more subscriber behind 200 kbit/s: less than the two
+		// videos it gets.
+		weakRate: 200_000, weakDelay: 20 * time.Millisecond, weakQueue: 100 * time.Millisecond,
 	}
 	if err := o.check(); err != nil {
 		t.Fatal(err)
@@ -116,6 +119,22 @@ func TestLoadAgainstTheServer(t *testing.T) {
 	}
 	if !rep.Drops.Known {
 		t.Error("receive-buffer drops not read")
+	}
+	if w := rep.Weak; w == nil {
+		t.Error("no weak subscriber in the report")
+	} else {
+		if w.Streams != 2 || w.Mbps <= 0 || w.Mbps > 0.25 || w.TailDrops == 0 || w.LossPercent <= 0 {
+			t.Errorf("the weak subscriber got %d streams at %.3f Mbit/s through 0.2, %d tail drops, %.1f %% loss", w.Streams, w.Mbps, w.TailDrops, w.LossPercent)
+		}
+		if w.LatencyP50ms < 20 || w.OthersLoss > 5 {
+			t.Errorf("weak latency p50 %.1f ms over a 20 ms link; the others' loss %.2f %%", w.LatencyP50ms, w.OthersLoss)
+		}
+		var row strings.Builder
+		w.print(&row, "test")
+		head := strings.SplitN(weakHeader, "\n", 2)[0]
+		if cells, want := strings.Count(row.String(), "|"), strings.Count(head, "|"); cells != want {
+			t.Errorf("weak row has %d separators, the header %d:\n%s", cells, want, row.String())
+		}
 	}
 	var row strings.Builder
 	rep.printRow(&row, "test")

@@ -55,29 +55,30 @@ func readProc(pid int) (proc, error) {
 
 // report is what one run measured.
 type report struct {
-	Participants      int     `json:"participants"`
-	Publishers        int     `json:"publishers"`
-	Video             string  `json:"video"`
-	Audio             bool    `json:"audio"`
-	WindowSeconds     float64 `json:"window_seconds"`
-	JoinP50ms         float64 `json:"join_p50_ms"`
-	JoinP95ms         float64 `json:"join_p95_ms"`
-	JoinP99ms         float64 `json:"join_p99_ms"`
-	StreamsExpected   int     `json:"video_streams_expected"`
-	StreamsReceived   int     `json:"video_streams_received"`
-	PacketsPerSecond  float64 `json:"egress_packets_per_second"`
-	Mbps              float64 `json:"egress_mbit_per_second"`
-	LossPercent       float64 `json:"loss_percent"`        // from each stream's first packet on, joins included
-	WindowLossPercent float64 `json:"window_loss_percent"` // in the measuring window only: the steady state
-	LatencyP50ms      float64 `json:"latency_p50_ms"`
-	LatencyP99ms      float64 `json:"latency_p99_ms"`
-	ServerPID         int     `json:"server_pid,omitempty"`
-	CPUMicrosPerPkt   float64 `json:"server_cpu_us_per_egress_packet,omitempty"`
-	CPUOverFloor      float64 `json:"server_cpu_per_packet_over_floor,omitempty"`
-	ServerCPUPercent  float64 `json:"server_cpu_percent,omitempty"`
-	LoadCPUPercent    float64 `json:"load_tool_cpu_percent"` // the load tool's own use: near 100 % of its core, it may be the bottleneck
-	PeakRSSMB         float64 `json:"server_peak_rss_mb,omitempty"`
-	RSSPerStreamMB    float64 `json:"server_peak_rss_mb_per_forwarded_stream,omitempty"`
+	Weak              *weakReport `json:"weak,omitempty"` // the weak subscriber, with -weak-rate
+	Participants      int         `json:"participants"`
+	Publishers        int         `json:"publishers"`
+	Video             string      `json:"video"`
+	Audio             bool        `json:"audio"`
+	WindowSeconds     float64     `json:"window_seconds"`
+	JoinP50ms         float64     `json:"join_p50_ms"`
+	JoinP95ms         float64     `json:"join_p95_ms"`
+	JoinP99ms         float64     `json:"join_p99_ms"`
+	StreamsExpected   int         `json:"video_streams_expected"`
+	StreamsReceived   int         `json:"video_streams_received"`
+	PacketsPerSecond  float64     `json:"egress_packets_per_second"`
+	Mbps              float64     `json:"egress_mbit_per_second"`
+	LossPercent       float64     `json:"loss_percent"`        // from each stream's first packet on, joins included
+	WindowLossPercent float64     `json:"window_loss_percent"` // in the measuring window only: the steady state
+	LatencyP50ms      float64     `json:"latency_p50_ms"`
+	LatencyP99ms      float64     `json:"latency_p99_ms"`
+	ServerPID         int         `json:"server_pid,omitempty"`
+	CPUMicrosPerPkt   float64     `json:"server_cpu_us_per_egress_packet,omitempty"`
+	CPUOverFloor      float64     `json:"server_cpu_per_packet_over_floor,omitempty"`
+	ServerCPUPercent  float64     `json:"server_cpu_percent,omitempty"`
+	LoadCPUPercent    float64     `json:"load_tool_cpu_percent"` // the load tool's own use: near 100 % of its core, it may be the bottleneck
+	PeakRSSMB         float64     `json:"server_peak_rss_mb,omitempty"`
+	RSSPerStreamMB    float64     `json:"server_peak_rss_mb_per_forwarded_stream,omitempty"`
 	// Drops are the packets the kernel dropped at full receive buffers in
 	// the window, at the load tool's sockets and elsewhere (the server's).
 	Drops Drops `json:"receive_buffer_drops"`
