@@ -1,11 +1,13 @@
 package sfu
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -33,10 +35,7 @@ type downTrack struct {
 	maxTID atomic.Int32 // the highest temporal layer to receive
 
 	bound atomic.Bool
-	// conn is whether the subscriber's connection is up: Pion drops what
-	// is written before its SRTP starts, without an error, so nothing is
-	// sent (and no keyframe spent) until then.
-	conn *atomic.Bool
+	conn  *egress // the subscriber connection's, shared by its downTracks
 
 	mu          sync.Mutex
 	ssrc        uint32
@@ -58,6 +57,23 @@ type downTrack struct {
 	lastAt  int64 // unix nanoseconds of the last packet sent
 	sent    [sentRing]sentPacket
 	scratch []byte
+	twccID  uint8   // the transport-wide sequence number's extension id; 0 when not negotiated
+	twccBuf [2]byte // its value, for the packet being written
+}
+
+// egress is what the downTracks of one subscriber connection share.
+type egress struct {
+	// up is whether the connection is up: Pion drops what is written
+	// before its SRTP starts, without an error, so nothing is sent (and no
+	// keyframe spent) until then.
+	up atomic.Bool
+	// twcc numbers every packet sent on the connection (transport-wide
+	// congestion control): the subscriber's feedback on them is what the
+	// connection's bandwidth estimate is made of.
+	twcc atomic.Uint32
+	// feedback is whether the subscriber has sent transport-wide feedback:
+	// only then does its estimate mean anything.
+	feedback atomic.Bool
 }
 
 // sentPacket is where a sent sequence number came from and what it carried.
@@ -71,7 +87,7 @@ type sentPacket struct {
 	tl0   uint8
 }
 
-func newDownTrack(f *forwarder, conn *atomic.Bool) *downTrack {
+func newDownTrack(f *forwarder, conn *egress) *downTrack {
 	d := &downTrack{f: f, conn: conn, current: noLayer, tidCap: allTemporal}
 	d.target.Store(0)
 	d.maxTID.Store(allTemporal)
@@ -89,9 +105,15 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 		if strings.EqualFold(c.MimeType, d.f.codec.MimeType) {
 			d.mu.Lock()
 			d.ssrc, d.payloadType, d.writer = uint32(ctx.SSRC()), uint8(c.PayloadType), ctx.WriteStream()
+			d.twccID = 0
+			for _, e := range ctx.HeaderExtensions() {
+				if e.URI == sdp.TransportCCURI {
+					d.twccID = uint8(e.ID)
+				}
+			}
 			d.mu.Unlock()
 			d.bound.Store(true)
-			if !d.f.audio && d.conn.Load() {
+			if !d.f.audio && d.conn.up.Load() {
 				// A new track on a connection that is up gets a keyframe
 				// at once, so its tile shows a picture instead of waiting
 				// for the next one (on one still connecting, the peer asks
@@ -118,13 +140,14 @@ func (d *downTrack) Kind() webrtc.RTPCodecType { return d.f.kind }
 // writeAudio sends an audio packet as it came, with this subscriber's SSRC
 // and payload type. It reports whether it was written.
 func (d *downTrack) writeAudio(pkt *rtp.Packet) bool {
-	if !d.bound.Load() || !d.conn.Load() {
+	if !d.bound.Load() || !d.conn.up.Load() {
 		return false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	pkt.Header.SSRC = d.ssrc
 	pkt.Header.PayloadType = d.payloadType
+	d.number(&pkt.Header)
 	_, err := d.writer.WriteRTP(&pkt.Header, pkt.Payload)
 	return err == nil
 }
@@ -135,7 +158,7 @@ func (d *downTrack) writeAudio(pkt *rtp.Packet) bool {
 // whether this subscriber waits for a keyframe on layer.
 func (d *downTrack) writeVideo(layer int, pkt *rtp.Packet, vp *vp8Desc, now int64) (sent, wantKeyframe bool) {
 	target := int(d.target.Load())
-	if !d.bound.Load() || !d.conn.Load() {
+	if !d.bound.Load() || !d.conn.up.Load() {
 		return false, false
 	}
 	d.mu.Lock()
@@ -232,8 +255,23 @@ func (d *downTrack) send(pkt *rtp.Packet, vp *vp8Desc, seq uint16, out sentPacke
 		payload = append(d.scratch[:0], payload...)
 		rewriteVP8(payload, vp, out.pic, out.tl0)
 	}
+	d.number(&pkt.Header)
 	_, err := d.writer.WriteRTP(&pkt.Header, payload)
 	return err == nil
+}
+
+// number gives a packet about to be sent the connection's next
+// transport-wide sequence number as its one header extension (what the
+// publisher had is stripped before). Called with mu held; nothing is
+// allocated once the header's extension list has grown to one.
+func (d *downTrack) number(h *rtp.Header) {
+	h.Extension = false
+	h.Extensions = h.Extensions[:0]
+	if d.twccID == 0 {
+		return
+	}
+	binary.BigEndian.PutUint16(d.twccBuf[:], uint16(d.conn.twcc.Add(1)-1))
+	_ = h.SetExtension(d.twccID, d.twccBuf[:])
 }
 
 // resend answers this subscriber's NACK for seq from the layer's cache.

@@ -2,7 +2,6 @@ package sfu
 
 import (
 	"fmt"
-	"sync/atomic"
 	"testing"
 
 	"github.com/pion/rtcp"
@@ -49,9 +48,10 @@ func benchForwarder(n int) (*forwarder, []*discard) {
 
 // bindDown adds a subscriber to f as Pion's Bind would.
 func bindDown(f *forwarder, ssrc uint32, w webrtc.TrackLocalWriter) *downTrack {
-	up := &atomic.Bool{}
-	up.Store(true)
-	d := newDownTrack(f, up)
+	conn := &egress{}
+	conn.up.Store(true)
+	d := newDownTrack(f, conn)
+	d.twccID = 5 // as a subscriber that sends transport-wide feedback negotiates
 	d.ssrc, d.payloadType, d.writer = ssrc, 96, w
 	d.bound.Store(true)
 	f.addDown(d)

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
@@ -37,8 +38,9 @@ type Peer struct {
 	sig  Signaler
 	log  *zap.Logger
 
-	muted     atomic.Bool // host mute: this peer's audio is not forwarded
-	connected atomic.Bool // its receiving connection is up (SRTP runs)
+	muted  atomic.Bool           // host mute: this peer's audio is not forwarded
+	egress egress                // what its downTracks share: connection up, transport-wide numbering
+	bwe    cc.BandwidthEstimator // of its receiving connection; nil when none
 
 	negMu      sync.Mutex     // serializes work on pc; taken before mu, never under Room.mu
 	candidates candidateQueue // under negMu
@@ -97,7 +99,7 @@ func newPeer(r *Room, id string, pc *webrtc.PeerConnection, sig Signaler) *Peer 
 // and asks for a keyframe of every video it receives: what was written
 // before went nowhere.
 func (p *Peer) connectedNow() {
-	if p.connected.Swap(true) {
+	if p.egress.up.Swap(true) {
 		return
 	}
 	p.mu.Lock()
@@ -128,7 +130,7 @@ func (p *Peer) addSender(f *forwarder) bool {
 	if _, ok := p.senders[f]; ok {
 		return false
 	}
-	d := newDownTrack(f, &p.connected)
+	d := newDownTrack(f, &p.egress)
 	p.senders[f] = &subscription{down: d}
 	f.addDown(d)
 	return true
@@ -203,6 +205,8 @@ func drainRTCP(sender *webrtc.RTPSender, d *downTrack) {
 				d.f.requestKeyframe(int(d.target.Load()))
 			case *rtcp.TransportLayerNack:
 				d.f.resend(d, p)
+			case *rtcp.TransportLayerCC:
+				d.conn.feedback.Store(true)
 			}
 		}
 	}

@@ -51,7 +51,9 @@ func (p *Peer) answerPublish(offer string) (*webrtc.PeerConnection, string, erro
 		return nil, "", ErrPeerClosed
 	}
 	if c.pc == nil {
-		pc, err := p.room.router.api.NewPeerConnection(webrtc.Configuration{})
+		// What it receives needs no estimate: the publisher's own
+		// estimator works from the server's feedback.
+		pc, _, err := p.room.router.newPC()
 		if err != nil {
 			return nil, "", fmt.Errorf("new publish connection: %w", err)
 		}

@@ -80,11 +80,12 @@ func (r *Room) SetAudioForwarded(on bool) { r.audioOff.Store(!on) }
 // caller can hand the peer to whoever routes answers first. A participant
 // already in the room must Leave first.
 func (r *Room) Join(id string, sig Signaler) (*Peer, error) {
-	pc, err := r.router.api.NewPeerConnection(webrtc.Configuration{})
+	pc, bwe, err := r.router.newPC()
 	if err != nil {
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}
 	p := newPeer(r, id, pc, sig)
+	p.bwe = bwe
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
 		_, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
 		if err != nil {

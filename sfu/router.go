@@ -57,8 +57,9 @@ type Router struct {
 	tcpMux  ice.TCPMux
 	port    int
 
-	closers sync.WaitGroup // peer connections closing in the background
-	totals  totals
+	closers    sync.WaitGroup // peer connections closing in the background
+	totals     totals
+	estimators sync.Map // connection id -> its cc.BandwidthEstimator, until newPC takes it
 }
 
 // NewRouter opens the media port and builds the API.
@@ -74,6 +75,12 @@ func NewRouter(cfg Config, log *zap.Logger) (*Router, error) {
 		return nil, err
 	}
 	reg := &interceptor.Registry{}
+	estimators, err := r.estimatorInterceptor()
+	if err != nil {
+		r.closeSockets()
+		return nil, err
+	}
+	reg.Add(estimators)
 	if err := configureInterceptors(m, reg); err != nil {
 		r.closeSockets()
 		return nil, err

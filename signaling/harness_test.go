@@ -250,7 +250,13 @@ func (h *harness) wsURL(tok string) string {
 // participant id it was given.
 func (h *harness) join(tok string, opt testpeer.Options) (*testpeer.Peer, msgWelcome) {
 	h.t.Helper()
-	p, err := testpeer.Dial(context.Background(), h.api, h.wsURL(tok), opt)
+	return h.joinWith(h.api, tok, opt)
+}
+
+// joinWith is join with a peer of api (a shaped network, say).
+func (h *harness) joinWith(api *webrtc.API, tok string, opt testpeer.Options) (*testpeer.Peer, msgWelcome) {
+	h.t.Helper()
+	p, err := testpeer.Dial(context.Background(), api, h.wsURL(tok), opt)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -113,6 +113,18 @@ func LoopbackAPI() (*webrtc.API, error) {
 	return loopbackAPI(nil, webrtc.RegisterDefaultInterceptors)
 }
 
+// ShapedAPI is LoopbackAPI behind a shaped downlink: a browser on a weak
+// line (Pion's default interceptors send the server transport-wide
+// feedback, as browsers do). The sockets tell what the link did.
+func ShapedAPI(l Link) (*webrtc.API, *Sockets, error) {
+	sockets, err := NewShapedSockets(0, l)
+	if err != nil {
+		return nil, nil, err
+	}
+	api, err := loopbackAPI(sockets, webrtc.RegisterDefaultInterceptors)
+	return api, sockets, err
+}
+
 // LoadAPI is LoopbackAPI with only NACKs and RTCP reports: what a load
 // client needs to be a fair peer, without per-packet statistics work, so
 // that many peers in one process cost less than the server they measure.

@@ -1,0 +1,85 @@
+package sfu
+
+import (
+	"fmt"
+
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/webrtc/v4"
+)
+
+// Each subscriber connection's bandwidth is estimated from the subscriber's
+// own transport-wide congestion feedback on what the server sends it (every
+// packet carries the connection's transport-wide sequence number, written by
+// its downTracks), by Pion's send-side Google Congestion Control: delay-based
+// with a loss-based bound. It paces nothing: the allocator keeps what each
+// subscriber receives within its estimate by choosing layers, frame rates
+// and paused tiles, which is cheaper and kinder to video than a queue.
+
+// The estimate's bounds, in bits per second. A connection starts at
+// initialEstimate; until its first feedback, the estimate limits nothing (a
+// client that sends no feedback is served as before).
+const (
+	initialEstimate = 2_000_000
+	minEstimate     = 100_000
+	maxEstimate     = 50_000_000
+)
+
+// estimatorInterceptor makes a bandwidth estimator for every connection the
+// router's API makes, kept by connection id until newPC takes it.
+func (r *Router) estimatorInterceptor() (*cc.InterceptorFactory, error) {
+	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+		return gcc.NewSendSideBWE(
+			gcc.SendSideBWEInitialBitrate(initialEstimate),
+			gcc.SendSideBWEMinBitrate(minEstimate),
+			gcc.SendSideBWEMaxBitrate(maxEstimate),
+			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()),
+		)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bandwidth estimator: %w", err)
+	}
+	f.OnNewPeerConnection(func(id string, e cc.BandwidthEstimator) { r.estimators.Store(id, e) })
+	return f, nil
+}
+
+// newPC makes a peer connection, and returns it with its bandwidth
+// estimator (nil if none was made).
+func (r *Router) newPC() (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
+	pc, err := r.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, nil, err
+	}
+	e, _ := r.estimators.LoadAndDelete(pc.ID())
+	est, _ := e.(cc.BandwidthEstimator)
+	return pc, est, nil
+}
+
+// Estimate is the peer's receiving connection's bandwidth estimate in bits
+// per second, and whether it is known (the subscriber has sent transport-wide
+// feedback).
+func (p *Peer) Estimate() (int, bool) {
+	if p.bwe == nil || !p.egress.feedback.Load() {
+		return 0, false
+	}
+	return p.bwe.GetTargetBitrate(), true
+}
+
+// PeerOf is the peer of participant in room id, nil when there is none:
+// for reading its estimate.
+func (r *Router) PeerOf(room, participant string) *Peer {
+	r.totals.mu.Lock()
+	defer r.totals.mu.Unlock()
+	for rm := range r.totals.rooms {
+		if rm.id != room {
+			continue
+		}
+		rm.mu.Lock()
+		p := rm.peers[participant]
+		rm.mu.Unlock()
+		if p != nil {
+			return p
+		}
+	}
+	return nil
+}
