@@ -19,13 +19,11 @@ type ICEServer struct {
 type Issuer struct {
 	URLs   []string
 	Secret []byte
-	TTL    time.Duration
 }
 
-// Issue makes the ICE server entry for participant id, valid for TTL from
-// now.
-func (i Issuer) Issue(id string, now time.Time) ICEServer {
-	user, cred := Credentials(i.Secret, id, now.Add(i.TTL))
+// Issue makes the ICE server entry for participant id, valid until expiry.
+func (i Issuer) Issue(id string, expiry time.Time) ICEServer {
+	user, cred := Credentials(i.Secret, id, expiry)
 	return ICEServer{URLs: append([]string(nil), i.URLs...), Username: user, Credential: cred}
 }
 

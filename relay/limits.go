@@ -138,12 +138,13 @@ func (g *generator) AllocatePacketConn(c turn.AllocateListenerConfig) (net.Packe
 	}
 	// The requested port (EVEN-PORT, reservations) is not honoured: browsers
 	// do not ask for one, and any free port serves the SFU.
-	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: g.s.cfg.RelayIP.AsSlice()})
+	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: g.s.bindIP})
 	if err != nil {
 		g.s.limits.release(c.UserID)
 		return nil, nil, err
 	}
 	addr := *pc.LocalAddr().(*net.UDPAddr)
+	addr.IP = g.s.cfg.RelayIP.AsSlice()
 	return &relayConn{PacketConn: pc, s: g.s, id: c.UserID, user: u}, &addr, nil
 }
 

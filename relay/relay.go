@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -35,9 +36,11 @@ type Config struct {
 	UDPAddr, TCPAddr, TLSAddr string
 	TLS                       *tls.Config
 
-	// RelayIP is the IPv4 address relayed sockets are opened on and that
-	// browsers are told (XOR-RELAYED-ADDRESS). Only the SFU on this machine
-	// ever sends to it, so it needs no open port in a firewall.
+	// RelayIP is the IPv4 address of relayed sockets that browsers are told
+	// (XOR-RELAYED-ADDRESS) and hand on to the SFU as their candidate. They
+	// are opened on it when it is one of this machine's addresses, on
+	// 0.0.0.0 otherwise (a public address of 1:1 NAT). Only the SFU on this
+	// machine ever sends to it, so it needs no open port in a firewall.
 	RelayIP netip.Addr
 
 	// PeerIPs and PeerPort are the only destination a relayed socket may
@@ -95,6 +98,7 @@ type Server struct {
 	limits *limits
 	peers  peers
 
+	bindIP                    net.IP
 	udpAddr, tcpAddr, tlsAddr net.Addr
 	counters                  counters
 }
@@ -142,6 +146,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, peers: newPeers(cfg.PeerIPs, cfg.PeerPort)}
+	s.bindIP = net.IPv4zero
+	if local, err := LocalIPs(false, ""); err == nil && slices.Contains(local, cfg.RelayIP) {
+		s.bindIP = cfg.RelayIP.AsSlice()
+	}
 	s.limits = newLimits(cfg.MaxAllocations, cfg.MaxParticipants, cfg.BytesPerSecond)
 	gen := &generator{s: s}
 

@@ -147,6 +147,14 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	})
 	defer background(mailer.Run)()
 
+	turn, err := startRelay(cfg, router.Port(), cfg.PublicURL, log.Named("relay"))
+	if err != nil {
+		return err
+	}
+	if turn.server != nil {
+		defer turn.server.Close()
+	}
+
 	var srv *signaling.Server // read by the metrics at scrape time, set below
 	metricsHandler := metrics.Handler(metrics.Sources{
 		SFU:       router.Stats,
@@ -158,6 +166,8 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		PublicURL:  cfg.PublicURL,
 		HostKey:    hostKey,
 		ICEServers: iceServers,
+		TURN:       turn.turn,
+		TURNTTL:    cfg.Relay.TTL,
 		Store:      st,
 		Signer:     signer,
 		Router:     router,
@@ -188,6 +198,9 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 
 	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("public_url", cfg.PublicURL),
 		zap.Int("media_port", router.Port()), zap.Bool("loopback_only", cfg.LoopbackOnly))
+	if len(turn.urls) > 0 {
+		log.Info("turn relay", zap.Strings("urls", turn.urls), zap.Bool("built_in", turn.server != nil))
+	}
 	if cfg.SMTP == "" {
 		log.Info("no -smtp: mails are written to the outbox directory", zap.String("dir", filepath.Join(cfg.Data, "outbox")))
 	}

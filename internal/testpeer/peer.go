@@ -56,6 +56,10 @@ type Options struct {
 	// then sees each of its RTP packets, parsed, with the arrival time. The
 	// handler runs on the track's reader goroutine; pkt is reused.
 	OnTrack func(streamID, kind string) func(pkt *rtp.Packet, arrival time.Time)
+	// RelayOnly makes the peer wait for welcome and connect only through
+	// the TURN servers it lists (ICETransportPolicy relay), as a browser on a
+	// network that lets nothing else through would.
+	RelayOnly bool
 }
 
 // Counter counts what arrived on one received track.
@@ -156,7 +160,18 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 		}
 		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
 	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	var conf webrtc.Configuration
+	var welcome *Message
+	if opt.RelayOnly {
+		w, servers, err := readWelcome(ctx, conn)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		welcome = &w
+		conf = webrtc.Configuration{ICEServers: servers, ICETransportPolicy: webrtc.ICETransportPolicyRelay}
+	}
+	pc, err := api.NewPeerConnection(conf)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("peer connection: %w", err)
@@ -171,7 +186,7 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 	}
 	err = p.publish(opt)
 	if err == nil && opt.Layers != nil {
-		err = p.newSimulcast(api, opt.Layers)
+		err = p.newSimulcast(api, opt.Layers, conf)
 	}
 	if err != nil {
 		close(p.readDone) // no read loop was started
@@ -212,8 +227,34 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 			}
 		}
 	})
+	if welcome != nil {
+		p.events <- *welcome
+	}
 	go p.readLoop()
 	return p, nil
+}
+
+// readWelcome reads the first message, which must be welcome, and the ICE
+// servers it carries.
+func readWelcome(ctx context.Context, conn *websocket.Conn) (Message, []webrtc.ICEServer, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	conn.SetReadDeadline(deadline)
+	defer conn.SetReadDeadline(time.Time{})
+	_, data, err := conn.ReadMessage()
+	if err != nil {
+		return Message{}, nil, fmt.Errorf("read welcome: %w", err)
+	}
+	var w struct {
+		Type       string             `json:"type"`
+		ICEServers []webrtc.ICEServer `json:"ice_servers"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil || w.Type != "welcome" {
+		return Message{}, nil, fmt.Errorf("first message is not welcome: %.200s", data)
+	}
+	return Message{Type: w.Type, Raw: append(json.RawMessage(nil), data...)}, w.ICEServers, nil
 }
 
 // Send writes one message.
