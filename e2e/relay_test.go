@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/worktogether/worktogether/relay"
+	"github.com/worktogether/worktogether/sfu"
+	"github.com/worktogether/worktogether/signaling"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+)
+
+// withTCPRelay runs the built-in relay on loopback with its TCP listener
+// only, and hands out its credentials: the only way to the SFU left to a
+// browser whose network blocks UDP.
+func withTCPRelay(got **relay.Server) func(*testing.T, *signaling.Config, *sfu.Router) func() {
+	return func(t *testing.T, cfg *signaling.Config, router *sfu.Router) func() {
+		secret := []byte("e2e relay secret, long enough")
+		rs, err := relay.New(relay.Config{
+			TCPAddr:  "127.0.0.1:0",
+			RelayIP:  netip.MustParseAddr("127.0.0.1"),
+			PeerIPs:  []netip.Addr{netip.MustParseAddr("127.0.0.1")},
+			PeerPort: router.Port(),
+			Secret:   secret,
+			Log:      zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*got = rs
+		is := relay.Issuer{URLs: rs.URLs("127.0.0.1"), Secret: secret}
+		cfg.TURN = func(id string, now time.Time, ttl time.Duration) []signaling.ICEServer {
+			s := is.Issue(id, now.Add(ttl))
+			return []signaling.ICEServer{{URLs: s.URLs, Username: s.Username, Credential: s.Credential}}
+		}
+		return func() { rs.Close() }
+	}
+}
+
+// relayPairJS tells, for the page's connections, the type and relay
+// protocol of the local candidate of each selected pair.
+const relayPairJS = `(async () => {
+  const c = window.worktogether;
+  const out = [];
+  for (const pc of [c && c.pc, c && c.publisher && c.publisher.pc]) {
+    if (!pc) continue;
+    const st = await pc.getStats();
+    let pair = null;
+    st.forEach(s => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = st.get(s.selectedCandidatePairId); });
+    const local = pair && st.get(pair.localCandidateId);
+    out.push(local ? local.candidateType + '/' + (local.relayProtocol || '') : 'none');
+  }
+  return out;
+})()`
+
+func TestBrowserBehindBlockedUDPJoinsThroughTheRelay(t *testing.T) {
+	browser := newBrowser(t)
+	var rs *relay.Server
+	srv := startServerWith(t, withTCPRelay(&rs))
+	sess := srv.createSession(t)
+	people := []string{"Ada", "Bo"}
+	tabs := make([]context.Context, len(people))
+	for i, name := range people {
+		link := srv.invite(t, sess, name)
+		if i == 0 {
+			// Ada's browser may only use the relay, and the relay is only
+			// offered over TCP: UDP might as well be blocked.
+			link += "&relay=only"
+		}
+		tabs[i] = newTab(t, browser)
+		within(t, tabs[i], 20*time.Second,
+			chromedp.Navigate(link),
+			chromedp.WaitVisible("#prejoin"),
+			chromedp.WaitEnabled("#join"),
+		)
+		if i == 0 {
+			// The connection check finds the relay over TCP, and tries
+			// nothing else since nothing else is offered.
+			within(t, tabs[i], 20*time.Second,
+				chromedp.Click("#check-run"),
+				chromedp.WaitVisible(`#check-result[data-verdict] li[data-transport="tcp"][data-ok="true"]`),
+			)
+			verdict := text(t, tabs[i], "#check-verdict")
+			got, err := chromedp.Run(tabs[i], chromedp.Evaluate[string](`document.querySelector('#check-result').dataset.verdict`))
+			if err != nil || got != "relay_ok" {
+				t.Fatalf("check verdict %q (%q)", got, verdict)
+			}
+			mustContain(t, "check verdict", verdict, "relay")
+			screenshot(t, tabs[i], "room-connection-check")
+		}
+		within(t, tabs[i], 10*time.Second, chromedp.Click("#join"), chromedp.WaitVisible("#inroom"))
+	}
+	for i, tab := range tabs {
+		waitStats(t, tab, 30*time.Second, fmt.Sprintf("%s decodes video and receives audio", people[i]), func(s mediaStats) bool {
+			return s.RemoteTiles == 1 && s.FramesDecoded >= 10 && s.AudioPackets >= 20
+		})
+	}
+	ctx, cancel := context.WithTimeout(tabs[0], 5*time.Second)
+	defer cancel()
+	pairs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](relayPairJS, chromedp.EvalAwaitPromise))
+	if err != nil || len(pairs) == 0 {
+		t.Fatalf("Ada's candidate pairs %v: %v", pairs, err)
+	}
+	for _, p := range pairs {
+		if p != "relay/tcp" {
+			t.Fatalf("Ada's connections use %v, want relay/tcp for each", pairs)
+		}
+	}
+	if st := rs.Stats(); st.Allocations == 0 {
+		t.Fatalf("relay stats %+v: no allocation", st)
+	}
+}
