@@ -100,10 +100,16 @@ func (l *limits) total() int {
 type peers struct {
 	ips  map[netip.Addr]bool
 	port int
+	nat  *net.UDPAddr // the SFU's public address behind 1:1 NAT, or nil
 }
 
-func newPeers(ips []netip.Addr, port int) peers {
+var loopback = &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}
+
+func newPeers(ips []netip.Addr, port int, nat netip.Addr) peers {
 	p := peers{ips: map[netip.Addr]bool{}, port: port}
+	if nat.IsValid() {
+		p.nat = &net.UDPAddr{IP: nat.AsSlice(), Port: port}
+	}
 	for _, ip := range ips {
 		p.ips[ip.Unmap()] = true
 	}
@@ -111,6 +117,24 @@ func newPeers(ips []netip.Addr, port int) peers {
 }
 
 func (p peers) allowIP(ip netip.Addr) bool { return p.ips[ip] }
+
+// toSFU is where a packet for the SFU at a goes: its public address behind
+// NAT is reached on loopback.
+func (p peers) toSFU(a net.Addr) net.Addr {
+	if ua, ok := a.(*net.UDPAddr); ok && p.nat != nil && ua.Port == p.nat.Port && ua.IP.Equal(p.nat.IP) {
+		return &net.UDPAddr{IP: loopback.IP, Port: ua.Port}
+	}
+	return a
+}
+
+// fromSFU is the address a packet from a is reported as: the SFU answering
+// on loopback is its public address behind NAT.
+func (p peers) fromSFU(a net.Addr) net.Addr {
+	if ua, ok := a.(*net.UDPAddr); ok && p.nat != nil && ua.Port == p.nat.Port && ua.IP.Equal(loopback.IP) {
+		return p.nat
+	}
+	return a
+}
 
 func (p peers) allow(a net.Addr) bool {
 	ua, ok := a.(*net.UDPAddr)
@@ -174,6 +198,7 @@ func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if err != nil {
 			return n, addr, err
 		}
+		addr = c.s.peers.fromSFU(addr)
 		if !c.s.peers.allow(addr) {
 			c.s.counters.droppedPeer.Add(1)
 			continue
@@ -196,7 +221,7 @@ func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		c.s.counters.droppedRate.Add(1)
 		return len(p), nil
 	}
-	return c.PacketConn.WriteTo(p, addr)
+	return c.PacketConn.WriteTo(p, c.s.peers.toSFU(addr))
 }
 
 func (c *relayConn) Close() error {

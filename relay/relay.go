@@ -48,6 +48,14 @@ type Config struct {
 	PeerIPs  []netip.Addr
 	PeerPort int
 
+	// NATIP is the SFU's public address when it is not one of this
+	// machine's own (1:1 NAT, -public-ip): browsers learn it as the SFU's
+	// candidate and ask the relay to send there. What they relay to it at
+	// PeerPort goes to 127.0.0.1 instead, and what the SFU answers is
+	// reported as coming from it, so no hairpin NAT is needed. It must be in
+	// PeerIPs.
+	NATIP netip.Addr
+
 	// Secret signs credentials (HMAC-SHA1, TURN REST convention).
 	Secret []byte
 
@@ -121,6 +129,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PeerPort <= 0 || cfg.PeerPort > 65535 || len(cfg.PeerIPs) == 0 {
 		return nil, errors.New("relay: the SFU's addresses and media port are required")
 	}
+	if cfg.NATIP.IsValid() && !slices.Contains(cfg.PeerIPs, cfg.NATIP) {
+		return nil, errors.New("relay: the NAT address must be one of the SFU's addresses")
+	}
 	if cfg.UDPAddr == "" && cfg.TCPAddr == "" && cfg.TLSAddr == "" {
 		return nil, errors.New("relay: no listen address")
 	}
@@ -145,7 +156,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, peers: newPeers(cfg.PeerIPs, cfg.PeerPort)}
+	s := &Server{cfg: cfg, log: cfg.Log, peers: newPeers(cfg.PeerIPs, cfg.PeerPort, cfg.NATIP)}
 	s.bindIP = net.IPv4zero
 	if local, err := LocalIPs(false, ""); err == nil && slices.Contains(local, cfg.RelayIP) {
 		s.bindIP = cfg.RelayIP.AsSlice()

@@ -65,9 +65,14 @@ func newMailHarness(t *testing.T) *harness {
 	return buildHarness(t, Limits{}, true)
 }
 
-// buildHarness starts the harness; each tune may change the config once the
-// router is up.
-func buildHarness(t testing.TB, limits Limits, withMail bool, tune ...func(*harness, *Config)) *harness {
+// tuning changes a harness before it starts: the router's config, and the
+// server's once the router is up. Either may be nil.
+type tuning struct {
+	router func(*sfu.Config)
+	server func(*harness, *Config)
+}
+
+func buildHarness(t testing.TB, limits Limits, withMail bool, tune ...tuning) *harness {
 	t.Helper()
 	h := &harness{t: t}
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
@@ -82,7 +87,13 @@ func buildHarness(t testing.TB, limits Limits, withMail bool, tune ...func(*harn
 		t.Fatal(err)
 	}
 	h.store = st
-	router, err := sfu.NewRouter(sfu.Config{LoopbackOnly: true}, log)
+	rcfg := sfu.Config{LoopbackOnly: true}
+	for _, f := range tune {
+		if f.router != nil {
+			f.router(&rcfg)
+		}
+	}
+	router, err := sfu.NewRouter(rcfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +152,9 @@ func buildHarness(t testing.TB, limits Limits, withMail bool, tune ...func(*harn
 		cfg.ReminderLeads = []time.Duration{24 * time.Hour, 15 * time.Minute}
 	}
 	for _, f := range tune {
-		f(h, &cfg)
+		if f.server != nil {
+			f.server(h, &cfg)
+		}
 	}
 	srv, err := New(cfg)
 	if err != nil {

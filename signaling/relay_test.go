@@ -9,6 +9,7 @@ import (
 
 	"github.com/worktogether/worktogether/internal/testpeer"
 	"github.com/worktogether/worktogether/relay"
+	"github.com/worktogether/worktogether/sfu"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 )
@@ -18,16 +19,31 @@ var relaySecret = []byte("relay-secret-for-the-signaling-tests")
 // newRelayHarness is a harness with the built-in relay on loopback, its
 // credentials handed out in welcome, and nothing else in ice_servers.
 func newRelayHarness(t *testing.T) (*harness, *relay.Server) {
+	return relayHarness(t, netip.Addr{})
+}
+
+// relayHarness is newRelayHarness with the SFU announcing nat, an address
+// that is not this machine's, as a server behind 1:1 NAT does.
+func relayHarness(t *testing.T, nat netip.Addr) (*harness, *relay.Server) {
 	t.Helper()
 	var rs *relay.Server
-	h := buildHarness(t, Limits{}, false, func(h *harness, cfg *Config) {
+	peers := []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+	if nat.IsValid() {
+		peers = append(peers, nat)
+	}
+	h := buildHarness(t, Limits{}, false, tuning{router: func(c *sfu.Config) {
+		if nat.IsValid() {
+			c.PublicIP = nat.String()
+		}
+	}, server: func(h *harness, cfg *Config) {
 		var err error
 		rs, err = relay.New(relay.Config{
 			UDPAddr:  "127.0.0.1:0",
 			TCPAddr:  "127.0.0.1:0",
 			RelayIP:  netip.MustParseAddr("127.0.0.1"),
-			PeerIPs:  []netip.Addr{netip.MustParseAddr("127.0.0.1")},
+			PeerIPs:  peers,
 			PeerPort: h.router.Port(),
+			NATIP:    nat,
 			Secret:   relaySecret,
 			Log:      zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
 		})
@@ -40,7 +56,7 @@ func newRelayHarness(t *testing.T) (*harness, *relay.Server) {
 			s := is.Issue(id, now.Add(ttl))
 			return []ICEServer{{URLs: s.URLs, Username: s.Username, Credential: s.Credential}}
 		}
-	})
+	}})
 	return h, rs
 }
 
@@ -80,6 +96,19 @@ func TestWelcomeCarriesOwnShortLivedTURNCredentials(t *testing.T) {
 
 func TestPeersJoinThroughTheRelayOnly(t *testing.T) {
 	h, rs := newRelayHarness(t)
+	joinThroughRelay(t, h, rs)
+}
+
+// Behind 1:1 NAT the SFU announces its public address, which this machine
+// cannot reach itself (192.0.2.10 is nowhere here): the relay takes what is
+// relayed to it to the SFU on loopback.
+func TestPeersJoinThroughTheRelayBehindNAT(t *testing.T) {
+	h, rs := relayHarness(t, netip.MustParseAddr("192.0.2.10"))
+	joinThroughRelay(t, h, rs)
+}
+
+func joinThroughRelay(t *testing.T, h *harness, rs *relay.Server) {
+	t.Helper()
 	sess := h.runningSession(0)
 	relayed := testpeer.Options{IVF: testIVF, Ogg: testOgg, RelayOnly: true}
 	a, wa := h.join(h.invite(sess.ID, "Ada", "").Token, relayed)

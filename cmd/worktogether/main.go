@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -207,6 +208,9 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "Worktogether is running at %s (media on port %d, udp and tcp)\n", cfg.PublicURL, router.Port())
 	if madeKey {
 		fmt.Fprintf(stdout, "Host key (shown once; kept in %s): %s\n", filepath.Join(cfg.Data, "host_key"), hostKey)
+	}
+	if turn.server != nil {
+		fmt.Fprintf(stdout, "TURN relay: %s\n", strings.Join(turn.urls, " "))
 	}
 	fmt.Fprintf(stdout, "Host page: %s/host\n", cfg.PublicURL)
 	if cfg.Demo {

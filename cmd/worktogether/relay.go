@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,12 +38,12 @@ type relayConfig struct {
 
 func relayFlags(fs *flag.FlagSet, c *relayConfig) {
 	fs.BoolVar(&c.On, "relay", false, "run the built-in TURN relay, for browsers on networks that block UDP")
-	fs.IntVar(&c.Port, "relay-port", 3478, "the relay's UDP and TCP port")
+	fs.IntVar(&c.Port, "relay-port", 3478, "the relay's UDP and TCP port; 0 picks free ones")
 	fs.IntVar(&c.TLSPort, "relay-tls-port", 0, "also offer TURN over TLS on this port (e.g. 443); needs -relay-cert and -relay-key")
 	fs.StringVar(&c.Cert, "relay-cert", "", "certificate (PEM, with chain) for TURN over TLS; its name must be -relay-host")
 	fs.StringVar(&c.Key, "relay-key", "", "private key (PEM) for TURN over TLS")
 	fs.StringVar(&c.Host, "relay-host", "", "host name or IP in the relay's turn: URLs (default: the host of -public-url)")
-	fs.StringVar(&c.IP, "relay-ip", "", "IPv4 address of relayed sockets (default: -public-ip, else this machine's address)")
+	fs.StringVar(&c.IP, "relay-ip", "", "IPv4 address of relayed sockets, only ever reached by the SFU on this machine (default: this machine's address)")
 	fs.StringVar(&c.Secret, "relay-secret", "", "shared secret of relay credentials (default: generated once and kept in the data directory)")
 	fs.IntVar(&c.Allocations, "relay-allocations", relay.DefaultMaxAllocations, "relay allocations one participant may hold at once")
 	fs.IntVar(&c.Kbps, "relay-kbps", 10000, "what one participant may relay, in kbit/s each way; 0 for no limit")
@@ -52,10 +53,8 @@ func relayFlags(fs *flag.FlagSet, c *relayConfig) {
 }
 
 func (c relayConfig) validate() error {
-	if c.Port <= 0 || c.Port > 65535 {
-		if c.On {
-			return fmt.Errorf("-relay-port %d is not a port", c.Port)
-		}
+	if c.Port < 0 || c.Port > 65535 {
+		return fmt.Errorf("-relay-port %d is not a port", c.Port)
 	}
 	if c.TLSPort < 0 || c.TLSPort > 65535 {
 		return fmt.Errorf("-relay-tls-port %d is not a port", c.TLSPort)
@@ -115,7 +114,8 @@ func startRelay(cfg config, mediaPort int, publicURL string, log *zap.Logger) (r
 				return relaySetup{}, err
 			}
 		}
-		relayIP, err := chooseRelayIP(rc.IP, cfg.PublicIP, cfg.LoopbackOnly || listensOnLoopback(cfg.Addr))
+		local := cfg.LoopbackOnly || listensOnLoopback(cfg.Addr)
+		relayIP, err := chooseRelayIP(rc.IP, local)
 		if err != nil {
 			return relaySetup{}, err
 		}
@@ -123,8 +123,22 @@ func startRelay(cfg config, mediaPort int, publicURL string, log *zap.Logger) (r
 		if err != nil {
 			return relaySetup{}, err
 		}
+		var nat netip.Addr
+		if cfg.PublicIP != "" {
+			own, err := relay.LocalIPs(false, "")
+			if err != nil {
+				return relaySetup{}, err
+			}
+			pub, err := netip.ParseAddr(cfg.PublicIP)
+			if err != nil {
+				return relaySetup{}, fmt.Errorf("-public-ip: %w", err)
+			}
+			if pub = pub.Unmap(); pub.Is4() && !slices.Contains(own, pub) {
+				nat = pub // 1:1 NAT: reach the SFU on loopback, not by hairpin
+			}
+		}
 		listenHost := ""
-		if cfg.LoopbackOnly {
+		if local {
 			listenHost = "127.0.0.1"
 		}
 		rcfg := relay.Config{
@@ -133,6 +147,7 @@ func startRelay(cfg config, mediaPort int, publicURL string, log *zap.Logger) (r
 			RelayIP:        relayIP,
 			PeerIPs:        peers,
 			PeerPort:       mediaPort,
+			NATIP:          nat,
 			Secret:         []byte(secret),
 			MaxAllocations: rc.Allocations,
 			BytesPerSecond: rc.Kbps * 1000 / 8,
@@ -181,17 +196,15 @@ func startRelay(cfg config, mediaPort int, publicURL string, log *zap.Logger) (r
 	return out, nil
 }
 
-// chooseRelayIP picks the relayed address: the one given, else the public
-// IP, else loopback for a server of this machine only, else the address
-// this machine reaches the outside from.
-func chooseRelayIP(given, public string, loopback bool) (netip.Addr, error) {
-	for _, v := range []string{given, public} {
-		if v == "" {
-			continue
-		}
-		ip, err := netip.ParseAddr(v)
+// chooseRelayIP picks the relayed address: the one given, else loopback
+// for a server of this machine only, else the address this machine reaches
+// the outside from (behind 1:1 NAT the private one: only the SFU on this
+// machine sends to it).
+func chooseRelayIP(given string, loopback bool) (netip.Addr, error) {
+	if given != "" {
+		ip, err := netip.ParseAddr(given)
 		if err != nil || !ip.Unmap().Is4() {
-			return netip.Addr{}, fmt.Errorf("-relay-ip: %q is not an IPv4 address", v)
+			return netip.Addr{}, fmt.Errorf("-relay-ip: %q is not an IPv4 address", given)
 		}
 		return ip.Unmap(), nil
 	}
