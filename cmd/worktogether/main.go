@@ -23,6 +23,7 @@ import (
 	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/metrics"
 	"github.com/worktogether/worktogether/newsletter"
+	"github.com/worktogether/worktogether/relay"
 	"github.com/worktogether/worktogether/sfu"
 	"github.com/worktogether/worktogether/signaling"
 	"github.com/worktogether/worktogether/static"
@@ -148,16 +149,18 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	})
 	defer background(mailer.Run)()
 
+	var srv *signaling.Server // read by the metrics at scrape time, set below
 	turn, err := startRelay(cfg, router.Port(), cfg.PublicURL, log.Named("relay"))
 	if err != nil {
 		return err
 	}
+	var relayStats func() relay.Stats
 	if turn.server != nil {
 		defer turn.server.Close()
+		relayStats = turn.server.Stats
 	}
-
-	var srv *signaling.Server // read by the metrics at scrape time, set below
 	metricsHandler := metrics.Handler(metrics.Sources{
+		Relay:     relayStats,
 		SFU:       router.Stats,
 		Signaling: func(ctx context.Context) (signaling.Stats, error) { return srv.Stats(ctx) },
 		Outbox:    func(ctx context.Context) (map[string]int, error) { return st.MailCounts(ctx, "") },

@@ -100,6 +100,10 @@ func TestBinaryRelaysWithItsOwnSecret(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	m := scrape(t, p.url)
+	if m["worktogether_relay_allocations"] < 1 {
+		t.Fatalf("metrics show %v relay allocations", m["worktogether_relay_allocations"])
+	}
 	p.cmd.Process.Kill()
 	<-p.done
 	p.done <- nil
