@@ -229,13 +229,18 @@ func (c *relayConn) Close() error {
 	return c.PacketConn.Close()
 }
 
-// boundedListener caps the open TCP connections and closes one that stays
-// silent for idle.
+// boundedListener caps the open TCP connections, closes one that stays
+// silent for idle, and closes them all when it is closed (pion/turn closes
+// only its listeners).
 type boundedListener struct {
 	net.Listener
 	slots   chan struct{}
 	idle    time.Duration
 	refused *atomic.Uint64
+
+	mu     sync.Mutex
+	open   map[*idleConn]struct{}
+	closed bool
 }
 
 func (l *boundedListener) Accept() (net.Conn, error) {
@@ -246,19 +251,47 @@ func (l *boundedListener) Accept() (net.Conn, error) {
 		}
 		select {
 		case l.slots <- struct{}{}:
-			return &idleConn{Conn: c, idle: l.idle, slots: l.slots}, nil
 		default:
 			l.refused.Add(1)
 			c.Close()
+			continue
 		}
+		ic := &idleConn{Conn: c, idle: l.idle, l: l}
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			ic.Close()
+			return nil, net.ErrClosed
+		}
+		if l.open == nil {
+			l.open = map[*idleConn]struct{}{}
+		}
+		l.open[ic] = struct{}{}
+		l.mu.Unlock()
+		return ic, nil
 	}
+}
+
+func (l *boundedListener) Close() error {
+	err := l.Listener.Close()
+	l.mu.Lock()
+	l.closed = true
+	conns := make([]*idleConn, 0, len(l.open))
+	for c := range l.open {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+	return err
 }
 
 type idleConn struct {
 	net.Conn
-	idle  time.Duration
-	slots chan struct{}
-	once  sync.Once
+	idle time.Duration
+	l    *boundedListener
+	once sync.Once
 }
 
 func (c *idleConn) Read(p []byte) (int, error) {
@@ -269,7 +302,12 @@ func (c *idleConn) Read(p []byte) (int, error) {
 }
 
 func (c *idleConn) Close() error {
-	c.once.Do(func() { <-c.slots })
+	c.once.Do(func() {
+		c.l.mu.Lock()
+		delete(c.l.open, c)
+		c.l.mu.Unlock()
+		<-c.l.slots
+	})
 	return c.Conn.Close()
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"math/big"
 	"net"
 	"net/netip"
@@ -92,4 +93,56 @@ func TestRelayConfigRefusals(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+func TestRelayBoundsAndClosesTCPConnections(t *testing.T) {
+	sfu := startSFU(t)
+	cfg := Config{
+		TCPAddr: "127.0.0.1:0", RelayIP: loopbackAddr, PeerIPs: []netip.Addr{loopbackAddr},
+		PeerPort: sfu.port(), Secret: secret, Log: zap.NewNop(), MaxTCPConns: 1,
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := s.Ports()
+	first, err := net.Dial("tcp4", "127.0.0.1:"+itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	user, pass := Credentials(secret, "p1", time.Now().Add(time.Hour))
+	if _, err := allocate(t, turn.NewSTUNConn(first), "127.0.0.1:"+itoa(port), user, pass); err != nil {
+		t.Fatal(err)
+	}
+	// A second connection is over the bound: the relay hangs up at once.
+	second, err := net.Dial("tcp4", "127.0.0.1:"+itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	second.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := second.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+		t.Fatalf("second connection over the bound: read %v, want it closed", err)
+	}
+	if st := s.Stats(); st.TCPConnRefused != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	// Closing the relay closes the connection that is still open.
+	s.Close()
+	first.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 1500)
+	for {
+		if _, err := first.Read(buf); err != nil {
+			if isTimeout(err) {
+				t.Fatal("the relay closed but its connection stayed open")
+			}
+			break
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
