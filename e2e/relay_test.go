@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -19,9 +20,19 @@ import (
 // only, and hands out its credentials: the only way to the SFU left to a
 // browser whose network blocks UDP.
 func withTCPRelay(got **relay.Server) func(*testing.T, *signaling.Config, *sfu.Router) func() {
+	return withRelay(got, false)
+}
+
+// withRelay is withTCPRelay with a UDP listener too when udp is set.
+func withRelay(got **relay.Server, udp bool) func(*testing.T, *signaling.Config, *sfu.Router) func() {
 	return func(t *testing.T, cfg *signaling.Config, router *sfu.Router) func() {
 		secret := []byte("e2e relay secret, long enough")
+		udpAddr := ""
+		if udp {
+			udpAddr = "127.0.0.1:0"
+		}
 		rs, err := relay.New(relay.Config{
+			UDPAddr:  udpAddr,
 			TCPAddr:  "127.0.0.1:0",
 			RelayIP:  netip.MustParseAddr("127.0.0.1"),
 			PeerIPs:  []netip.Addr{netip.MustParseAddr("127.0.0.1")},
@@ -113,5 +124,58 @@ func TestBrowserBehindBlockedUDPJoinsThroughTheRelay(t *testing.T) {
 	}
 	if st := rs.Stats(); st.Allocations == 0 {
 		t.Fatalf("relay stats %+v: no allocation", st)
+	}
+}
+
+// runCheck clicks the connection check on a fresh pre-join page of a new
+// invite and returns the verdict and the transports it lists.
+func runCheck(t *testing.T, browser context.Context, srv *server, name string) (string, []string) {
+	t.Helper()
+	tab := newTab(t, browser)
+	within(t, tab, 20*time.Second,
+		chromedp.Navigate(srv.invite(t, srv.createSession(t), name)),
+		chromedp.WaitVisible("#prejoin"),
+		chromedp.Click("#check-run"),
+		chromedp.WaitVisible(`#check-result[data-verdict]`),
+	)
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	verdict, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#check-result').dataset.verdict`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#check-items li')].map(li => li.dataset.transport + '=' + li.dataset.ok)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, tab, "connection-check-"+verdict)
+	return verdict, items
+}
+
+func TestConnectionCheckSaysWhatGetsThrough(t *testing.T) {
+	browser := newBrowser(t)
+	var rs *relay.Server
+	// The relay over UDP and TCP: UDP works, so nothing else matters.
+	open := startServerWith(t, withRelay(&rs, true))
+	if verdict, items := runCheck(t, browser, open, "Ada"); verdict != "udp_ok" || fmt.Sprint(items) != "[udp=true tcp=true]" {
+		t.Errorf("open network: verdict %q, items %v", verdict, items)
+	}
+	// UDP to the relay goes nowhere (a port nobody listens on), TCP works:
+	// what a network that blocks UDP looks like from the page.
+	closed, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadUDP := fmt.Sprintf("turn:%s?transport=udp", closed.LocalAddr())
+	closed.Close()
+	var rs2 *relay.Server
+	tcpOnly := withTCPRelay(&rs2)
+	blocked := startServerWith(t, func(t *testing.T, cfg *signaling.Config, router *sfu.Router) func() {
+		stop := tcpOnly(t, cfg, router)
+		cfg.ICEServers = []signaling.ICEServer{{URLs: []string{deadUDP}, Username: "1:x", Credential: "x"}}
+		return stop
+	})
+	if verdict, items := runCheck(t, browser, blocked, "Bo"); verdict != "tcp_only" || fmt.Sprint(items) != "[udp=false tcp=true]" {
+		t.Errorf("UDP blocked: verdict %q, items %v", verdict, items)
 	}
 }
