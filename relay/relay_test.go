@@ -109,12 +109,10 @@ func dialTCP(t *testing.T, s *Server, user, pass string) (*turnClient, error) {
 
 func allocate(t *testing.T, conn net.PacketConn, server, user, pass string) (*turnClient, error) {
 	t.Helper()
-	quiet := logging.NewDefaultLoggerFactory()
-	quiet.DefaultLogLevel = logging.LogLevelDisabled
 	c, err := turn.NewClient(&turn.ClientConfig{
 		TURNServerAddr: server, STUNServerAddr: server,
 		Username: user, Password: pass, Realm: DefaultRealm,
-		Conn: conn, LoggerFactory: quiet, RTO: 200 * time.Millisecond,
+		Conn: conn, LoggerFactory: quietLogs(), RTO: 200 * time.Millisecond,
 	})
 	if err != nil {
 		conn.Close()
@@ -132,6 +130,12 @@ func allocate(t *testing.T, conn net.PacketConn, server, user, pass string) (*tu
 		return tc, err
 	}
 	return tc, nil
+}
+
+func quietLogs() logging.LoggerFactory {
+	quiet := logging.NewDefaultLoggerFactory()
+	quiet.DefaultLogLevel = logging.LogLevelDisabled
+	return quiet
 }
 
 func (tc *turnClient) close() {
