@@ -59,7 +59,7 @@ var (
 	outboxDesc       = desc("mail_outbox", "Mails in the outbox, by status.", "status")
 	relayAllocDesc   = desc("relay_allocations", "TURN allocations open on the built-in relay.")
 	relayRefusedDesc = desc("relay_refused_total", "TURN requests and connections refused, by reason: auth (stale, forged or malformed credentials), quota (allocations per participant), connections (TCP/TLS connections over the bound).", "reason")
-	relayDropDesc    = desc("relay_packets_dropped_total", "Relayed packets dropped, by reason: peer (not to or from the SFU), rate (over the participant's bandwidth).", "reason")
+	relayDropDesc    = desc("relay_packets_dropped_total", "Relayed packets dropped (and permissions refused), by reason: peer (not to or from the SFU), rate (over the participant's bandwidth).", "reason")
 )
 
 type collector struct{ src Sources }

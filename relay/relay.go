@@ -93,7 +93,7 @@ type Stats struct {
 	Allocations    int    // open now
 	AuthRefused    uint64 // requests with a stale, forged or malformed credential
 	QuotaRefused   uint64 // allocations refused for the per-participant limit
-	DroppedPeer    uint64 // packets to or from an address that is not the SFU
+	DroppedPeer    uint64 // packets to or from an address that is not the SFU, and permissions refused for one
 	DroppedRate    uint64 // packets over the bandwidth limit
 	TCPConnRefused uint64 // TCP/TLS connections over MaxTCPConns
 }
