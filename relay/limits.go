@@ -169,7 +169,11 @@ func (g *generator) AllocatePacketConn(c turn.AllocateListenerConfig) (net.Packe
 	}
 	addr := *pc.LocalAddr().(*net.UDPAddr)
 	addr.IP = g.s.cfg.RelayIP.AsSlice()
-	return &relayConn{PacketConn: pc, s: g.s, id: c.UserID, user: u}, &addr, nil
+	var sock net.PacketConn = pc
+	if g.s.cfg.Shape != nil {
+		sock = g.s.cfg.Shape(pc)
+	}
+	return &relayConn{PacketConn: sock, s: g.s, id: c.UserID, user: u}, &addr, nil
 }
 
 func (g *generator) AllocateListener(turn.AllocateListenerConfig) (net.Listener, net.Addr, error) {

@@ -74,6 +74,12 @@ type Config struct {
 	// long (a browser's consent checks come every few seconds).
 	IdleTimeout time.Duration
 
+	// Shape, when set, wraps each relayed socket: what the SFU sends
+	// towards the client is read from it, what the client relays is written
+	// to it. Tests put a shaped link there (a bottleneck between a browser
+	// forced through the relay and the SFU).
+	Shape func(net.PacketConn) net.PacketConn
+
 	Realm string
 	Log   *zap.Logger
 	Now   func() time.Time // time.Now when nil

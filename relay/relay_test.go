@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -357,5 +358,41 @@ func TestRelayMetersBandwidthPerParticipant(t *testing.T) {
 	}
 	if s.Stats().DroppedRate == 0 {
 		t.Fatal("nothing counted as over the rate")
+	}
+}
+
+// countingConn counts what passes a relayed socket.
+type countingConn struct {
+	net.PacketConn
+	reads, writes *atomic.Int64
+}
+
+func (c countingConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	n, a, err := c.PacketConn.ReadFrom(p)
+	if err == nil {
+		c.reads.Add(1)
+	}
+	return n, a, err
+}
+
+func (c countingConn) WriteTo(p []byte, a net.Addr) (int, error) {
+	c.writes.Add(1)
+	return c.PacketConn.WriteTo(p, a)
+}
+
+func TestRelayShapeSeesBothDirections(t *testing.T) {
+	sfu := startSFU(t)
+	var reads, writes atomic.Int64
+	s := startRelay(t, sfu, func(c *Config) {
+		c.Shape = func(pc net.PacketConn) net.PacketConn { return countingConn{pc, &reads, &writes} }
+	})
+	user, pass := Credentials(secret, "p1", time.Now().Add(time.Hour))
+	tc, err := dialUDP(t, s, user, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, tc, sfu, "shaped")
+	if reads.Load() < 1 || writes.Load() < 1 {
+		t.Fatalf("the shaping socket saw %d reads and %d writes", reads.Load(), writes.Load())
 	}
 }
