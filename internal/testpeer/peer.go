@@ -93,6 +93,8 @@ type Peer struct {
 	KeyframeRequests atomic.Int64
 
 	sim *simulcast // the publish connection, when publishing simulcast
+
+	early []webrtc.ICECandidateInit // candidates that came before the first offer (read loop only)
 }
 
 // LoopbackAPI returns a Pion API whose candidates stay on 127.0.0.1, with
@@ -325,6 +327,10 @@ func (p *Peer) readLoop() {
 			if msg.Decode(&c) == nil {
 				if c.PC == "publish" && p.sim != nil {
 					p.sim.candidate(c.Candidate)
+				} else if p.pc.RemoteDescription() == nil {
+					// Before the first offer: held until it is set (the
+					// server's candidates may overtake its offer).
+					p.early = append(p.early, c.Candidate)
 				} else {
 					_ = p.pc.AddICECandidate(c.Candidate)
 				}
@@ -347,6 +353,10 @@ func (p *Peer) answer(msg Message) error {
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: o.SDP}); err != nil {
 		return fmt.Errorf("set offer: %w", err)
 	}
+	for _, c := range p.early {
+		_ = p.pc.AddICECandidate(c)
+	}
+	p.early = nil
 	ans, err := p.pc.CreateAnswer(nil)
 	if err != nil {
 		return fmt.Errorf("create answer: %w", err)
