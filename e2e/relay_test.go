@@ -129,7 +129,7 @@ func TestBrowserBehindBlockedUDPJoinsThroughTheRelay(t *testing.T) {
 
 // runCheck clicks the connection check on a fresh pre-join page of a new
 // invite and returns the verdict and the transports it lists.
-func runCheck(t *testing.T, browser context.Context, srv *server, name string) (string, []string) {
+func runCheck(t *testing.T, browser context.Context, srv *server, name string) (string, []string, context.Context) {
 	t.Helper()
 	tab := newTab(t, browser)
 	within(t, tab, 20*time.Second,
@@ -149,7 +149,7 @@ func runCheck(t *testing.T, browser context.Context, srv *server, name string) (
 		t.Fatal(err)
 	}
 	screenshot(t, tab, "connection-check-"+verdict)
-	return verdict, items
+	return verdict, items, tab
 }
 
 func TestConnectionCheckSaysWhatGetsThrough(t *testing.T) {
@@ -157,8 +157,20 @@ func TestConnectionCheckSaysWhatGetsThrough(t *testing.T) {
 	var rs *relay.Server
 	// The relay over UDP and TCP: UDP works, so nothing else matters.
 	open := startServerWith(t, withRelay(&rs, true))
-	if verdict, items := runCheck(t, browser, open, "Ada"); verdict != "udp_ok" || fmt.Sprint(items) != "[udp=true tcp=true]" {
+	verdict, items, tab := runCheck(t, browser, open, "Ada")
+	if verdict != "udp_ok" || fmt.Sprint(items) != "[udp=true tcp=true]" {
 		t.Errorf("open network: verdict %q, items %v", verdict, items)
+	}
+	// Checking again and again: after a few, the page asks to wait.
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+		const b = document.querySelector('#check-run');
+		if (document.querySelector('#check-verdict').textContent.includes('a moment, please')) return true;
+		if (!b.disabled) b.click();
+		return false;
+	})()`, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		t.Fatalf("repeated checks were never told to wait (shows %q): %v", text(t, tab, "#check-verdict"), err)
 	}
 	// UDP to the relay goes nowhere (a port nobody listens on), TCP works:
 	// what a network that blocks UDP looks like from the page.
@@ -175,7 +187,7 @@ func TestConnectionCheckSaysWhatGetsThrough(t *testing.T) {
 		cfg.ICEServers = []signaling.ICEServer{{URLs: []string{deadUDP}, Username: "1:x", Credential: "x"}}
 		return stop
 	})
-	if verdict, items := runCheck(t, browser, blocked, "Bo"); verdict != "tcp_only" || fmt.Sprint(items) != "[udp=false tcp=true]" {
+	if verdict, items, _ := runCheck(t, browser, blocked, "Bo"); verdict != "tcp_only" || fmt.Sprint(items) != "[udp=false tcp=true]" {
 		t.Errorf("UDP blocked: verdict %q, items %v", verdict, items)
 	}
 }

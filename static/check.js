@@ -38,6 +38,7 @@ export function setUpCheck(token, sessionId) {
 export async function runCheck(token, sessionId) {
   const resp = await fetch(`/api/connection-check?${new URLSearchParams({ t: token, session: sessionId })}`);
   const body = await resp.json().catch(() => ({}));
+  if (resp.status === 429) throw new Error(t('check.wait'));
   if (!resp.ok) throw new Error(body?.error?.message || `HTTP ${resp.status}`);
   /** @type {RTCIceServer[]} */
   const servers = body.ice_servers || [];
