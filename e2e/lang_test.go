@@ -106,6 +106,9 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 			check(ada, "refused-link")
 			within(t, bo, 20*time.Second, chromedp.Navigate(guest.URL), chromedp.WaitEnabled("#join"))
 			check(bo, "prejoin")
+			// The connection check, on a server with nothing to test against.
+			within(t, bo, 20*time.Second, chromedp.Click("#check-run"), chromedp.WaitVisible(`#check-result[data-verdict="none"]`))
+			check(bo, "connection-check")
 			within(t, ada, 20*time.Second, chromedp.Navigate(host.URL), chromedp.WaitEnabled("#join"), chromedp.Click("#join"),
 				chromedp.WaitVisible(`#status[data-status="connected"]`))
 			within(t, bo, 20*time.Second, chromedp.Click("#join"), chromedp.WaitVisible("#commit-form"),

@@ -39,13 +39,21 @@ type server struct {
 	// for what a mail would bring.
 	store *store.Store
 	links *links.Maker
+	// tune, when set, changes the signaling config once the router is up
+	// (each start); what it returns is called on stop.
+	tune func(t *testing.T, cfg *signaling.Config, router *sfu.Router) (stop func())
 }
 
 func startServer(t *testing.T) *server {
+	return startServerWith(t, nil)
+}
+
+// startServerWith starts the server with tune (see server.tune).
+func startServerWith(t *testing.T, tune func(*testing.T, *signaling.Config, *sfu.Router) func()) *server {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
-	s := &server{db: filepath.Join(t.TempDir(), "wt.db"), key: key, addr: "127.0.0.1:0"}
+	s := &server{db: filepath.Join(t.TempDir(), "wt.db"), key: key, addr: "127.0.0.1:0", tune: tune}
 	s.start(t)
 	t.Cleanup(func() { s.stop() })
 	return s
@@ -80,7 +88,7 @@ func (s *server) start(t *testing.T) {
 	if s.links, err = links.New(s.url, signer); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := signaling.New(signaling.Config{
+	cfg := signaling.Config{
 		PublicURL: s.url,
 		HostKey:   hostKey,
 		Store:     st,
@@ -88,7 +96,12 @@ func (s *server) start(t *testing.T) {
 		Router:    router,
 		Log:       log,
 		Static:    static.Files,
-	})
+	}
+	stopTune := func() {}
+	if s.tune != nil {
+		stopTune = s.tune(t, &cfg, router)
+	}
+	srv, err := signaling.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +112,7 @@ func (s *server) start(t *testing.T) {
 		defer cancel()
 		srv.Shutdown(ctx)
 		hs.Close()
+		stopTune()
 		router.Close()
 		st.Close()
 	}

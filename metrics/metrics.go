@@ -1,7 +1,8 @@
 // Package metrics serves the server's numbers in the Prometheus text format
 // (GET /metrics): sessions by phase, participants, tracks, packets and bytes
 // forwarded and dropped (the quiet of the work phase counted apart),
-// negotiation failures, websocket send-queue drops and the mail outbox. It
+// negotiation failures, websocket send-queue drops, the mail outbox and the
+// TURN relay's allocations and refusals. It
 // reads snapshots when scraped, so nothing is added to the packet path.
 package metrics
 
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/worktogether/worktogether/relay"
 	"github.com/worktogether/worktogether/sfu"
 	"github.com/worktogether/worktogether/signaling"
 	"go.uber.org/zap"
@@ -24,6 +26,7 @@ type Sources struct {
 	SFU       func() sfu.Stats
 	Signaling func(context.Context) (signaling.Stats, error)
 	Outbox    func(context.Context) (map[string]int, error) // mails by status
+	Relay     func() relay.Stats                            // nil without the built-in relay
 	Log       *zap.Logger
 }
 
@@ -55,13 +58,17 @@ var (
 	offersDesc       = desc("offers_total", "Offers the server made to subscribers: one per renegotiation.")
 	queueDropsDesc   = desc("websocket_send_queue_drops_total", "Clients dropped for not reading their messages.")
 	outboxDesc       = desc("mail_outbox", "Mails in the outbox, by status.", "status")
+	relayAllocDesc   = desc("relay_allocations", "TURN allocations open on the built-in relay.")
+	relayRefusedDesc = desc("relay_refused_total", "TURN requests and connections refused, by reason: auth (stale, forged or malformed credentials), quota (allocations per participant), connections (TCP/TLS connections over the bound).", "reason")
+	relayDropDesc    = desc("relay_packets_dropped_total", "Relayed packets dropped (and permissions refused), by reason: peer (not to or from the SFU), rate (over the participant's bandwidth).", "reason")
 )
 
 type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{sessionsDesc, participantsDesc, roomsDesc, peersDesc, tracksDesc, packetsInDesc,
-		packetsOutDesc, bytesOutDesc, layerPacketsDesc, layerBytesDesc, droppedDesc, negotiationDesc, offersDesc, queueDropsDesc, outboxDesc} {
+		packetsOutDesc, bytesOutDesc, layerPacketsDesc, layerBytesDesc, droppedDesc, negotiationDesc, offersDesc, queueDropsDesc, outboxDesc,
+		relayAllocDesc, relayRefusedDesc, relayDropDesc} {
 		ch <- d
 	}
 }
@@ -101,6 +108,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(participantsDesc, float64(sig.Participants))
 		counter(queueDropsDesc, sig.SendQueueDrops)
+	}
+	if c.src.Relay != nil {
+		rs := c.src.Relay()
+		gauge(relayAllocDesc, float64(rs.Allocations))
+		counter(relayRefusedDesc, rs.AuthRefused, "auth")
+		counter(relayRefusedDesc, rs.QuotaRefused, "quota")
+		counter(relayRefusedDesc, rs.TCPConnRefused, "connections")
+		counter(relayDropDesc, rs.DroppedPeer, "peer")
+		counter(relayDropDesc, rs.DroppedRate, "rate")
 	}
 	if box, err := c.src.Outbox(ctx); err != nil {
 		c.src.Log.Warn("metrics: outbox", zap.Error(err))

@@ -65,7 +65,14 @@ func newMailHarness(t *testing.T) *harness {
 	return buildHarness(t, Limits{}, true)
 }
 
-func buildHarness(t testing.TB, limits Limits, withMail bool) *harness {
+// tuning changes a harness before it starts: the router's config, and the
+// server's once the router is up. Either may be nil.
+type tuning struct {
+	router func(*sfu.Config)
+	server func(*harness, *Config)
+}
+
+func buildHarness(t testing.TB, limits Limits, withMail bool, tune ...tuning) *harness {
 	t.Helper()
 	h := &harness{t: t}
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
@@ -80,7 +87,13 @@ func buildHarness(t testing.TB, limits Limits, withMail bool) *harness {
 		t.Fatal(err)
 	}
 	h.store = st
-	router, err := sfu.NewRouter(sfu.Config{LoopbackOnly: true}, log)
+	rcfg := sfu.Config{LoopbackOnly: true}
+	for _, f := range tune {
+		if f.router != nil {
+			f.router(&rcfg)
+		}
+	}
+	router, err := sfu.NewRouter(rcfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +150,11 @@ func buildHarness(t testing.TB, limits Limits, withMail bool) *harness {
 		}
 		cfg.Mail = h.mail
 		cfg.ReminderLeads = []time.Duration{24 * time.Hour, 15 * time.Minute}
+	}
+	for _, f := range tune {
+		if f.server != nil {
+			f.server(h, &cfg)
+		}
 	}
 	srv, err := New(cfg)
 	if err != nil {

@@ -330,10 +330,7 @@ func (r *liveRoom) welcome(c *client) msgWelcome {
 	for _, id := range r.order {
 		parts = append(parts, r.wireParticipant(r.members[id]))
 	}
-	ice := r.srv.cfg.ICEServers
-	if ice == nil {
-		ice = []ICEServer{}
-	}
+	ice := r.srv.iceServers(c.id, r.srv.cfg.TURNTTL)
 	return msgWelcome{
 		Type:         "welcome",
 		You:          wireYou{ID: c.id, Name: c.name, Role: c.role},

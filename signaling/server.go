@@ -77,13 +77,21 @@ type Config struct {
 	PublicURL  string // base of every link, e.g. https://cowork.example.org
 	HostKey    string
 	ICEServers []ICEServer
-	Store      *store.Store
-	Signer     *token.Signer
-	Router     *sfu.Router
-	Log        *zap.Logger
-	Now        func() time.Time // the server clock; time.Now when nil
-	Static     fs.FS            // the browser client
-	Limits     Limits           // zero fields take DefaultLimits
+	// TURN, when set, makes a participant's own short-lived TURN
+	// credentials (the built-in relay's or an external server's), valid for
+	// ttl from now; they are handed out beside ICEServers in welcome and in
+	// the connection check.
+	TURN func(id string, now time.Time, ttl time.Duration) []ICEServer
+	// TURNTTL is how long the credentials in welcome are good for; 12 h
+	// when zero.
+	TURNTTL time.Duration
+	Store   *store.Store
+	Signer  *token.Signer
+	Router  *sfu.Router
+	Log     *zap.Logger
+	Now     func() time.Time // the server clock; time.Now when nil
+	Static  fs.FS            // the browser client
+	Limits  Limits           // zero fields take DefaultLimits
 	// ReminderLeads are how long before a session its reminders go out;
 	// none means no reminders.
 	ReminderLeads []time.Duration
@@ -113,6 +121,8 @@ type Server struct {
 	guestByClient      *keyedLimiter
 	guestsPerSession   *keyedLimiter // per session and client
 	postByClient       *keyedLimiter // the mailed links' buttons: confirm, forget
+	checkByClient      *keyedLimiter // connection checks per client address
+	checkByParticipant *keyedLimiter // and per participant
 	hostGuard          *hostGuard
 	queueDrops         atomic.Uint64
 }
@@ -132,6 +142,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.TURNTTL <= 0 {
+		cfg.TURNTTL = 12 * time.Hour
+	}
 	cfg.Limits = withDefaults(cfg.Limits)
 	cat, err := i18n.Load(static.Files, "i18n", newsletter.Languages...)
 	if err != nil {
@@ -149,7 +162,11 @@ func New(cfg Config) (*Server, error) {
 		guestsPerSession: newKeyedLimiter(6*time.Minute, 10, 10000),
 		// Buttons of mailed links: a burst of 20 then one every 3 seconds.
 		postByClient: newKeyedLimiter(3*time.Second, 20, 10000),
-		hostGuard:    newHostGuard(cfg.Limits.HostKeyFailures, cfg.Limits.HostKeyLockout, 10000),
+		// Connection checks: 6 then one every 10 s per client, 3 then one
+		// every 20 s per participant.
+		checkByClient:      newKeyedLimiter(10*time.Second, 6, 10000),
+		checkByParticipant: newKeyedLimiter(20*time.Second, 3, 10000),
+		hostGuard:          newHostGuard(cfg.Limits.HostKeyFailures, cfg.Limits.HostKeyLockout, 10000),
 	}
 	s.hub = newHub(s)
 	s.routes()
@@ -261,6 +278,7 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusOK, map[string]bool{"host": true})
 	}))
 	s.mux.HandleFunc("GET /api/me", s.whoAmI)
+	s.mux.HandleFunc("GET /api/connection-check", s.limited(s.checkByClient, s.connectionCheck))
 	s.mux.HandleFunc("POST /api/guest", s.limited(s.guestByClient, s.createGuest))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", s.text.T(s.text.Lang(r, ""), "api.not_found"))

@@ -104,10 +104,12 @@ const backoff = [500, 1000, 2000, 4000, 8000, 15000];
  */
 export class RoomClient extends EventTarget {
   /**
-   * @param {{token: string, sessionId: string, url?: string, simulcast?: boolean}} opts
+   * @param {{token: string, sessionId: string, url?: string, simulcast?: boolean, relayOnly?: boolean}} opts
    */
   constructor(opts) {
     super();
+    /** @type {RTCIceTransportPolicy} 'relay': connect only through the TURN relay */
+    this.policy = opts.relayOnly ? 'relay' : 'all';
     /** publish on a connection of our own offer, as simulcast (v2) */
     this.simulcast = opts.simulcast ?? canPublishSimulcast();
     /** @type {Publisher|null} */
@@ -341,7 +343,7 @@ export class RoomClient extends EventTarget {
   /** @param {RTCIceServer[]} iceServers */
   newPeerConnection(iceServers) {
     this.teardown();
-    const pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' });
+    const pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle', iceTransportPolicy: this.policy });
     this.pc = pc;
     pc.onicecandidate = (ev) => {
       if (ev.candidate) this.send({ type: 'candidate', candidate: ev.candidate.toJSON() });
@@ -378,7 +380,7 @@ export class RoomClient extends EventTarget {
     const ice = this.welcome?.ice_servers || [];
     this.publisher = new Publisher(ice, (m) => this.send(m), (err) => {
       this.emit('error', { code: 'client', message: `could not publish: ${err}`, ref: 'publish_offer' });
-    });
+    }, this.policy);
     this.publisher.start(this.local.audio, this.local.video);
   }
 

@@ -26,11 +26,12 @@ export class Publisher {
    * @param {RTCIceServer[]} iceServers
    * @param {(msg: object) => void} send  sends one message to the server
    * @param {(err: unknown) => void} onError
+   * @param {RTCIceTransportPolicy} [policy] 'relay' to connect only through TURN
    */
-  constructor(iceServers, send, onError) {
+  constructor(iceServers, send, onError, policy = 'all') {
     this.send = send;
     this.onError = onError;
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' });
+    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle', iceTransportPolicy: policy });
     /** @type {RTCRtpTransceiver|null} */
     this.video = null;
     /** @type {RTCRtpTransceiver|null} */

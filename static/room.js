@@ -6,9 +6,13 @@ import { el, $, phaseName, clock, initials, localDateTime } from './ui.js';
 import { t } from './i18n.js';
 import { renderTimeline, chime, renderMine, showFormError, renderTurn, historyView } from './rounds.js';
 import { TileWatcher } from './tiles.js';
+import { setUpCheck } from './check.js';
 
 const sessionId = decodeURIComponent(location.pathname.split('/')[2] || '');
 let token = new URLSearchParams(location.search).get('t') || '';
+// ?relay=only connects through the server's TURN relay only (what a network
+// that blocks everything else leaves; for trying it out and for tests).
+const relayOnly = new URLSearchParams(location.search).get('relay') === 'only';
 
 /** @type {RoomClient|null} */
 let client = null;
@@ -154,6 +158,7 @@ async function prejoin(session) {
     applyWant();
   };
   $('join').onclick = join;
+  setUpCheck(token, sessionId);
   await openPreview();
 }
 
@@ -213,7 +218,7 @@ async function join() {
   await previewReady;
   show('inroom');
   $('status').hidden = false;
-  client = new RoomClient({ token, sessionId });
+  client = new RoomClient({ token, sessionId, relayOnly });
   // For tests and curious people: the live client in the console.
   /** @type {any} */ (window).worktogether = client;
   client.setLocalStream(localStream);

@@ -36,6 +36,7 @@ type config struct {
 	Demo         bool
 	DebugAddr    string
 	Proxies      string
+	Relay        relayConfig
 }
 
 // envName is the environment variable that stands for a flag.
@@ -65,6 +66,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty")
 	fs.StringVar(&c.Proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (e.g. 127.0.0.1/32,::1/128); none when empty")
 	fs.BoolVar(&c.Demo, "demo", false, "when no session is upcoming, schedule a demo session and print its open link")
+	relayFlags(fs, &c.Relay)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -92,6 +94,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if c.UDPPort < 0 || c.UDPPort > 65535 {
 		return config{}, fmt.Errorf("-udp-port %d is not a port", c.UDPPort)
+	}
+	if err := c.Relay.validate(); err != nil {
+		return config{}, err
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c, nil

@@ -16,12 +16,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/metrics"
 	"github.com/worktogether/worktogether/newsletter"
+	"github.com/worktogether/worktogether/relay"
 	"github.com/worktogether/worktogether/sfu"
 	"github.com/worktogether/worktogether/signaling"
 	"github.com/worktogether/worktogether/static"
@@ -148,7 +150,17 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	defer background(mailer.Run)()
 
 	var srv *signaling.Server // read by the metrics at scrape time, set below
+	turn, err := startRelay(cfg, router.Port(), cfg.PublicURL, log.Named("relay"))
+	if err != nil {
+		return err
+	}
+	var relayStats func() relay.Stats
+	if turn.server != nil {
+		defer turn.server.Close()
+		relayStats = turn.server.Stats
+	}
 	metricsHandler := metrics.Handler(metrics.Sources{
+		Relay:     relayStats,
 		SFU:       router.Stats,
 		Signaling: func(ctx context.Context) (signaling.Stats, error) { return srv.Stats(ctx) },
 		Outbox:    func(ctx context.Context) (map[string]int, error) { return st.MailCounts(ctx, "") },
@@ -158,6 +170,8 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		PublicURL:  cfg.PublicURL,
 		HostKey:    hostKey,
 		ICEServers: iceServers,
+		TURN:       turn.turn,
+		TURNTTL:    cfg.Relay.TTL,
 		Store:      st,
 		Signer:     signer,
 		Router:     router,
@@ -188,12 +202,18 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 
 	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("public_url", cfg.PublicURL),
 		zap.Int("media_port", router.Port()), zap.Bool("loopback_only", cfg.LoopbackOnly))
+	if len(turn.urls) > 0 {
+		log.Info("turn relay", zap.Strings("urls", turn.urls), zap.Bool("built_in", turn.server != nil))
+	}
 	if cfg.SMTP == "" {
 		log.Info("no -smtp: mails are written to the outbox directory", zap.String("dir", filepath.Join(cfg.Data, "outbox")))
 	}
 	fmt.Fprintf(stdout, "Worktogether is running at %s (media on port %d, udp and tcp)\n", cfg.PublicURL, router.Port())
 	if madeKey {
 		fmt.Fprintf(stdout, "Host key (shown once; kept in %s): %s\n", filepath.Join(cfg.Data, "host_key"), hostKey)
+	}
+	if turn.server != nil {
+		fmt.Fprintf(stdout, "TURN relay: %s\n", strings.Join(turn.urls, " "))
 	}
 	fmt.Fprintf(stdout, "Host page: %s/host\n", cfg.PublicURL)
 	if cfg.Demo {

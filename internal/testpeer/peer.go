@@ -61,6 +61,10 @@ type Options struct {
 	// while (a relay, a slow path), so that media is negotiated well before
 	// the connection is up.
 	HoldICE time.Duration
+	// RelayOnly makes the peer wait for welcome and connect only through
+	// the TURN servers it lists (ICETransportPolicy relay), as a browser on a
+	// network that lets nothing else through would.
+	RelayOnly bool
 }
 
 // Counter counts what arrived on one received track.
@@ -95,7 +99,8 @@ type Peer struct {
 
 	sim *simulcast // the publish connection, when publishing simulcast
 
-	iceFrom time.Time // candidates wait until then (Options.HoldICE)
+	iceFrom time.Time                 // candidates wait until then (Options.HoldICE)
+	early   []webrtc.ICECandidateInit // candidates that came before the first offer (read loop only)
 }
 
 // afterHold runs f once the candidates' hold is over.
@@ -184,7 +189,18 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 		}
 		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
 	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	var conf webrtc.Configuration
+	var welcome *Message
+	if opt.RelayOnly {
+		w, servers, err := readWelcome(ctx, conn)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		welcome = &w
+		conf = webrtc.Configuration{ICEServers: servers, ICETransportPolicy: webrtc.ICETransportPolicyRelay}
+	}
+	pc, err := api.NewPeerConnection(conf)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("peer connection: %w", err)
@@ -200,7 +216,7 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 	}
 	err = p.publish(opt)
 	if err == nil && opt.Layers != nil {
-		err = p.newSimulcast(api, opt.Layers)
+		err = p.newSimulcast(api, opt.Layers, conf)
 	}
 	if err != nil {
 		close(p.readDone) // no read loop was started
@@ -241,8 +257,34 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 			}
 		}
 	})
+	if welcome != nil {
+		p.events <- *welcome
+	}
 	go p.readLoop()
 	return p, nil
+}
+
+// readWelcome reads the first message, which must be welcome, and the ICE
+// servers it carries.
+func readWelcome(ctx context.Context, conn *websocket.Conn) (Message, []webrtc.ICEServer, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	conn.SetReadDeadline(deadline)
+	defer conn.SetReadDeadline(time.Time{})
+	_, data, err := conn.ReadMessage()
+	if err != nil {
+		return Message{}, nil, fmt.Errorf("read welcome: %w", err)
+	}
+	var w struct {
+		Type       string             `json:"type"`
+		ICEServers []webrtc.ICEServer `json:"ice_servers"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil || w.Type != "welcome" {
+		return Message{}, nil, fmt.Errorf("first message is not welcome: %.200s", data)
+	}
+	return Message{Type: w.Type, Raw: append(json.RawMessage(nil), data...)}, w.ICEServers, nil
 }
 
 // Send writes one message.
@@ -313,6 +355,10 @@ func (p *Peer) readLoop() {
 			if msg.Decode(&c) == nil {
 				if c.PC == "publish" && p.sim != nil {
 					p.sim.candidate(c.Candidate)
+				} else if p.pc.RemoteDescription() == nil {
+					// Before the first offer: held until it is set (the
+					// server's candidates may overtake its offer).
+					p.early = append(p.early, c.Candidate)
 				} else {
 					p.afterHold(func() { _ = p.pc.AddICECandidate(c.Candidate) })
 				}
@@ -335,6 +381,10 @@ func (p *Peer) answer(msg Message) error {
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: o.SDP}); err != nil {
 		return fmt.Errorf("set offer: %w", err)
 	}
+	for _, c := range p.early {
+		p.afterHold(func() { _ = p.pc.AddICECandidate(c) })
+	}
+	p.early = nil
 	ans, err := p.pc.CreateAnswer(nil)
 	if err != nil {
 		return fmt.Errorf("create answer: %w", err)

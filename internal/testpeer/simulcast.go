@@ -79,11 +79,11 @@ func (p *Peer) SentPackets(rid string) uint64 {
 	return 0
 }
 
-func (p *Peer) newSimulcast(api *webrtc.API, layers [][][]byte) error {
+func (p *Peer) newSimulcast(api *webrtc.API, layers [][][]byte, conf webrtc.Configuration) error {
 	if len(layers) < 1 || len(layers) > len(RIDs) {
 		return fmt.Errorf("simulcast takes 1 to %d layers", len(RIDs))
 	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := api.NewPeerConnection(conf)
 	if err != nil {
 		return fmt.Errorf("publish connection: %w", err)
 	}
