@@ -128,6 +128,17 @@ func (f *forwarder) effective(want int, now int64) int {
 	return want
 }
 
+// effectiveBelow is the layer to forward for a wish that must not be
+// exceeded: the wished layer or the nearest below that flows, else nothing.
+func (f *forwarder) effectiveBelow(want int, now int64) int {
+	for i := want; i >= 0; i-- {
+		if l := f.layers[i].Load(); l != nil && now-l.lastPacket.Load() < int64(flowingFor) {
+			return i
+		}
+	}
+	return noLayer
+}
+
 // allocLoop looks again at every subscription now and then, until the room
 // closes.
 func (r *Room) allocLoop() {
@@ -150,50 +161,48 @@ type layerNotice struct {
 	rids []string
 }
 
+// pauseNotice is what a subscriber is told: the publishers whose video it
+// does not get for lack of bandwidth.
+type pauseNotice struct {
+	to         *Peer
+	publishers []string
+}
+
 // allocate sets what every subscriber receives of every published video
-// from their tiles and the room's mode, and tells each simulcast publisher
-// which of its layers anyone receives.
+// from their tiles, the room's mode and their own bandwidth estimate, and
+// tells each simulcast publisher which of its layers anyone receives.
 func (r *Room) allocate() {
 	now := time.Now().UnixNano()
 	presence := r.presence.Load()
 	var notices []layerNotice
+	var pauses []pauseNotice
 	r.mu.Lock()
+	used := make(map[*forwarder]*[maxLayers]bool, len(r.tracks))
 	for f := range r.tracks {
-		if f.audio {
-			continue
+		f.measure(now)
+		if !f.audio {
+			used[f] = &[maxLayers]bool{}
 		}
-		var used [maxLayers]bool
-		for _, sub := range r.peers {
-			if sub == f.publisher {
-				continue
-			}
-			d, tile := sub.subscription(f)
-			if d == nil {
-				continue
-			}
-			want, tid := f.desired(tile, presence)
-			eff := f.effective(want, now)
-			if old := int(d.target.Swap(int32(eff))); old != eff && eff != noLayer {
-				f.requestKeyframe(eff)
-			}
-			d.maxTID.Store(int32(tid))
-			if want != noLayer {
-				used[want] = true
-			}
-			if eff != noLayer {
-				used[eff] = true
-			}
+	}
+	for _, sub := range r.peers {
+		if n, changed := r.allocateFor(sub, presence, now, used); changed {
+			pauses = append(pauses, n)
 		}
+	}
+	for f, u := range used {
 		// A track announced but not yet arriving waits for its first layer
 		// before its publisher is told anything.
-		if used != f.used && f.layered && f.live.Load() > 0 {
-			f.used = used
+		if *u != f.used && f.layered && f.live.Load() > 0 {
+			f.used = *u
 			notices = append(notices, layerNotice{to: f.publisher, rids: f.usedRIDs()})
 		}
 	}
 	r.mu.Unlock()
 	for _, n := range notices {
 		n.to.sig.SendLayers(n.rids)
+	}
+	for _, n := range pauses {
+		n.to.sig.SendPaused(n.publishers)
 	}
 }
 

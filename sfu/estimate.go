@@ -57,13 +57,37 @@ func (r *Router) newPC() (*webrtc.PeerConnection, cc.BandwidthEstimator, error) 
 
 // Estimate is the peer's receiving connection's bandwidth estimate in bits
 // per second, and whether it is known (the subscriber has sent transport-wide
-// feedback).
+// feedback): the estimator's delay-based target, less the share of packets
+// being lost. (Its loss-based target, which it would take when lower, stays
+// near its floor for many seconds after one burst of loss, long after the
+// queue that caused it has drained: video would stay paused for nothing.)
 func (p *Peer) Estimate() (int, bool) {
 	if p.bwe == nil || !p.egress.feedback.Load() {
 		return 0, false
 	}
-	return p.bwe.GetTargetBitrate(), true
+	st := p.bwe.GetStats()
+	delay, ok := st["delayTargetBitrate"].(int)
+	if !ok {
+		return p.bwe.GetTargetBitrate(), true
+	}
+	loss, _ := st["averageLoss"].(float64)
+	return max(int(float64(delay)*(1-min(max(loss, 0), 1))), minEstimate), true
 }
+
+// congested tells whether the estimator sees the peer's line congested:
+// queues growing (delay over-use) or a share of packets lost.
+func (p *Peer) congested() bool {
+	if p.bwe == nil {
+		return false
+	}
+	st := p.bwe.GetStats()
+	loss, _ := st["averageLoss"].(float64)
+	usage, _ := st["usage"].(string)
+	return usage == "overuse" || loss > congestionLoss
+}
+
+// congestionLoss is the average loss from which a line counts as congested.
+const congestionLoss = 0.05
 
 // PeerOf is the peer of participant in room id, nil when there is none:
 // for reading its estimate.

@@ -69,9 +69,15 @@ type layer struct {
 	cache  *packetCache // video only: to answer subscribers' NACKs
 
 	lastPacket      atomic.Int64  // unix nanoseconds
+	bytesIn         atomic.Uint64 // received, for its bitrate
 	width           atomic.Uint32 // of its keyframes, once seen
 	lastKeyframeReq atomic.Int64
 	keyframeQueued  atomic.Bool
+
+	// Its bitrate, measured by the room's allocator (under Room.mu).
+	rate      float64 // bits per second, smoothed; 0 until measured
+	lastBytes uint64
+	lastAt    int64
 }
 
 // newForwarder makes the forwarder of a track p publishes on pc, before or
@@ -214,6 +220,7 @@ func (f *forwarder) run(l *layer) {
 // fan-out. pkt is scratch space reused from packet to packet.
 func (f *forwarder) forward(l *layer, raw []byte, pkt *rtp.Packet) {
 	f.in.Add(1)
+	l.bytesIn.Add(uint64(len(raw)))
 	if f.audio {
 		if f.room.audioOff.Load() {
 			f.droppedQuiet.Add(1)

@@ -54,6 +54,15 @@ type Peer struct {
 	senders       map[*forwarder]*subscription
 	unsent        []*webrtc.RTPSender // senders of tracks taken away, to remove at the next offer
 	tiles         map[string]Tile     // by publisher id
+	// pausedForBandwidth are the publishers whose video it does not get
+	// because its estimate has no room for them, sorted; what it was told.
+	pausedForBandwidth []string
+
+	// Whether its videos are held to its estimate, and since when the
+	// estimate has had room for all it asks (owned by the allocator, under
+	// Room.mu).
+	limited   bool
+	calmSince int64
 
 	pub publishConn // what a v2 client publishes on its own connection
 }

@@ -23,6 +23,10 @@ type Signaler interface {
 	// SendLayers tells a simulcast publisher which of its video's layers
 	// (by rid) anyone receives; it may stop encoding the others.
 	SendLayers(rids []string)
+	// SendPaused tells a subscriber whose videos it does not receive
+	// because its connection has no room for them (by publisher id; empty
+	// when it gets all again).
+	SendPaused(publishers []string)
 	// PeerFailed says a media connection died (ICE failed); the participant
 	// should reconnect.
 	PeerFailed()

@@ -33,7 +33,7 @@ func (o *options) joinWeak(ctx context.Context, wsBase string, publishers []stri
 	if err != nil {
 		return nil, err
 	}
-	api, err := testpeer.LoadAPI(sockets)
+	api, err := testpeer.FeedbackLoadAPI(sockets)
 	if err != nil {
 		return nil, err
 	}

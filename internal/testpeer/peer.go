@@ -143,6 +143,21 @@ func LoadAPI(sockets *Sockets) (*webrtc.API, error) {
 	})
 }
 
+// FeedbackLoadAPI is LoadAPI that also sends the server transport-wide
+// congestion feedback on what it receives, as browsers do: for a load
+// client whose own bandwidth the server is to estimate.
+func FeedbackLoadAPI(sockets *Sockets) (*webrtc.API, error) {
+	return loopbackAPI(sockets, func(m *webrtc.MediaEngine, reg *interceptor.Registry) error {
+		if err := webrtc.ConfigureNack(m, reg); err != nil {
+			return err
+		}
+		if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+			return err
+		}
+		return webrtc.ConfigureTWCCSender(m, reg)
+	})
+}
+
 func loopbackAPI(sockets *Sockets, interceptors func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {

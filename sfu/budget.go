@@ -1,0 +1,118 @@
+package sfu
+
+import "sort"
+
+// How one subscriber's bandwidth estimate is shared across the videos it
+// shows: the most important first (a pinned tile, then larger tiles), every
+// shown video at least at its cheapest step (the low layer at its base
+// frame rate) while that fits, the least important paused when even that
+// does not, then what is left raises the most important videos toward what
+// their tiles ask for, one step at a time. Nothing here knows of other
+// subscribers: one weak line changes only what that line receives.
+
+// headroom is the share of an estimate the allocator spends: the rest is
+// for resends, RTCP and the estimate's own error.
+const headroom = 0.85
+
+// upgradeMargin is how much more than a step's cost must be free before a
+// video goes up to it from what it had: no flapping on a steady estimate.
+const upgradeMargin = 1.15
+
+// tidShare is the part of a layer's bitrate its temporal layers up to tid
+// carry (VP8 with three temporal layers, as browsers send it in simulcast:
+// the base layer at a quarter of the frame rate holds about half the bits).
+var tidShare = [allTemporal + 1]float64{0.5, 0.75, 1, 1}
+
+// defaultLayerRate is a layer's assumed bitrate, in bits per second, until
+// its own is measured.
+var defaultLayerRate = [maxLayers]float64{150_000, 500_000, 1_500_000}
+
+// step is one choice for a video: a layer and a temporal cap.
+type step struct {
+	layer, tid int
+}
+
+// want is one video a subscriber shows, in the allocator's terms.
+type want struct {
+	f          *forwarder
+	down       *downTrack
+	layer, tid int    // what the tile asks for (layer noLayer: nothing)
+	priority   int    // higher first
+	steps      []step // from the cheapest to what the tile asks for
+	costs      []float64
+	had        step // what it received before, noLayer for nothing
+	chosen     int  // index into steps, -1 for paused
+}
+
+// fit chooses a step for every want within budget (bits per second); it
+// returns the budget left. Wants are taken in order of priority.
+func fit(wants []*want, budget float64) float64 {
+	sort.SliceStable(wants, func(i, j int) bool { return wants[i].priority > wants[j].priority })
+	for _, w := range wants {
+		w.chosen = -1
+		if len(w.steps) > 0 && w.costs[0] <= budget {
+			w.chosen = 0
+			budget -= w.costs[0]
+		}
+	}
+	for _, w := range wants {
+		if w.chosen < 0 {
+			continue
+		}
+		for next := w.chosen + 1; next < len(w.steps); next++ {
+			extra := w.costs[next] - w.costs[w.chosen]
+			if w.above(next) {
+				extra = w.costs[next]*upgradeMargin - w.costs[w.chosen]
+			}
+			if extra > budget {
+				break
+			}
+			budget -= w.costs[next] - w.costs[w.chosen]
+			w.chosen = next
+		}
+	}
+	return budget
+}
+
+// above tells whether steps[i] is more than the video had before: going up
+// to it needs the margin.
+func (w *want) above(i int) bool {
+	s := w.steps[i]
+	if w.had.layer == noLayer {
+		return false
+	}
+	return s.layer > w.had.layer || (s.layer == w.had.layer && s.tid > w.had.tid)
+}
+
+// stepsTo lists f's steps from the cheapest up to layer at temporal cap
+// tid, with their costs: each layer at its base temporal layer, then at
+// all of them.
+func (f *forwarder) stepsTo(layer, tid int) ([]step, []float64) {
+	var steps []step
+	var costs []float64
+	for i := 0; i <= layer; i++ {
+		if !f.has(i) {
+			continue
+		}
+		rate := f.rate(i)
+		for _, t := range []int{presenceTID, allTemporal} {
+			if i == layer && t > tid {
+				break
+			}
+			if len(steps) > 0 && costs[len(costs)-1] >= rate*tidShare[t] {
+				continue // a lower layer that costs as much: skip to this one
+			}
+			steps = append(steps, step{i, t})
+			costs = append(costs, rate*tidShare[t])
+		}
+	}
+	return steps, costs
+}
+
+// rate is layer i's bitrate as measured, or its default until it is.
+func (f *forwarder) rate(i int) float64 {
+	if l := f.layer(i); l != nil && l.rate > 0 {
+		return l.rate
+	}
+	return defaultLayerRate[i]
+}
