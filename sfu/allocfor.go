@@ -97,7 +97,10 @@ func (r *Room) allocateFor(sub *Peer, presence bool, now int64, used map[*forwar
 	limited := sub.limitedBy(full, now)
 	if limited {
 		estimate, _ := sub.Estimate()
-		fit(wants, float64(estimate)*headroom-audio)
+		spatialUp := time.Duration(now-sub.lastSpatialUp) >= spatialUpEvery
+		if _, up := fit(wants, float64(estimate)*headroom-audio, spatialUp); up {
+			sub.lastSpatialUp = now
+		}
 	}
 	var paused []string
 	for _, w := range wants {

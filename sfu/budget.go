@@ -1,6 +1,9 @@
 package sfu
 
-import "sort"
+import (
+	"sort"
+	"time"
+)
 
 // How one subscriber's bandwidth estimate is shared across the videos it
 // shows: the most important first (a pinned tile, then larger tiles), every
@@ -44,9 +47,19 @@ type want struct {
 	chosen     int  // index into steps, -1 for paused
 }
 
+// spatialUpEvery is the least time between two switches up to a higher
+// layer for one subscriber: each costs a keyframe, a burst several times a
+// picture's size, which a full line answers with loss; the estimate needs
+// the time to see what the last one did.
+const spatialUpEvery = 2 * time.Second
+
 // fit chooses a step for every want within budget (bits per second); it
-// returns the budget left. Wants are taken in order of priority.
-func fit(wants []*want, budget float64) float64 {
+// returns the budget left and whether a video went up to a higher layer
+// than it had. Wants are taken in order of priority; at most one goes up a
+// layer, and only when spatialUp allows it (going up a temporal layer needs
+// no keyframe and is always allowed).
+func fit(wants []*want, budget float64, spatialUp bool) (float64, bool) {
+	allowed := spatialUp
 	sort.SliceStable(wants, func(i, j int) bool { return wants[i].priority > wants[j].priority })
 	for _, w := range wants {
 		w.chosen = -1
@@ -55,23 +68,51 @@ func fit(wants []*want, budget float64) float64 {
 			budget -= w.costs[0]
 		}
 	}
-	for _, w := range wants {
-		if w.chosen < 0 {
-			continue
+	// Up, by priority; videos of the same priority a step each in turn, so
+	// that equal tiles end up alike.
+	for start := 0; start < len(wants); {
+		end := start + 1
+		for end < len(wants) && wants[end].priority == wants[start].priority {
+			end++
 		}
-		for next := w.chosen + 1; next < len(w.steps); next++ {
-			extra := w.costs[next] - w.costs[w.chosen]
-			if w.above(next) {
-				extra = w.costs[next]*upgradeMargin - w.costs[w.chosen]
+		for raised := true; raised; {
+			raised = false
+			for _, w := range wants[start:end] {
+				if w.up(&budget, &spatialUp) {
+					raised = true
+				}
 			}
-			if extra > budget {
-				break
-			}
-			budget -= w.costs[next] - w.costs[w.chosen]
-			w.chosen = next
 		}
+		start = end
 	}
-	return budget
+	return budget, allowed && !spatialUp
+}
+
+// up raises w one step if the budget has room for it (and the margin, when
+// the step is above what it had).
+func (w *want) up(budget *float64, spatialUp *bool) bool {
+	next := w.chosen + 1
+	if w.chosen < 0 || next >= len(w.steps) {
+		return false
+	}
+	switching := w.had.layer != noLayer && w.steps[next].layer > max(w.had.layer, w.steps[w.chosen].layer)
+	if switching && !*spatialUp {
+		return false
+	}
+	extra := w.costs[next] - w.costs[w.chosen]
+	need := extra
+	if w.above(next) {
+		need = w.costs[next]*upgradeMargin - w.costs[w.chosen]
+	}
+	if need > *budget {
+		return false
+	}
+	*budget -= extra
+	w.chosen = next
+	if switching {
+		*spatialUp = false
+	}
+	return true
 }
 
 // above tells whether steps[i] is more than the video had before: going up

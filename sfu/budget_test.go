@@ -20,32 +20,42 @@ func wantOf(priority int, had step, costs ...float64) *want {
 func TestFitSharesTheBudgetByPriority(t *testing.T) {
 	none := step{noLayer, allTemporal}
 	cases := []struct {
-		name   string
-		budget float64
-		wants  []*want
-		chosen []int // by position in wants as given
+		name      string
+		budget    float64
+		wants     []*want
+		chosen    []int // by position in wants as given
+		spatialUp bool
+		wentUp    bool
 	}{
+		{"no switch up a layer when it is not the time", 10_000,
+			[]*want{wantOf(1, step{0, allTemporal}, 100, 200, 500, 600)}, []int{1}, false, false},
+		{"one switch up a layer at a time", 10_000,
+			[]*want{wantOf(2, step{0, allTemporal}, 100, 200, 500, 600), wantOf(1, step{0, allTemporal}, 100, 200, 500, 600)}, []int{3, 1}, true, true},
 		{"room for everything", 10_000,
-			[]*want{wantOf(1, none, 100, 200, 500), wantOf(2, none, 100, 200, 500)}, []int{2, 2}},
-		{"everyone at the cheapest, the rest to the first", 700,
-			[]*want{wantOf(1, none, 100, 200, 500), wantOf(2, none, 100, 200, 500)}, []int{1, 2}},
-		{"what is left goes up step by step", 500,
-			[]*want{wantOf(1, none, 100, 200, 500), wantOf(2, none, 100, 200, 500)}, []int{1, 1}},
+			[]*want{wantOf(1, none, 100, 200, 500), wantOf(2, none, 100, 200, 500)}, []int{2, 2}, false, false},
+		{"everyone at the cheapest, the rest to the most important", 700,
+			[]*want{wantOf(1, none, 100, 200, 500), wantOf(2, none, 100, 200, 500)}, []int{1, 2}, false, false},
+		{"the most important as far as it goes first", 600,
+			[]*want{wantOf(1, none, 100, 200, 500), wantOf(2, none, 100, 200, 500)}, []int{0, 2}, false, false},
+		{"equal tiles a step each in turn", 600,
+			[]*want{wantOf(3, none, 100, 200, 500), wantOf(3, none, 100, 200, 500), wantOf(3, none, 100, 200, 500)}, []int{1, 1, 1}, false, false},
 		{"not even the cheapest for all: the least important paused", 150,
-			[]*want{wantOf(1, none, 100, 200), wantOf(5, none, 100, 200)}, []int{-1, 0}},
+			[]*want{wantOf(1, none, 100, 200), wantOf(5, none, 100, 200)}, []int{-1, 0}, false, false},
 		{"pinned first, however small", 300,
-			[]*want{wantOf(1<<24, none, 100, 200), wantOf(1<<30, none, 100, 200)}, []int{0, 1}},
+			[]*want{wantOf(1<<24, none, 100, 200), wantOf(1<<30, none, 100, 200)}, []int{0, 1}, false, false},
 		{"nothing at all", 50,
-			[]*want{wantOf(1, none, 100)}, []int{-1}},
+			[]*want{wantOf(1, none, 100)}, []int{-1}, false, false},
 		{"going up from what it had needs the margin", 210,
-			[]*want{wantOf(1, step{0, presenceTID}, 100, 200)}, []int{0}},
+			[]*want{wantOf(1, step{0, presenceTID}, 100, 200)}, []int{0}, false, false},
 		{"keeping what it had needs none", 201,
-			[]*want{wantOf(1, step{0, allTemporal}, 100, 200)}, []int{1}},
+			[]*want{wantOf(1, step{0, allTemporal}, 100, 200)}, []int{1}, false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			wants := append([]*want(nil), c.wants...)
-			fit(wants, c.budget)
+			if _, up := fit(wants, c.budget, c.spatialUp); up != c.wentUp {
+				t.Errorf("went up a layer: %v, expected %v", up, c.wentUp)
+			}
 			for i, w := range c.wants {
 				if w.chosen != c.chosen[i] {
 					t.Errorf("want %d: step %d, expected %d", i, w.chosen, c.chosen[i])

@@ -61,8 +61,9 @@ type Peer struct {
 	// Whether its videos are held to its estimate, and since when the
 	// estimate has had room for all it asks (owned by the allocator, under
 	// Room.mu).
-	limited   bool
-	calmSince int64
+	limited       bool
+	calmSince     int64
+	lastSpatialUp int64 // when a video last went up a layer, held
 
 	pub publishConn // what a v2 client publishes on its own connection
 }

@@ -251,6 +251,11 @@ func (c *client) SendPublishCandidate(cand webrtc.ICECandidateInit) {
 // SendLayers implements sfu.Signaler.
 func (c *client) SendLayers(rids []string) { c.sendJSON(msgLayers{Type: "layers", RIDs: rids}) }
 
+// SendPaused implements sfu.Signaler.
+func (c *client) SendPaused(publishers []string) {
+	c.sendJSON(msgPaused{Type: "paused", Participants: publishers})
+}
+
 // PeerFailed implements sfu.Signaler: the media connection is dead, so the
 // websocket is closed and the client reconnects with a fresh one.
 func (c *client) PeerFailed() {

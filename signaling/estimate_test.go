@@ -1,9 +1,11 @@
 package signaling
 
 import (
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/worktogether/worktogether/internal/testpeer"
 )
 
@@ -46,5 +48,124 @@ func TestEachSubscriberHasItsOwnEstimate(t *testing.T) {
 	t.Logf("estimates: weak %d, strong %d bit/s; weak link %+v", we, se, link.LinkStats())
 	if st := link.LinkStats(); st.Packets == 0 {
 		t.Fatal("nothing passed the weak line")
+	}
+}
+
+// streamLog counts what one subscriber receives of one publisher's video.
+type streamLog struct {
+	mu      sync.Mutex
+	packets int
+	bytes   int
+	frames  int
+	gaps    int // packets missing between those received (the SFU's numbering has none)
+	layers  [3]int
+	lastSeq uint16
+	started bool
+}
+
+func (l *streamLog) add(pkt *rtp.Packet, _ time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if seq, _, ok := testpeer.ReadStamp(pkt.Payload); ok && testpeer.StampLayer(seq) < 3 {
+		l.layers[testpeer.StampLayer(seq)]++
+	}
+	if l.started {
+		if d := pkt.SequenceNumber - l.lastSeq; d > 1 && d < 1000 {
+			l.gaps += int(d - 1)
+		}
+	}
+	if !l.started || pkt.SequenceNumber-l.lastSeq < 0x8000 {
+		l.lastSeq = pkt.SequenceNumber
+	}
+	l.started = true
+	l.packets++
+	l.bytes += len(pkt.Payload) + 12
+	if pkt.Marker {
+		l.frames++
+	}
+}
+
+func (l *streamLog) take() (packets, bytes, frames, gaps int, layers [3]int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	packets, bytes, frames, gaps, layers = l.packets, l.bytes, l.frames, l.gaps, l.layers
+	l.packets, l.bytes, l.frames, l.gaps, l.layers = 0, 0, 0, 0, [3]int{}
+	return
+}
+
+// logsOf records every publisher's video a subscriber receives.
+type logsOf struct {
+	mu   sync.Mutex
+	logs map[string]*streamLog
+}
+
+func (s *logsOf) onTrack(stream, kind string) func(*rtp.Packet, time.Time) {
+	if kind != "video" {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := &streamLog{}
+	s.logs[stream] = l
+	return l.add
+}
+
+func (s *logsOf) of(id string) *streamLog {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logs[id]
+}
+
+// A subscriber on a weak line in a room of simulcast publishers keeps
+// seeing every tile move, at low layers, without loss, once its estimate
+// has settled; a subscriber on a fast line beside it keeps the top layers.
+func TestAWeakLineKeepsEveryTileMoving(t *testing.T) {
+	h := newHarness(t, Limits{})
+	sess := h.runningSession(0)
+	var pubs []string
+	for _, name := range []string{"Ada", "Bea", "Cem", "Dan", "Eva", "Fay"} {
+		_, w := h.join(h.invite(sess.ID, name, "").Token, testpeer.Options{Layers: simulcastLayers(t)})
+		pubs = append(pubs, w.You.ID)
+	}
+	// Six top layers are about 3 Mbit/s; six low ones fit in 1.
+	weakAPI, link, err := testpeer.ShapedAPI(testpeer.Link{Rate: 1_000_000, Queue: 200 * time.Millisecond, Delay: 30 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakLogs, strongLogs := &logsOf{logs: map[string]*streamLog{}}, &logsOf{logs: map[string]*streamLog{}}
+	h.joinWith(weakAPI, h.invite(sess.ID, "Weak", "").Token, testpeer.Options{OnTrack: weakLogs.onTrack})
+	h.join(h.invite(sess.ID, "Strong", "").Token, testpeer.Options{OnTrack: strongLogs.onTrack})
+
+	// Settled: nothing dropped at the weak line's bottleneck for 3 s.
+	lastDrops, since := uint64(0), time.Now()
+	eventually(t, 30*time.Second, "the weak line settles (no tail drops for 3 s)", func() bool {
+		if d := link.LinkStats().TailDrops; d != lastDrops || d == 0 {
+			lastDrops, since = d, time.Now()
+		}
+		return time.Since(since) >= 3*time.Second
+	})
+	for _, id := range pubs {
+		weakLogs.of(id).take()
+		strongLogs.of(id).take()
+	}
+	const window = 3 * time.Second
+	time.Sleep(window) // the window the figures below are counted in
+	weakBytes := 0
+	for i, id := range pubs {
+		packets, bytes, frames, gaps, layers := weakLogs.of(id).take()
+		weakBytes += bytes
+		if fps := float64(frames) / window.Seconds(); fps < 5 {
+			t.Errorf("weak line, tile %d: %.1f fps (%d packets, layers %v)", i, fps, packets, layers)
+		}
+		if loss := float64(gaps) / float64(packets+gaps); packets == 0 || loss > 0.02 {
+			t.Errorf("weak line, tile %d: %d packets, %d missing", i, packets, gaps)
+		}
+		sp, _, sf, _, sl := strongLogs.of(id).take()
+		if sl[2] < sp*9/10 || float64(sf)/window.Seconds() < 15 {
+			t.Errorf("fast line, tile %d: layers %v, %d frames in %v: not the top layer at full rate", i, sl, sf, window)
+		}
+	}
+	if rate := float64(weakBytes*8) / window.Seconds(); rate > 1_000_000 {
+		t.Errorf("the weak line was sent %.0f bit/s of video, more than its 1 Mbit/s", rate)
 	}
 }

@@ -131,6 +131,13 @@ type msgLayers struct {
 	RIDs []string `json:"rids"`
 }
 
+// msgPaused tells a subscriber whose videos the server holds back because
+// its connection has no room for them (v2 extension).
+type msgPaused struct {
+	Type         string   `json:"type"`
+	Participants []string `json:"participants"`
+}
+
 // pcPublish names the publish connection in candidate messages.
 const pcPublish = "publish"
 

@@ -29,6 +29,38 @@ func (h *histogram) add(d time.Duration) {
 	h.n.Add(1)
 }
 
+// snapshot is the bucket counts now, to take quantiles of what came after.
+func (h *histogram) snapshot() []uint64 {
+	out := make([]uint64, len(h.buckets))
+	for i := range h.buckets {
+		out[i] = h.buckets[i].Load()
+	}
+	return out
+}
+
+// quantileSince is quantile q, in ms, of what was added after snapshot
+// mark.
+func (h *histogram) quantileSince(mark []uint64, q float64) float64 {
+	var total uint64
+	now := h.snapshot()
+	for i := range now {
+		now[i] -= mark[i]
+		total += now[i]
+	}
+	if total == 0 {
+		return math.NaN()
+	}
+	want := uint64(math.Ceil(q * float64(total)))
+	var seen uint64
+	for i := range now {
+		seen += now[i]
+		if seen >= want {
+			return float64(time.Duration(i+1)*bucket) / float64(time.Millisecond)
+		}
+	}
+	return math.NaN()
+}
+
 // quantile returns the upper edge of the bucket holding quantile q, in ms.
 func (h *histogram) quantile(q float64) float64 {
 	total := h.n.Load()

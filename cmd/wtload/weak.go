@@ -20,6 +20,7 @@ type weak struct {
 	marks   map[*stream]mark
 	p0, b0  uint64
 	layers0 [3]uint64
+	latency []uint64 // the latency histogram when the window began
 }
 
 // joinWeak joins the weak subscriber, with the tiles everyone else shows
@@ -64,6 +65,7 @@ func (w *weak) start() {
 	w.marks = w.load.mark()
 	w.p0, w.b0 = w.load.packets.Load(), w.load.bytes.Load()
 	w.layers0 = w.load.layerMark()
+	w.latency = w.load.latency.snapshot()
 }
 
 // weakReport is what the weak subscriber received in the window.
@@ -91,8 +93,8 @@ func (w *weak) report(o options, window time.Duration, others *load, othersMarks
 		LinkDelayMs:  float64(o.weakDelay) / float64(time.Millisecond),
 		Mbps:         float64(l.bytes.Load()-w.b0) * 8 / window.Seconds() / 1e6,
 		LossPercent:  l.windowLoss(w.marks),
-		LatencyP50ms: l.latency.quantile(0.5),
-		LatencyP99ms: l.latency.quantile(0.99),
+		LatencyP50ms: l.latency.quantileSince(w.latency, 0.5),
+		LatencyP99ms: l.latency.quantileSince(w.latency, 0.99),
 		MinFPS:       l.minFPS(w.marks, window),
 		Streams:      l.inWindow(w.marks),
 		TailDrops:    w.sockets.LinkStats().TailDrops,
