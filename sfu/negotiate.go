@@ -16,11 +16,25 @@ import (
 // applied to the connection when the next offer is made, under negMu, so
 // that the room never waits on Pion's SDP work.
 
-// minOfferGap is the least time between two offers to one peer. Changes
-// inside it are gathered into the next offer: in a big room every join
-// renegotiates every member, and an offer's size grows with the room, so
-// joins arriving together cost one offer and answer each, not one per join.
+// minOfferGap is the least time between two offers to one peer (more in a
+// big room, see offerGapLocked). Changes inside it are gathered into the
+// next offer: in a big room every join renegotiates every member, and an
+// offer's size grows with the room, so joins arriving together cost one
+// offer and answer each, not one per join.
 const minOfferGap = 250 * time.Millisecond
+
+// gapPerSender is how much each track a peer receives adds to the gap
+// between its offers: an offer and its answer cost both sides time in
+// proportion to their sections (a few milliseconds each at a hundred
+// members), and a burst of joins into a big room would otherwise take a
+// core of the server's for renegotiation alone. With 100 members (about
+// 200 tracks) offers are at least 0.8 s apart.
+const gapPerSender = 4 * time.Millisecond
+
+// offerGapLocked is the least time between two offers to p.
+func (p *Peer) offerGapLocked() time.Duration {
+	return max(minOfferGap, time.Duration(len(p.senders))*gapPerSender)
+}
 
 // Start sends the first offer.
 func (p *Peer) Start() { p.negotiate() }
@@ -47,7 +61,7 @@ func (p *Peer) dueLocked() bool {
 	if p.waitingAnswer || p.offerTimer != nil {
 		return false
 	}
-	wait := time.Until(p.lastOffer.Add(minOfferGap))
+	wait := time.Until(p.lastOffer.Add(p.offerGapLocked()))
 	if wait <= 0 {
 		return true
 	}

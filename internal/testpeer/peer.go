@@ -481,3 +481,10 @@ func (p *Peer) Close() {
 	})
 	p.wg.Wait()
 }
+
+// Answers is how many of the server's offers the peer has answered.
+func (p *Peer) Answers() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.answers
+}
