@@ -98,6 +98,11 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
+// SendDue sends every mail due by the worker's clock now, and returns when
+// done: what Run does each time it wakes (tests drive it with their own
+// clock).
+func (w *Worker) SendDue(ctx context.Context) { w.drain(ctx) }
+
 // drain sends every mail that is due, a batch at a time.
 func (w *Worker) drain(ctx context.Context) {
 	for ctx.Err() == nil {
@@ -120,7 +125,15 @@ func (w *Worker) send(ctx context.Context, m store.OutboxMail) {
 	log := w.cfg.Log.With(zap.Int64("mail", m.ID), zap.String("kind", m.Kind), zap.String("session", m.SessionID))
 	now := w.cfg.Now()
 	msg, err := w.cfg.Renderer.Render(ctx, m, now)
-	var skip errSkip
+	var (
+		skip     errSkip
+		postpone errPostpone
+	)
+	if errors.As(err, &postpone) {
+		log.Debug("mail postponed", zap.Time("until", postpone.until))
+		w.record(ctx, log, w.cfg.Store.Postpone(ctx, m.ID, postpone.until))
+		return
+	}
 	if errors.As(err, &skip) {
 		log.Info("mail skipped", zap.String("why", skip.why))
 		w.record(ctx, log, w.cfg.Store.MarkDone(ctx, m.ID, "skipped", skip.why))

@@ -233,13 +233,17 @@ func sessionShape(plan session.Plan, capacity, lobby *int) (shape, string) {
 
 // machineFor builds the session's state machine where the clock says it is.
 func (s *Server) machineFor(sess store.Session) *session.Machine {
-	m := session.New(sess.Plan, sess.StartsAt, sess.LobbySeconds, sess.Phase)
-	m.Tick(s.now())
-	return m
+	return sess.Machine(s.now())
 }
 
 // describe renders a session for the API; for the host it adds host_url.
 func (s *Server) describe(sess store.Session, forHost bool) (wireSession, error) {
+	return s.describeWith(sess, forHost, nil)
+}
+
+// describeWith is describe with the session's mail counts already read
+// (nil: read them here).
+func (s *Server) describeWith(sess store.Session, forHost bool, mail map[string]int) (wireSession, error) {
 	out := toWireSession(sess)
 	m := s.machineFor(sess)
 	ph := toWirePhase(m.State())
@@ -254,8 +258,11 @@ func (s *Server) describe(sess store.Session, forHost bool) (wireSession, error)
 		if out.OpenURL, err = s.links.Open(sess); err != nil {
 			return wireSession{}, err
 		}
-		if out.Mail, err = s.cfg.Store.MailCounts(context.Background(), sess.ID); err != nil {
-			return wireSession{}, err
+		out.Mail = mail
+		if out.Mail == nil {
+			if out.Mail, err = s.cfg.Store.MailCounts(context.Background(), sess.ID); err != nil {
+				return wireSession{}, err
+			}
 		}
 	}
 	return out, nil

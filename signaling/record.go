@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/newsletter"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
@@ -51,9 +50,7 @@ func (s *Server) record(r *http.Request) (recordResponse, error) {
 	if err != nil {
 		return recordResponse{}, err
 	}
-	entries, err := s.cfg.Store.SubscriberRecord(r.Context(), sub.ID, func(sessionID string) string {
-		return links.SubscriberParticipant(sub, sessionID).ID
-	})
+	entries, err := s.cfg.Store.SubscriberRecord(r.Context(), sub.ID)
 	if err != nil {
 		return recordResponse{}, err
 	}
@@ -62,7 +59,7 @@ func (s *Server) record(r *http.Request) (recordResponse, error) {
 		wp := toWireParticipant(e.Participant, false, false)
 		rs := recordSession{
 			ID: e.Session.ID, Title: e.Session.Title, StartsAt: e.Session.StartsAt,
-			Ended: s.machineFor(e.Session).Ended(), Commitment: wp.Commitment, Report: wp.Report,
+			Ended: e.Session.Over(s.now()), Commitment: wp.Commitment, Report: wp.Report,
 		}
 		out.Totals.Sessions++
 		out.Totals.add(e.Participant)
@@ -219,13 +216,12 @@ func (s *Server) forgetJSON(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) forgetSubscriber(r *http.Request, id string) error {
-	sub := store.Subscriber{ID: id}
-	idFor := func(sessionID string) string { return links.SubscriberParticipant(sub, sessionID).ID }
+	idFor := func(sessionID string) string { return store.SubscriberParticipantID(id, sessionID) }
 	// Out of every live room first, so no commitment or report of theirs
 	// is stored after the deletion; again after it, for a room that came
 	// up meanwhile (from then on their links are refused).
 	s.hub.dropEverywhere(idFor)
-	err := s.cfg.Store.ForgetSubscriber(r.Context(), id, idFor)
+	err := s.cfg.Store.ForgetSubscriber(r.Context(), id)
 	s.hub.dropEverywhere(idFor)
 	if err == nil {
 		s.log.Info("subscriber forgotten", zap.String("subscriber", id))
