@@ -108,7 +108,9 @@ func (w *Worker) drain(ctx context.Context) {
 	for ctx.Err() == nil {
 		due, err := w.cfg.Store.DueMails(ctx, w.cfg.Now(), 20)
 		if err != nil {
-			w.cfg.Log.Error("read outbox", zap.Error(err))
+			if ctx.Err() == nil {
+				w.cfg.Log.Error("read outbox", zap.Error(err))
+			}
 			return
 		}
 		if len(due) == 0 {

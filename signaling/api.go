@@ -111,6 +111,7 @@ type createSessionRequest struct {
 	Capacity     *int         `json:"capacity"`
 	LobbySeconds *int         `json:"lobby_seconds"`
 	WorkVideo    string       `json:"work_video"`
+	Private      bool         `json:"private"` // invite links only: never announced nor listed
 }
 
 // checkWorkVideo answers 400 unless v is a work-phase video mode or empty
@@ -182,7 +183,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	sess := store.Session{
 		ID: uuid.NewString(), Title: req.Title, StartsAt: startsAt, Plan: req.Plan,
 		Capacity: shape.capacity, LobbySeconds: shape.lobby, HostParticipant: uuid.NewString(), CreatedAt: now,
-		WorkVideo: req.WorkVideo,
+		WorkVideo: req.WorkVideo, Private: req.Private,
 	}
 	host := store.Participant{ID: sess.HostParticipant, SessionID: sess.ID, Name: "Host", Role: roleHost}
 	if err := s.cfg.Store.CreateSession(r.Context(), sess, host, s.notify()); err != nil {
@@ -277,6 +278,9 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	host := s.isHost(r)
 	out := make([]wireSession, 0, len(list))
 	for _, sess := range list {
+		if sess.Private && !host {
+			continue
+		}
 		d, err := s.describe(sess, host)
 		if err != nil {
 			s.internalError(w, "list sessions", err)

@@ -65,7 +65,9 @@ func newMailHarness(t *testing.T) *harness {
 	return buildHarness(t, Limits{}, true)
 }
 
-func buildHarness(t testing.TB, limits Limits, withMail bool) *harness {
+// buildHarness starts a server; opts change its configuration before it
+// is built.
+func buildHarness(t testing.TB, limits Limits, withMail bool, opts ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t}
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
@@ -137,6 +139,9 @@ func buildHarness(t testing.TB, limits Limits, withMail bool) *harness {
 		}
 		cfg.Mail = h.mail
 		cfg.ReminderLeads = []time.Duration{24 * time.Hour, 15 * time.Minute}
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	srv, err := New(cfg)
 	if err != nil {

@@ -245,8 +245,8 @@ func (s *Store) SetFollowing(ctx context.Context, subscriberID, seriesID string,
 	if err != nil {
 		return fmt.Errorf("follow series: %w", err)
 	}
-	inSeries := `session_id IN (SELECT id FROM sessions WHERE series_id = ?)`
 	if !follow {
+		inSeries := `session_id IN (SELECT id FROM sessions WHERE series_id = ?)`
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO unfollowed (subscriber_id, series_id, at) VALUES (?, ?, ?)`,
 			subscriberID, seriesID, ms(n.Now)); err != nil {
 			return fmt.Errorf("unfollow series: %w", err)
@@ -265,9 +265,12 @@ func (s *Store) SetFollowing(ctx context.Context, subscriberID, seriesID string,
 		return tx.Commit() // followed already
 	}
 	// What was dropped on leaving comes back while still ahead.
+	// (An announcement of a session still ahead, a reminder whose time is.)
 	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'queued', last_error = ''
-		WHERE subscriber_id = ? AND status = 'skipped' AND last_error = 'unfollowed' AND send_after > ? AND `+inSeries,
-		subscriberID, ms(n.Now), seriesID); err != nil {
+		WHERE subscriber_id = ? AND status = 'skipped' AND last_error = 'unfollowed'
+		AND session_id IN (SELECT id FROM sessions WHERE series_id = ? AND starts_at > ?)
+		AND (kind = ? OR send_after > ?)`,
+		subscriberID, seriesID, ms(n.Now), KindAnnounce, ms(n.Now)); err != nil {
 		return fmt.Errorf("follow series: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT "+sessionColumns+` FROM sessions

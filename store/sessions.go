@@ -300,15 +300,17 @@ func (s *Store) RescheduleSession(ctx context.Context, id, title string, startsA
 
 // rescheduleMails replaces a moved session's pending reminders, tells those
 // who heard of it already the new time, and moves the announcements still
-// waiting to the new time's announcement.
+// waiting to the new time's announcement (those subscribers get no update).
 func rescheduleMails(ctx context.Context, tx execer, sess Session, n Notify) error {
 	if err := skipQueued(ctx, tx, sess.ID, "rescheduled", KindReminder); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, outboxInsert+`SELECT DISTINCT ?, 0, ?, 0, o.subscriber_id, ?, ?, ?, ?
-		FROM outbox o JOIN subscribers sub ON sub.id = o.subscriber_id
-		WHERE o.session_id = ? AND o.status = 'sent' AND o.kind != ? AND `+followers,
-		KindUpdate, sess.Sequence, sess.ID, ms(n.Now), ms(n.Now), ms(n.Now), sess.ID, KindConfirm, sess.ID)
+	// Everyone told of it, or being told now (a mail in flight is not yet
+	// marked sent): every follower but those whose announcement still waits.
+	_, err := tx.ExecContext(ctx, outboxInsert+`SELECT ?, 0, ?, 0, sub.id, ?, ?, ?, ?
+		FROM subscribers sub WHERE `+followers+` AND NOT EXISTS (SELECT 1 FROM outbox w
+			WHERE w.subscriber_id = sub.id AND w.session_id = ? AND w.kind = ? AND w.status = 'queued' AND w.next_attempt_at > ?)`,
+		KindUpdate, sess.Sequence, sess.ID, ms(n.Now), ms(n.Now), ms(n.Now), sess.ID, sess.ID, KindAnnounce, ms(n.Now))
 	if err != nil {
 		return fmt.Errorf("queue updates: %w", err)
 	}
