@@ -160,7 +160,8 @@ func (c config) iceServers() ([]signaling.ICEServer, error) {
 		}
 		scheme, rest, ok := strings.Cut(raw, ":")
 		if !ok || (scheme != "stun" && scheme != "stuns" && scheme != "turn" && scheme != "turns") {
-			return nil, fmt.Errorf("-ice-servers: %q is not a stun: or turn: URL", raw)
+			// Not the entry itself: it may carry a password.
+			return nil, fmt.Errorf("-ice-servers: entry %d is not a stun: or turn: URL", len(out)+1)
 		}
 		s := signaling.ICEServer{URLs: []string{raw}}
 		// turn:user:pass@host:port carries credentials.
