@@ -276,12 +276,23 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host := s.isHost(r)
+	var mails map[string]map[string]int // the host's mail counts, in one query
+	if host {
+		ids := make([]string, len(list))
+		for i, sess := range list {
+			ids[i] = sess.ID
+		}
+		if mails, err = s.cfg.Store.MailCountsOf(r.Context(), ids); err != nil {
+			s.internalError(w, "list sessions", err)
+			return
+		}
+	}
 	out := make([]wireSession, 0, len(list))
 	for _, sess := range list {
 		if sess.Private && !host {
 			continue
 		}
-		d, err := s.describe(sess, host)
+		d, err := s.describeWith(sess, host, mails[sess.ID])
 		if err != nil {
 			s.internalError(w, "list sessions", err)
 			return

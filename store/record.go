@@ -165,14 +165,26 @@ func (s *Store) MailCountsOf(ctx context.Context, sessionIDs []string) (map[stri
 	for _, id := range sessionIDs {
 		out[id] = map[string]int{"queued": 0, "sent": 0, "failed": 0, "skipped": 0}
 	}
-	if len(sessionIDs) == 0 {
-		return out, nil
+	// In chunks of inChunk ids: SQLite bounds the arguments of a query.
+	for ids := sessionIDs; len(ids) > 0; {
+		n := min(len(ids), inChunk)
+		if err := s.countMails(ctx, ids[:n], out); err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
 	}
-	list, args := inList(sessionIDs)
+	return out, nil
+}
+
+// inChunk is the most ids one query takes.
+const inChunk = 500
+
+func (s *Store) countMails(ctx context.Context, ids []string, out map[string]map[string]int) error {
+	list, args := inList(ids)
 	rows, err := s.rd.QueryContext(ctx, `SELECT session_id, status, COUNT(*) FROM outbox WHERE session_id IN `+list+
 		` GROUP BY session_id, status`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("count mails: %w", err)
+		return fmt.Errorf("count mails: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -181,9 +193,9 @@ func (s *Store) MailCountsOf(ctx context.Context, sessionIDs []string) (map[stri
 			n          int
 		)
 		if err := rows.Scan(&id, &status, &n); err != nil {
-			return nil, fmt.Errorf("count mails: %w", err)
+			return fmt.Errorf("count mails: %w", err)
 		}
 		out[id][status] = n
 	}
-	return out, rows.Err()
+	return rows.Err()
 }

@@ -101,3 +101,53 @@ func TestSubscriberRecordAcrossManySessions(t *testing.T) {
 		t.Fatalf("forgetting twice: %v", err)
 	}
 }
+
+// TestOutcomesAndMailCounts tallies several sessions at once, among more
+// ids than one query takes.
+func TestOutcomesAndMailCounts(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "wt.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2027, 1, 5, 8, 0, 0, 0, time.UTC)
+	for _, sub := range []string{"a", "b"} {
+		if err := st.Subscribe(ctx, Subscriber{ID: sub, Email: sub + "@example.org", Name: sub, Lang: "en", TZ: "UTC"}, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Confirm(ctx, sub, Notify{Now: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := []string{}
+	for i := range inChunk + 100 {
+		ids = append(ids, fmt.Sprintf("none-%d", i))
+	}
+	for i, id := range []string{"s1", "s2"} {
+		sess := Session{ID: id, Title: id, StartsAt: now.Add(time.Duration(i+1) * time.Hour), Plan: session.DefaultPlan(), Capacity: 10, CreatedAt: now}
+		if err := st.CreateSession(ctx, sess, Participant{ID: "h-" + id, SessionID: id, Name: "Host", Role: "host"}, &Notify{Now: now}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	for _, p := range []string{"p1", "p2"} {
+		if err := st.MarkJoined(ctx, Participant{ID: p, SessionID: "s1", Name: p, Role: "participant"}, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveCommitment(ctx, "s1", p, []string{"x", "y"}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.SaveReport(ctx, "s1", "p1", Report{Done: []bool{true, true}}, now); err != nil {
+		t.Fatal(err)
+	}
+	out, err := st.Outcomes(ctx, []string{"s1", "s2"})
+	if err != nil || out["s1"] != (Outcome{People: 2, Tasks: 4, TasksDone: 2}) || out["s2"] != (Outcome{}) {
+		t.Fatalf("outcomes %+v %v", out, err)
+	}
+	mails, err := st.MailCountsOf(ctx, ids)
+	if err != nil || len(mails) != len(ids) || mails["s1"]["queued"] != 2 || mails["s2"]["queued"] != 2 || mails["none-0"]["queued"] != 0 {
+		t.Fatalf("mail counts %v %v", mails["s1"], err)
+	}
+}
