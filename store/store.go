@@ -34,11 +34,17 @@ const ReadConns = 4
 // Open opens (creating if needed) the database file at path and brings its
 // schema up to date.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenDriver(ctx, path, "sqlite")
+}
+
+// OpenDriver is Open through the database/sql driver registered as driver:
+// modernc.org/sqlite's, or one wrapping it (tests count queries so).
+func OpenDriver(ctx context.Context, path, driver string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
-	db, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+	db, err := sql.Open(driver, "file:"+path+"?"+pragmas)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -49,7 +55,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	// The readers open after the schema is in place (and WAL is on).
-	rd, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	rd, err := sql.Open(driver, "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database for reading: %w", err)
