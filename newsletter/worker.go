@@ -5,8 +5,10 @@
 // Mails are queued as rows of the store's outbox, in the same transaction as
 // the change that causes them; the Worker here renders each from the data as
 // it is when it goes out and delivers it through a Transport (SMTP, or .eml
-// files), with retries and backoff. Each (subscriber, session, kind) is one
-// row, so it is sent once. The one window left is a crash between the mail
+// files), with retries and backoff. The body comes from the templates in
+// templates/ (HTML through html/template), the MIME structure from
+// go-message, the SMTP exchange from go-smtp's client. Each (subscriber,
+// session, kind, lead, sequence) is one row, so it is sent once. The one window left is a crash between the mail
 // server accepting a mail and the row being marked sent: the mail then goes
 // out again on restart with the same Message-ID, which mail systems use to
 // drop duplicates. This package knows nothing of HTTP or media.

@@ -1,8 +1,12 @@
 // Package store keeps what must survive a restart in SQLite (modernc.org/sqlite,
 // pure Go): sessions with their plan and current phase, the participants
 // invited to or joined in each, their commitments and reports, host mutes and
-// removals, and a log of phase changes. It knows nothing of HTTP, websockets or media;
-// callers store first and broadcast after.
+// removals, a log of phase changes, series, subscribers and the outbox of
+// their mail (queued in the same transaction as the change that causes it).
+// It owns the one definition of when a session ends (Session.Machine) and
+// of who is told of a session and when (announcements, reminders). It
+// knows nothing of HTTP, websockets, media or how a mail looks; callers
+// store first and broadcast after.
 package store
 
 import (
