@@ -114,9 +114,10 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	if base != store.KindCancel && base != store.KindConfirm && !sess.Announced() {
 		return Message{}, errSkip{"session is not announced"}
 	}
-	if base == store.KindAnnounce && sess.SeriesID != "" {
+	if (base == store.KindAnnounce || base == store.KindReminder) && sess.SeriesID != "" {
 		// A series announces only its next occurrence: this one waits
-		// until the one before it has begun.
+		// until the one before it has begun (and so do its reminders, which
+		// never come before the announcement).
 		earlier, ok, err := r.Store.NextOccurrence(ctx, sess.SeriesID, now, sess.StartsAt)
 		if err != nil {
 			return Message{}, err

@@ -69,11 +69,20 @@ func announcements(t *testing.T, all []*smtptest.Mail, never ...string) map[stri
 // injected clock, an hour at a time: each gets exactly one announcement,
 // for the next occurrence, until the following one's lead time; then one
 // more, for that one. A private session and a short try-out send nothing.
-// With a lead longer than the series' period the answer is the same: only
-// the next occurrence is ever announced.
+// With a lead longer than the series' period, or a daily series, the answer
+// is the same: only the next occurrence is ever announced, and no reminder
+// comes before its announcement.
 func TestMailRespectsTheList(t *testing.T) {
-	for _, lead := range []time.Duration{7 * 24 * time.Hour, 30 * 24 * time.Hour} {
-		t.Run(fmt.Sprint(lead), func(t *testing.T) {
+	for _, tc := range []struct {
+		rrule string
+		lead  time.Duration
+	}{
+		{"FREQ=WEEKLY;BYDAY=WE", 7 * 24 * time.Hour},
+		{"FREQ=WEEKLY;BYDAY=WE", 30 * 24 * time.Hour},
+		{"FREQ=DAILY", 7 * 24 * time.Hour}, // a reminder 24 h ahead falls when the one before starts
+	} {
+		lead := tc.lead
+		t.Run(fmt.Sprint(tc.rrule, " ", lead), func(t *testing.T) {
 			h := quietMailHarness(t, lead)
 			ctx := context.Background()
 			// Monday noon UTC; the series meets on Wednesdays at 09:00.
@@ -83,7 +92,7 @@ func TestMailRespectsTheList(t *testing.T) {
 			h.confirmQuietly(subs[1], "en")
 
 			var ser wireSeries
-			body := map[string]any{"title": "Wednesday focus", "first": "2027-01-06T09:00", "timezone": "UTC", "rrule": "FREQ=WEEKLY;BYDAY=WE"}
+			body := map[string]any{"title": "Wednesday focus", "first": "2027-01-06T09:00", "timezone": "UTC", "rrule": tc.rrule}
 			if code := h.do("POST", "/api/series", testHostKey, body, &ser); code != 201 || len(ser.Sessions) < 3 {
 				t.Fatalf("create series: %d %+v", code, ser)
 			}
@@ -139,6 +148,20 @@ func TestMailRespectsTheList(t *testing.T) {
 			for _, addr := range subs {
 				if len(got[addr]) != 2 || !got[addr][1].Equal(second) {
 					t.Fatalf("%s after the first occurrence got announcements for %v, want %v then %v", addr, got[addr], first, second)
+				}
+			}
+			// Nobody hears of a session first from a reminder.
+			announced := map[string]bool{}
+			for _, m := range h.smtp.All() {
+				if m.Calendar == nil {
+					continue
+				}
+				_, ev := event(t, m)
+				key := m.To[0] + " " + ev.Id()
+				if strings.HasPrefix(m.Subject, "New Worktogether:") || strings.HasPrefix(m.Subject, "Neues Worktogether:") {
+					announced[key] = true
+				} else if !announced[key] {
+					t.Fatalf("%q reached %s before the announcement", m.Subject, m.To[0])
 				}
 			}
 			if c, err := h.store.MailCounts(ctx, priv.ID); err != nil || c["queued"]+c["sent"]+c["failed"] != 0 {
