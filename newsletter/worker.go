@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/worktogether/worktogether/store"
@@ -155,16 +156,19 @@ func (w *Worker) send(ctx context.Context, m store.OutboxMail) {
 		w.record(ctx, log, w.cfg.Store.MarkSent(ctx, m.ID, now))
 		return
 	}
+	// Mail servers name the recipient in their refusals: keep the address
+	// out of the log and the outbox.
+	why := hideAddress(err.Error(), msg.To.Address)
 	attempt := m.Attempts + 1
 	var permanent errPermanent
 	if errors.As(err, &permanent) || attempt >= w.cfg.MaxAttempts {
-		log.Warn("mail failed for good", zap.Int("attempts", attempt), zap.Error(err))
-		w.record(ctx, log, w.cfg.Store.MarkDone(ctx, m.ID, "failed", err.Error()))
+		log.Warn("mail failed for good", zap.Int("attempts", attempt), zap.String("error", why))
+		w.record(ctx, log, w.cfg.Store.MarkDone(ctx, m.ID, "failed", why))
 		return
 	}
 	next := now.Add(w.cfg.Backoff(attempt))
-	log.Info("mail will be retried", zap.Int("attempt", attempt), zap.Time("next", next), zap.Error(err))
-	w.record(ctx, log, w.cfg.Store.MarkRetry(ctx, m.ID, next, err.Error()))
+	log.Info("mail will be retried", zap.Int("attempt", attempt), zap.Time("next", next), zap.String("error", why))
+	w.record(ctx, log, w.cfg.Store.MarkRetry(ctx, m.ID, next, why))
 }
 
 func (w *Worker) record(ctx context.Context, log *zap.Logger, err error) {
@@ -186,4 +190,25 @@ func redact(a mail.Address) string {
 		return "…" + a.Address[at:]
 	}
 	return a.Address[:1] + "…" + a.Address[at:]
+}
+
+// hideAddress replaces every mention of addr in s (any case) by its
+// redacted form.
+func hideAddress(s, addr string) string {
+	if addr == "" {
+		return s
+	}
+	short := redact(mail.Address{Address: addr})
+	lower, target := strings.ToLower(s), strings.ToLower(addr)
+	var b strings.Builder
+	for {
+		i := strings.Index(lower, target)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(short)
+		s, lower = s[i+len(target):], lower[i+len(target):]
+	}
 }

@@ -36,6 +36,9 @@ type Server struct {
 	// Drop is how many of the next messages to cut off by closing the
 	// connection.
 	Drop atomic.Int32
+	// RefuseRcpt is how many of the next recipients to refuse for good
+	// (550), naming the address as real servers do.
+	RefuseRcpt atomic.Int32
 
 	// Roots trusts the server's certificate (StartTLS only).
 	Roots    *x509.CertPool
@@ -134,6 +137,9 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if s.srv.RefuseRcpt.Load() > 0 && s.srv.RefuseRcpt.Add(-1) >= 0 {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + strings.ToUpper(to) + ">: mailbox unavailable"}
+	}
 	s.to = append(s.to, to)
 	return nil
 }
