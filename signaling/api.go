@@ -278,11 +278,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	host := s.isHost(r)
 	var mails map[string]map[string]int // the host's mail counts, in one query
 	if host {
-		ids := make([]string, len(list))
-		for i, sess := range list {
-			ids[i] = sess.ID
-		}
-		if mails, err = s.cfg.Store.MailCountsOf(r.Context(), ids); err != nil {
+		if mails, err = s.mailCountsOf(r.Context(), list); err != nil {
 			s.internalError(w, "list sessions", err)
 			return
 		}

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -88,7 +89,7 @@ func (s *Server) pastSessions(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, "list past sessions", err)
 		return
 	}
-	mails, err := s.cfg.Store.MailCountsOf(r.Context(), ids)
+	mails, err := s.mailCountsOf(r.Context(), ended)
 	if err != nil {
 		s.internalError(w, "list past sessions", err)
 		return
@@ -105,4 +106,13 @@ func (s *Server) pastSessions(w http.ResponseWriter, r *http.Request) {
 			taskTally: taskTally{Tasks: o.Tasks, TasksDone: o.TasksDone}}})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// mailCountsOf counts the mails of every session in list, in one query.
+func (s *Server) mailCountsOf(ctx context.Context, list []store.Session) (map[string]map[string]int, error) {
+	ids := make([]string, len(list))
+	for i, sess := range list {
+		ids[i] = sess.ID
+	}
+	return s.cfg.Store.MailCountsOf(ctx, ids)
 }
