@@ -14,8 +14,8 @@ func TestHostLooksBackAtPastSessions(t *testing.T) {
 	browser := newBrowser(t)
 	srv := startServer(t)
 	srv.endWith(t, srv.createSession(t),
-		did{"p-eve", "Eve", []string{"Ship the release", "Answer mail"}, []bool{true, false}, "Eve is happy"},
-		did{"p-fay", "Fay", []string{"Sketch the logo"}, []bool{true}, "Fay is happy"})
+		did{"p-eve", "Eve", []string{"Ship the release", "Answer mail"}, []bool{true, false}, "Eve is happy", ""},
+		did{"p-fay", "Fay", []string{"Sketch the logo"}, []bool{true}, "Fay is happy", ""})
 
 	tab := newTab(t, browser)
 	hostSignIn(t, tab, srv, "#past .session")

@@ -24,7 +24,7 @@ func TestSubscriberRecordFromTheRoom(t *testing.T) {
 	}
 	// What the mail's link would have done in the session, and its end.
 	p := links.SubscriberParticipant(sub, id)
-	srv.endWith(t, id, did{p.ID, p.Name, []string{"Draft the proposal", "Book the train"}, []bool{true, false}, "Train tomorrow"})
+	srv.endWith(t, id, did{p.ID, p.Name, []string{"Draft the proposal", "Book the train"}, []bool{true, false}, "Train tomorrow", sub.ID})
 	sess, err := srv.store.GetSession(ctx, id)
 	if err != nil {
 		t.Fatal(err)

@@ -161,12 +161,14 @@ func (s *server) invite(t *testing.T, session, name string) string {
 	return out.URL
 }
 
-// did is what one person did in a session: joined, committed, reported.
+// did is what one person did in a session: joined (with a subscriber's
+// mailed link when sub is set), committed, reported.
 type did struct {
 	id, name string
 	tasks    []string
 	done     []bool
 	note     string
+	sub      string
 }
 
 // endWith stores what each person did in session id, as the room would
@@ -180,7 +182,7 @@ func (s *server) endWith(t *testing.T, id string, people ...did) {
 	}
 	now := time.Now()
 	for _, p := range people {
-		if err := s.store.MarkJoined(ctx, store.Participant{ID: p.id, SessionID: id, Name: p.name, Role: "participant"}, now); err != nil {
+		if err := s.store.MarkJoined(ctx, store.Participant{ID: p.id, SessionID: id, Name: p.name, Role: "participant", SubscriberID: p.sub}, now); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.store.SaveCommitment(ctx, id, p.id, p.tasks, now); err != nil {

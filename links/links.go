@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/worktogether/worktogether/session"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
 )
@@ -55,10 +53,9 @@ func (m *Maker) URL(path string, q url.Values) string {
 	return u.String()
 }
 
-// expires is when links to sess stop working.
+// expires is when links to sess stop working: Grace after its end.
 func expires(sess store.Session) int64 {
-	m := session.New(sess.Plan, sess.StartsAt, sess.LobbySeconds, sess.Phase)
-	return m.PlannedEnd().Add(Grace).Unix()
+	return sess.End().Add(Grace).Unix()
 }
 
 // Join returns p's room link to sess and its token.
@@ -109,8 +106,8 @@ func (m *Maker) Open(sess store.Session) (string, error) {
 // SubscriberParticipant is the participant a subscriber is in a session: the
 // same id every time, so their link from any mail is the same person.
 func SubscriberParticipant(sub store.Subscriber, sessionID string) store.Participant {
-	id := uuid.NewSHA1(uuid.NameSpaceURL, []byte("worktogether:subscriber:"+sub.ID+":"+sessionID))
-	return store.Participant{ID: id.String(), SessionID: sessionID, Name: sub.Name, Role: "participant"}
+	return store.Participant{ID: store.SubscriberParticipantID(sub.ID, sessionID), SessionID: sessionID,
+		Name: sub.Name, Role: "participant", SubscriberID: sub.ID}
 }
 
 // Confirm returns a subscriber's confirmation link, valid for ConfirmValid.

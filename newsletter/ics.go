@@ -47,7 +47,7 @@ func Calendar(method, host string, now time.Time, events ...Event) ([]byte, erro
 		ev.Props.SetText(ical.PropUID, UID(s.ID, host))
 		ev.Props.SetDateTime(ical.PropDateTimeStamp, now.UTC())
 		ev.Props.SetDateTime(ical.PropDateTimeStart, s.StartsAt.UTC())
-		ev.Props.SetDateTime(ical.PropDateTimeEnd, s.StartsAt.Add(s.Plan.Duration()).UTC())
+		ev.Props.SetDateTime(ical.PropDateTimeEnd, s.End().UTC())
 		ev.Props.SetText(ical.PropSummary, text.Clean(s.Title))
 		seq := ical.NewProp(ical.PropSequence)
 		seq.SetValueType(ical.ValueInt)

@@ -1,13 +1,15 @@
 package newsletter
 
 import (
+	"bytes"
 	"context"
+	"embed"
 	"errors"
 	"fmt"
-	"html"
+	htmltemplate "html/template"
 	"net/mail"
-	"strconv"
 	"strings"
+	texttemplate "text/template"
 	"time"
 
 	"github.com/worktogether/worktogether/links"
@@ -29,16 +31,11 @@ type Renderer struct {
 	From  mail.Address
 }
 
-// kindOf splits an outbox kind into its base ("reminder") and the lead of a
-// reminder.
-func kindOf(kind string) (base string, lead time.Duration) {
-	parts := strings.Split(kind, "-")
-	if parts[0] == "reminder" && len(parts) >= 2 {
-		secs, _ := strconv.Atoi(parts[1])
-		lead = time.Duration(secs) * time.Second
-	}
-	return parts[0], lead
-}
+// errPostpone marks a mail that is not due yet after all: the
+// announcement of a series' occurrence while an earlier one is still ahead.
+type errPostpone struct{ until time.Time }
+
+func (e errPostpone) Error() string { return "postpone until " + e.until.Format(time.RFC3339) }
 
 // Render composes the mail, or returns errSkip.
 func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time) (Message, error) {
@@ -52,7 +49,7 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	// Names and titles stored before input was checked: no control
 	// character reaches a subject, a greeting or a heading.
 	sub.Name = text.Clean(sub.Name)
-	base, lead := kindOf(m.Kind)
+	base := m.Kind
 	w := wordsFor(sub.Lang)
 	host := r.Links.Base().Hostname()
 	unsub, err := r.Links.Unsubscribe(sub)
@@ -71,7 +68,7 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 			"Auto-Submitted":        "auto-generated",
 		},
 	}
-	var b body
+	b := body{lang: sub.Lang}
 	if base == store.KindConfirm {
 		// The address has not confirmed yet: the mail carries nothing the
 		// person who signed up chose (no name in To or in the greeting),
@@ -93,8 +90,8 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 		b.button(w.confirmButton, link)
 		b.line(w.confirmIgnore)
 		b.line(w.signoff)
-		msg.Text, msg.HTML = b.text(), b.html()
-		return msg, nil
+		msg.Text, msg.HTML, err = b.render(msg.Subject)
+		return msg, err
 	}
 	if sub.Status != store.StatusConfirmed {
 		return Message{}, errSkip{"subscriber is " + sub.Status}
@@ -111,8 +108,23 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	if sess.Cancelled && base != store.KindCancel {
 		return Message{}, errSkip{"session cancelled"}
 	}
-	if base != store.KindCancel && !now.Before(sess.StartsAt.Add(sess.Plan.Duration())) {
+	if base != store.KindCancel && sess.Over(now) {
 		return Message{}, errSkip{"session is over"}
+	}
+	if base != store.KindCancel && base != store.KindConfirm && !sess.Announced() {
+		return Message{}, errSkip{"session is not announced"}
+	}
+	if (base == store.KindAnnounce || base == store.KindReminder) && sess.SeriesID != "" {
+		// A series announces only its next occurrence: this one waits
+		// until the one before it has begun (and so do its reminders, which
+		// never come before the announcement).
+		earlier, ok, err := r.Store.NextOccurrence(ctx, sess.SeriesID, now, sess.StartsAt)
+		if err != nil {
+			return Message{}, err
+		}
+		if ok {
+			return Message{}, errPostpone{earlier.StartsAt}
+		}
 	}
 	join, err := r.Links.SubscriberJoin(sess, sub)
 	if err != nil {
@@ -123,13 +135,13 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	case store.KindAnnounce:
 		msg.Subject = fmt.Sprintf(w.announceSubject, sess.Title)
 		b.line(w.announceIntro)
-	case "reminder", "resend":
+	case store.KindReminder, store.KindResend:
 		msg.Subject = fmt.Sprintf(w.reminderSubject, sess.Title)
-		if base == "reminder" && lead <= time.Hour {
+		if base == store.KindReminder && m.Lead <= time.Hour {
 			msg.Subject = fmt.Sprintf(w.reminderSoonSubject, sess.Title)
 		}
 		b.line(w.reminderIntro)
-	case "update":
+	case store.KindUpdate:
 		msg.Subject = fmt.Sprintf(w.updateSubject, sess.Title)
 		b.line(w.updateIntro)
 	case store.KindCancel:
@@ -151,10 +163,15 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 			return Message{}, err
 		}
 		b.link(w.record, record)
+		if sess.SeriesID != "" {
+			b.link(w.series, record+"#series")
+		}
 	}
 	b.line(w.signoff)
 	b.footer(w.unsubscribe, unsub)
-	msg.Text, msg.HTML = b.text(), b.html()
+	if msg.Text, msg.HTML, err = b.render(msg.Subject); err != nil {
+		return Message{}, err
+	}
 
 	ev := Event{Session: sess, URL: join, Organizer: r.From.Address, Attendee: sub.Email, AttendeeCN: sub.Name,
 		Description: strings.Join(w.planLines(sess.Plan), "\n") + "\n\n" + join}
@@ -168,48 +185,62 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	return msg, nil
 }
 
-// body builds the plain text and the HTML of a mail side by side.
+//go:embed templates
+var templateFiles embed.FS
+
+// The mail's two bodies, from the same blocks: HTML (html/template escapes
+// every text and link) and plain text.
+var (
+	htmlMail = htmltemplate.Must(htmltemplate.ParseFS(templateFiles, "templates/mail.html"))
+	textMail = texttemplate.Must(texttemplate.New("mail.txt").Funcs(texttemplate.FuncMap{
+		"underline": func(s string) string { return strings.Repeat("=", len([]rune(s))) },
+	}).ParseFS(templateFiles, "templates/mail.txt"))
+)
+
+// block is one piece of a mail's body.
+type block struct {
+	Kind  string // line, heading, field, button, link, footer
+	Text  string
+	Lines []string
+	Label string
+	Link  string
+}
+
+// body gathers a mail's blocks, in order.
 type body struct {
-	plain strings.Builder
-	rich  strings.Builder
+	lang   string
+	blocks []block
 }
 
 func (b *body) line(s string) {
-	b.plain.WriteString(s + "\n\n")
-	b.rich.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(s), "\n", "<br>") + "</p>\n")
+	b.blocks = append(b.blocks, block{Kind: "line", Lines: strings.Split(s, "\n")})
 }
-
-func (b *body) heading(s string) {
-	b.plain.WriteString(s + "\n" + strings.Repeat("=", len([]rune(s))) + "\n")
-	b.rich.WriteString(`<h2 style="margin:24px 0 8px;font-size:20px">` + html.EscapeString(s) + "</h2>\n")
-}
-
+func (b *body) heading(s string) { b.blocks = append(b.blocks, block{Kind: "heading", Text: s}) }
 func (b *body) field(name, value string) {
-	b.plain.WriteString(name + ": " + value + "\n")
-	b.rich.WriteString(`<p style="margin:4px 0"><strong>` + html.EscapeString(name) + ":</strong> " + html.EscapeString(value) + "</p>\n")
+	b.blocks = append(b.blocks, block{Kind: "field", Label: name, Text: value})
 }
-
 func (b *body) button(label, link string) {
-	b.plain.WriteString("\n" + label + ": " + link + "\n\n")
-	b.rich.WriteString(`<p style="margin:20px 0"><a href="` + html.EscapeString(link) +
-		`" style="background:#2f6f5e;color:#fff;padding:10px 18px;border-radius:8px;text-decoration:none;font-weight:600">` +
-		html.EscapeString(label) + "</a></p>\n")
+	b.blocks = append(b.blocks, block{Kind: "button", Label: label, Link: link})
 }
-
 func (b *body) link(text, link string) {
-	b.plain.WriteString(text + "\n" + link + "\n\n")
-	b.rich.WriteString("<p>" + html.EscapeString(text) + ` <a href="` + html.EscapeString(link) + `">` + html.EscapeString(link) + "</a></p>\n")
+	b.blocks = append(b.blocks, block{Kind: "link", Label: text, Link: link})
 }
-
 func (b *body) footer(text, link string) {
-	b.plain.WriteString("--\n" + text + "\n" + link + "\n")
-	b.rich.WriteString(`<hr style="border:0;border-top:1px solid #ddd;margin:24px 0"><p style="color:#777;font-size:13px">` +
-		html.EscapeString(text) + ` <a href="` + html.EscapeString(link) + `" style="color:#777">` + html.EscapeString(link) + "</a></p>\n")
+	b.blocks = append(b.blocks, block{Kind: "footer", Label: text, Link: link})
 }
 
-func (b *body) text() string { return b.plain.String() }
-
-func (b *body) html() string {
-	return `<!doctype html><html><body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328;max-width:560px;margin:auto;line-height:1.5">` +
-		"\n" + b.rich.String() + "</body></html>\n"
+// render writes the plain text and the HTML.
+func (b *body) render(subject string) (plain, rich string, err error) {
+	view := struct {
+		Lang, Subject string
+		Blocks        []block
+	}{b.lang, subject, b.blocks}
+	var t, h bytes.Buffer
+	if err := textMail.Execute(&t, view); err != nil {
+		return "", "", fmt.Errorf("render mail text: %w", err)
+	}
+	if err := htmlMail.Execute(&h, view); err != nil {
+		return "", "", fmt.Errorf("render mail HTML: %w", err)
+	}
+	return t.String(), h.String(), nil
 }

@@ -25,7 +25,7 @@ type words struct {
 	updateSubject, updateIntro                                 string
 	cancelSubject, cancelIntro                                 string
 	when, plan, join, joinNote, calendarNote, unsubscribe      string
-	record                                                     string
+	record, series                                             string
 	greeting, greetingAnon, signoff                            string
 }
 
@@ -62,6 +62,7 @@ var texts = map[string]*words{
 		calendarNote:        "The attached invitation adds it to your calendar.",
 		unsubscribe:         "No more mails from Worktogether? Unsubscribe with one click:",
 		record:              "What you set out to do in past sessions, and what got done:",
+		series:              "Choose which series you hear about:",
 	},
 	"de": {
 		weekdays: [7]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"},
@@ -95,6 +96,7 @@ var texts = map[string]*words{
 		calendarNote:        "Mit der angehängten Einladung landet es in deinem Kalender.",
 		unsubscribe:         "Keine Mails mehr von Worktogether? Mit einem Klick abmelden:",
 		record:              "Was du dir in früheren Sessions vorgenommen und was du geschafft hast:",
+		series:              "Wähle, von welchen Reihen du hörst:",
 	},
 }
 

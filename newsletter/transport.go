@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/smtp"
-	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 )
 
 // Transport delivers one rendered mail.
@@ -43,11 +44,16 @@ type SMTP struct {
 	RootCAs *x509.CertPool
 }
 
-// ParseSMTP reads an smtp:// or smtps:// URL.
+// ParseSMTP reads an smtp:// or smtps:// URL. Its errors never repeat the
+// URL, which may carry a password.
 func ParseSMTP(raw string) (*SMTP, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("-smtp: %w", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL itself
+		}
+		return nil, fmt.Errorf("-smtp is not a URL like smtp://user:password@host:587: %w", err)
 	}
 	s := &SMTP{timeout: time.Minute}
 	switch u.Scheme {
@@ -55,11 +61,11 @@ func ParseSMTP(raw string) (*SMTP, error) {
 	case "smtps":
 		s.implicit = true
 	default:
-		return nil, fmt.Errorf("-smtp %q: scheme must be smtp or smtps", raw)
+		return nil, errors.New("-smtp: scheme must be smtp or smtps")
 	}
 	s.host = u.Hostname()
 	if s.host == "" {
-		return nil, fmt.Errorf("-smtp %q: no host", raw)
+		return nil, errors.New("-smtp: no host")
 	}
 	port := u.Port()
 	if port == "" {
@@ -84,42 +90,26 @@ func (s *SMTP) loopback() bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Send delivers one message.
+// Send delivers one message with the go-smtp client: STARTTLS when offered
+// (required unless the server is on this machine), AUTH PLAIN when a user
+// is set. The whole exchange has one deadline.
 func (s *SMTP) Send(ctx context.Context, from, to string, _ Message, raw []byte) error {
-	d := net.Dialer{Timeout: 15 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("connect to %s: %w", s.addr, err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(s.timeout))
+	deadline := time.Now().Add(s.timeout)
 	tlsConfig := &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12, RootCAs: s.RootCAs}
-	if s.implicit {
-		conn = tls.Client(conn, tlsConfig)
-	}
-	c, err := smtp.NewClient(conn, s.host)
+	c, err := s.open(ctx, deadline, tlsConfig)
 	if err != nil {
-		return classify("greeting", err)
+		return err
 	}
 	defer c.Close()
-	if !s.implicit {
-		if ok, _ := c.Extension("STARTTLS"); ok {
-			if err := c.StartTLS(tlsConfig); err != nil {
-				return fmt.Errorf("starttls: %w", err)
-			}
-		} else if !s.loopback() {
-			return errPermanent{fmt.Errorf("%s offers no STARTTLS; use smtps:// or a server with TLS", s.host)}
-		}
-	}
 	if s.user != "" {
-		if err := c.Auth(smtp.PlainAuth("", s.user, s.pass, s.host)); err != nil {
+		if err := c.Auth(sasl.NewPlainClient("", s.user, s.pass)); err != nil {
 			return classify("auth", err)
 		}
 	}
-	if err := c.Mail(from); err != nil {
+	if err := c.Mail(from, nil); err != nil {
 		return classify("MAIL FROM", err)
 	}
-	if err := c.Rcpt(to); err != nil {
+	if err := c.Rcpt(to, nil); err != nil {
 		return classify("RCPT TO", err)
 	}
 	w, err := c.Data()
@@ -135,10 +125,77 @@ func (s *SMTP) Send(ctx context.Context, from, to string, _ Message, raw []byte)
 	return c.Quit()
 }
 
+// open connects and says hello, over TLS unless the server is on this
+// machine and offers none.
+func (s *SMTP) open(ctx context.Context, deadline time.Time, tlsConfig *tls.Config) (*smtp.Client, error) {
+	dial := func() (net.Conn, error) {
+		d := net.Dialer{Timeout: 15 * time.Second, Deadline: deadline}
+		conn, err := d.DialContext(ctx, "tcp", s.addr)
+		if err != nil {
+			return nil, fmt.Errorf("connect to %s: %w", s.addr, err)
+		}
+		return deadlineConn{Conn: conn, limit: deadline}, nil
+	}
+	conn, err := dial()
+	if err != nil {
+		return nil, err
+	}
+	if s.implicit {
+		c := smtp.NewClient(tls.Client(conn, tlsConfig))
+		if err := c.Hello("localhost"); err != nil {
+			c.Close()
+			return nil, classify("greeting", err)
+		}
+		return c, nil
+	}
+	c := smtp.NewClient(conn)
+	if err := c.Hello("localhost"); err != nil {
+		c.Close()
+		return nil, classify("greeting", err)
+	}
+	if ok, _ := c.Extension("STARTTLS"); !ok {
+		if s.loopback() {
+			return c, nil
+		}
+		c.Close()
+		return nil, errPermanent{fmt.Errorf("%s offers no STARTTLS; use smtps:// or a server with TLS", s.host)}
+	}
+	// go-smtp starts TLS only on a fresh client: ask again on a new
+	// connection, now knowing the server offers it.
+	c.Close()
+	if conn, err = dial(); err != nil {
+		return nil, err
+	}
+	tc, err := smtp.NewClientStartTLS(conn, tlsConfig)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("starttls: %w", err)
+	}
+	return tc, nil
+}
+
+// deadlineConn keeps every deadline the SMTP client sets within one limit
+// for the whole exchange.
+type deadlineConn struct {
+	net.Conn
+	limit time.Time
+}
+
+func (c deadlineConn) clamp(t time.Time) time.Time {
+	if t.IsZero() || t.After(c.limit) {
+		return c.limit
+	}
+	return t
+}
+
+func (c deadlineConn) SetDeadline(t time.Time) error      { return c.Conn.SetDeadline(c.clamp(t)) }
+func (c deadlineConn) SetReadDeadline(t time.Time) error  { return c.Conn.SetReadDeadline(c.clamp(t)) }
+func (c deadlineConn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(c.clamp(t)) }
+
 // classify marks 5xx answers permanent.
 func classify(step string, err error) error {
-	var te *textproto.Error
-	if errors.As(err, &te) && te.Code >= 500 {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) && se.Code >= 500 {
 		return errPermanent{fmt.Errorf("%s: %w", step, err)}
 	}
 	return fmt.Errorf("%s: %w", step, err)

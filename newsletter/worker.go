@@ -5,8 +5,10 @@
 // Mails are queued as rows of the store's outbox, in the same transaction as
 // the change that causes them; the Worker here renders each from the data as
 // it is when it goes out and delivers it through a Transport (SMTP, or .eml
-// files), with retries and backoff. Each (subscriber, session, kind) is one
-// row, so it is sent once. The one window left is a crash between the mail
+// files), with retries and backoff. The body comes from the templates in
+// templates/ (HTML through html/template), the MIME structure from
+// go-message, the SMTP exchange from go-smtp's client. Each (subscriber,
+// session, kind, lead, sequence) is one row, so it is sent once. The one window left is a crash between the mail
 // server accepting a mail and the row being marked sent: the mail then goes
 // out again on restart with the same Message-ID, which mail systems use to
 // drop duplicates. This package knows nothing of HTTP or media.
@@ -16,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/worktogether/worktogether/store"
@@ -98,12 +101,19 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
+// SendDue sends every mail due by the worker's clock now, and returns when
+// done: what Run does each time it wakes (tests drive it with their own
+// clock).
+func (w *Worker) SendDue(ctx context.Context) { w.drain(ctx) }
+
 // drain sends every mail that is due, a batch at a time.
 func (w *Worker) drain(ctx context.Context) {
 	for ctx.Err() == nil {
 		due, err := w.cfg.Store.DueMails(ctx, w.cfg.Now(), 20)
 		if err != nil {
-			w.cfg.Log.Error("read outbox", zap.Error(err))
+			if ctx.Err() == nil {
+				w.cfg.Log.Error("read outbox", zap.Error(err))
+			}
 			return
 		}
 		if len(due) == 0 {
@@ -120,7 +130,15 @@ func (w *Worker) send(ctx context.Context, m store.OutboxMail) {
 	log := w.cfg.Log.With(zap.Int64("mail", m.ID), zap.String("kind", m.Kind), zap.String("session", m.SessionID))
 	now := w.cfg.Now()
 	msg, err := w.cfg.Renderer.Render(ctx, m, now)
-	var skip errSkip
+	var (
+		skip     errSkip
+		postpone errPostpone
+	)
+	if errors.As(err, &postpone) {
+		log.Debug("mail postponed", zap.Time("until", postpone.until))
+		w.record(ctx, log, w.cfg.Store.Postpone(ctx, m.ID, postpone.until))
+		return
+	}
 	if errors.As(err, &skip) {
 		log.Info("mail skipped", zap.String("why", skip.why))
 		w.record(ctx, log, w.cfg.Store.MarkDone(ctx, m.ID, "skipped", skip.why))
@@ -138,16 +156,19 @@ func (w *Worker) send(ctx context.Context, m store.OutboxMail) {
 		w.record(ctx, log, w.cfg.Store.MarkSent(ctx, m.ID, now))
 		return
 	}
+	// Mail servers name the recipient in their refusals: keep the address
+	// out of the log and the outbox.
+	why := hideAddress(err.Error(), msg.To.Address)
 	attempt := m.Attempts + 1
 	var permanent errPermanent
 	if errors.As(err, &permanent) || attempt >= w.cfg.MaxAttempts {
-		log.Warn("mail failed for good", zap.Int("attempts", attempt), zap.Error(err))
-		w.record(ctx, log, w.cfg.Store.MarkDone(ctx, m.ID, "failed", err.Error()))
+		log.Warn("mail failed for good", zap.Int("attempts", attempt), zap.String("error", why))
+		w.record(ctx, log, w.cfg.Store.MarkDone(ctx, m.ID, "failed", why))
 		return
 	}
 	next := now.Add(w.cfg.Backoff(attempt))
-	log.Info("mail will be retried", zap.Int("attempt", attempt), zap.Time("next", next), zap.Error(err))
-	w.record(ctx, log, w.cfg.Store.MarkRetry(ctx, m.ID, next, err.Error()))
+	log.Info("mail will be retried", zap.Int("attempt", attempt), zap.Time("next", next), zap.String("error", why))
+	w.record(ctx, log, w.cfg.Store.MarkRetry(ctx, m.ID, next, why))
 }
 
 func (w *Worker) record(ctx context.Context, log *zap.Logger, err error) {
@@ -169,4 +190,25 @@ func redact(a mail.Address) string {
 		return "…" + a.Address[at:]
 	}
 	return a.Address[:1] + "…" + a.Address[at:]
+}
+
+// hideAddress replaces every mention of addr in s (any case) by its
+// redacted form.
+func hideAddress(s, addr string) string {
+	if addr == "" {
+		return s
+	}
+	short := redact(mail.Address{Address: addr})
+	lower, target := strings.ToLower(s), strings.ToLower(addr)
+	var b strings.Builder
+	for {
+		i := strings.Index(lower, target)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(short)
+		s, lower = s[i+len(target):], lower[i+len(target):]
+	}
 }

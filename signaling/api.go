@@ -111,6 +111,7 @@ type createSessionRequest struct {
 	Capacity     *int         `json:"capacity"`
 	LobbySeconds *int         `json:"lobby_seconds"`
 	WorkVideo    string       `json:"work_video"`
+	Private      bool         `json:"private"` // invite links only: never announced nor listed
 }
 
 // checkWorkVideo answers 400 unless v is a work-phase video mode or empty
@@ -182,7 +183,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	sess := store.Session{
 		ID: uuid.NewString(), Title: req.Title, StartsAt: startsAt, Plan: req.Plan,
 		Capacity: shape.capacity, LobbySeconds: shape.lobby, HostParticipant: uuid.NewString(), CreatedAt: now,
-		WorkVideo: req.WorkVideo,
+		WorkVideo: req.WorkVideo, Private: req.Private,
 	}
 	host := store.Participant{ID: sess.HostParticipant, SessionID: sess.ID, Name: "Host", Role: roleHost}
 	if err := s.cfg.Store.CreateSession(r.Context(), sess, host, s.notify()); err != nil {
@@ -233,13 +234,17 @@ func sessionShape(plan session.Plan, capacity, lobby *int) (shape, string) {
 
 // machineFor builds the session's state machine where the clock says it is.
 func (s *Server) machineFor(sess store.Session) *session.Machine {
-	m := session.New(sess.Plan, sess.StartsAt, sess.LobbySeconds, sess.Phase)
-	m.Tick(s.now())
-	return m
+	return sess.Machine(s.now())
 }
 
 // describe renders a session for the API; for the host it adds host_url.
 func (s *Server) describe(sess store.Session, forHost bool) (wireSession, error) {
+	return s.describeWith(sess, forHost, nil)
+}
+
+// describeWith is describe with the session's mail counts already read
+// (nil: read them here).
+func (s *Server) describeWith(sess store.Session, forHost bool, mail map[string]int) (wireSession, error) {
 	out := toWireSession(sess)
 	m := s.machineFor(sess)
 	ph := toWirePhase(m.State())
@@ -254,8 +259,11 @@ func (s *Server) describe(sess store.Session, forHost bool) (wireSession, error)
 		if out.OpenURL, err = s.links.Open(sess); err != nil {
 			return wireSession{}, err
 		}
-		if out.Mail, err = s.cfg.Store.MailCounts(context.Background(), sess.ID); err != nil {
-			return wireSession{}, err
+		out.Mail = mail
+		if out.Mail == nil {
+			if out.Mail, err = s.cfg.Store.MailCounts(context.Background(), sess.ID); err != nil {
+				return wireSession{}, err
+			}
 		}
 	}
 	return out, nil
@@ -268,9 +276,19 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host := s.isHost(r)
+	var mails map[string]map[string]int // the host's mail counts, in one query
+	if host {
+		if mails, err = s.mailCountsOf(r.Context(), list); err != nil {
+			s.internalError(w, "list sessions", err)
+			return
+		}
+	}
 	out := make([]wireSession, 0, len(list))
 	for _, sess := range list {
-		d, err := s.describe(sess, host)
+		if sess.Private && !host {
+			continue
+		}
+		d, err := s.describeWith(sess, host, mails[sess.ID])
 		if err != nil {
 			s.internalError(w, "list sessions", err)
 			return

@@ -31,7 +31,8 @@ type client struct {
 	id      string // participant id
 	name    string
 	role    string
-	guest   bool // came by the open link
+	guest   bool   // came by the open link
+	sub     string // the subscriber whose mailed link this is, if any
 	limiter *rate.Limiter
 
 	send        chan []byte
@@ -99,6 +100,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		name:       adm.claims.Name,
 		role:       adm.claims.Role,
 		guest:      adm.claims.Guest,
+		sub:        adm.claims.Subscriber,
 		limiter:    rate.NewLimiter(rate.Limit(s.cfg.Limits.MessagesPerSecond), s.cfg.Limits.MessageBurst),
 		send:       make(chan []byte, s.cfg.Limits.SendQueue),
 		closing:    make(chan struct{}),

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -70,29 +71,48 @@ func (s *Server) pastSessions(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, "list past sessions", err)
 		return
 	}
-	out := make([]pastSession, 0, limit)
+	// Three queries in all, however many sessions: the list, their
+	// participants, their mails.
+	ended := make([]store.Session, 0, limit)
+	ids := make([]string, 0, limit)
 	for _, sess := range list {
-		if len(out) == limit {
+		if len(ended) == limit {
 			break
 		}
-		if !s.machineFor(sess).Ended() {
-			continue
+		if sess.Over(s.now()) {
+			ended = append(ended, sess)
+			ids = append(ids, sess.ID)
 		}
-		desc, err := s.describe(sess, true)
+	}
+	outcomes, err := s.cfg.Store.Outcomes(r.Context(), ids)
+	if err != nil {
+		s.internalError(w, "list past sessions", err)
+		return
+	}
+	mails, err := s.mailCountsOf(r.Context(), ended)
+	if err != nil {
+		s.internalError(w, "list past sessions", err)
+		return
+	}
+	out := make([]pastSession, 0, len(ended))
+	for _, sess := range ended {
+		desc, err := s.describeWith(sess, true, mails[sess.ID])
 		if err != nil {
 			s.internalError(w, "list past sessions", err)
 			return
 		}
-		people, err := s.cfg.Store.JoinedParticipants(r.Context(), sess.ID)
-		if err != nil {
-			s.internalError(w, "list past sessions", err)
-			return
-		}
-		o := outcome{People: len(people)}
-		for _, p := range people {
-			o.add(p)
-		}
-		out = append(out, pastSession{wireSession: desc, Outcome: o})
+		o := outcomes[sess.ID]
+		out = append(out, pastSession{wireSession: desc, Outcome: outcome{People: o.People,
+			taskTally: taskTally{Tasks: o.Tasks, TasksDone: o.TasksDone}}})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// mailCountsOf counts the mails of every session in list, in one query.
+func (s *Server) mailCountsOf(ctx context.Context, list []store.Session) (map[string]map[string]int, error) {
+	ids := make([]string, len(list))
+	for i, sess := range list {
+		ids[i] = sess.ID
+	}
+	return s.cfg.Store.MailCountsOf(ctx, ids)
 }

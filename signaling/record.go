@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/newsletter"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
@@ -38,6 +37,7 @@ type recordResponse struct {
 	Timezone string          `json:"timezone"`
 	Totals   recordTotals    `json:"totals"`
 	Sessions []recordSession `json:"sessions"`
+	Series   []recordSeries  `json:"series"` // the series, each with whether they hear of it
 }
 
 // record gathers the record behind the request's link: a token error when
@@ -51,18 +51,19 @@ func (s *Server) record(r *http.Request) (recordResponse, error) {
 	if err != nil {
 		return recordResponse{}, err
 	}
-	entries, err := s.cfg.Store.SubscriberRecord(r.Context(), sub.ID, func(sessionID string) string {
-		return links.SubscriberParticipant(sub, sessionID).ID
-	})
+	entries, err := s.cfg.Store.SubscriberRecord(r.Context(), sub.ID)
 	if err != nil {
 		return recordResponse{}, err
 	}
 	out := recordResponse{Name: sub.Name, Lang: sub.Lang, Timezone: sub.TZ, Sessions: []recordSession{}}
+	if out.Series, err = s.followedSeries(r, sub.ID); err != nil {
+		return recordResponse{}, err
+	}
 	for _, e := range entries {
 		wp := toWireParticipant(e.Participant, false, false)
 		rs := recordSession{
 			ID: e.Session.ID, Title: e.Session.Title, StartsAt: e.Session.StartsAt,
-			Ended: s.machineFor(e.Session).Ended(), Commitment: wp.Commitment, Report: wp.Report,
+			Ended: e.Session.Over(s.now()), Commitment: wp.Commitment, Report: wp.Report,
 		}
 		out.Totals.Sessions++
 		out.Totals.add(e.Participant)
@@ -98,6 +99,8 @@ type recordView struct {
 	// In the page's language:
 	Lang, Title, Heading, Totals, Running, NoReport, NoCommitment string
 	Empty, Upcoming, Forget                                       string
+	SeriesHeading, SeriesText, Following, NotFollowing            string
+	Stop, Follow                                                  string
 	Switch                                                        langSwitch
 }
 
@@ -127,7 +130,11 @@ var recordTmpl = template.Must(template.Must(pageTmpl.Clone()).New("record").Par
 {{if .Note}}<blockquote>{{.Note}}</blockquote>{{end}}
 {{if and .Ended (not .Reported)}}<p class="sub">{{$v.NoReport}}</p>{{end}}
 {{else}}<p class="sub">{{$v.NoCommitment}}</p>{{end}}</section>{{end}}</div>
-{{else}}<p>{{.Empty}}</p>{{end}}
+{{else}}<p>{{.Empty}}</p>{{end}}{{$v := .}}
+{{if .Series}}<section id="series" class="series-choice"><h2>{{.SeriesHeading}}</h2><p class="sub">{{.SeriesText}}</p>
+<ul>{{range .Series}}<li><form method="post" action="/record/series?token={{$v.Token}}"><input type="hidden" name="series" value="{{.ID}}">
+<span>{{.Title}}</span> · <span class="sub">{{if .Following}}{{$v.Following}}{{else}}{{$v.NotFollowing}}{{end}}</span>
+{{if .Following}}<input type="hidden" name="follow" value="0"><button type="submit">{{$v.Stop}}</button>{{else}}<input type="hidden" name="follow" value="1"><button type="submit">{{$v.Follow}}</button>{{end}}</form></li>{{end}}</ul></section>{{end}}
 <p><a href="/">{{.Upcoming}}</a> · <a href="/forget?token={{.Token}}">{{.Forget}}</a></p></main></body></html>
 `))
 
@@ -152,7 +159,9 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		Totals: s.text.Plural(lang, "record.sessions", rec.Totals.Sessions) + " · " +
 			s.text.Plural(lang, "record.tasks", rec.Totals.Tasks, "done", rec.Totals.TasksDone),
 		Running: t("record.running"), NoReport: t("record.no_report"), NoCommitment: t("record.no_commitment"),
-		Empty: t("record.empty"), Upcoming: t("site.upcoming"), Forget: t("record.forget"), Switch: s.switchFor(r, lang)}
+		Empty: t("record.empty"), Upcoming: t("site.upcoming"), Forget: t("record.forget"), Switch: s.switchFor(r, lang),
+		SeriesHeading: t("record.series.heading"), SeriesText: t("record.series.text"), Following: t("record.series.following"),
+		NotFollowing: t("record.series.not_following"), Stop: t("record.series.stop"), Follow: t("record.series.follow")}
 	for _, e := range rec.Sessions {
 		row := recordRow{Title: e.Title, When: newsletter.LocalTime(lang, e.StartsAt, rec.Timezone), Ended: e.Ended}
 		if e.Commitment != nil {
@@ -219,13 +228,12 @@ func (s *Server) forgetJSON(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) forgetSubscriber(r *http.Request, id string) error {
-	sub := store.Subscriber{ID: id}
-	idFor := func(sessionID string) string { return links.SubscriberParticipant(sub, sessionID).ID }
+	idFor := func(sessionID string) string { return store.SubscriberParticipantID(id, sessionID) }
 	// Out of every live room first, so no commitment or report of theirs
 	// is stored after the deletion; again after it, for a room that came
 	// up meanwhile (from then on their links are refused).
 	s.hub.dropEverywhere(idFor)
-	err := s.cfg.Store.ForgetSubscriber(r.Context(), id, idFor)
+	err := s.cfg.Store.ForgetSubscriber(r.Context(), id)
 	s.hub.dropEverywhere(idFor)
 	if err == nil {
 		s.log.Info("subscriber forgotten", zap.String("subscriber", id))

@@ -279,7 +279,7 @@ func (r *liveRoom) join(c *client) {
 		}
 	}
 	if m == nil {
-		p := store.Participant{ID: c.id, SessionID: r.id, Name: c.name, Role: c.role}
+		p := store.Participant{ID: c.id, SessionID: r.id, Name: c.name, Role: c.role, SubscriberID: c.sub}
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		err := r.srv.cfg.Store.MarkJoined(ctx, p, r.srv.now())
 		cancel()

@@ -30,6 +30,7 @@ type seriesRequest struct {
 	Capacity     *int         `json:"capacity"`
 	LobbySeconds *int         `json:"lobby_seconds"`
 	WorkVideo    string       `json:"work_video"`
+	Private      bool         `json:"private"`
 }
 
 type wireSeries struct {
@@ -38,6 +39,7 @@ type wireSeries struct {
 	RRule    string        `json:"rrule"`
 	First    string        `json:"first"`
 	Timezone string        `json:"timezone"`
+	Private  bool          `json:"private"`
 	Sessions []wireSession `json:"sessions"` // the occurrences ahead
 }
 
@@ -52,7 +54,7 @@ func occurrences(ser store.Series, from, to, now time.Time) ([]store.Occurrence,
 		sess := store.Session{
 			ID: uuid.NewString(), Title: ser.Title, StartsAt: start.UTC(), Plan: ser.Plan, Capacity: ser.Capacity,
 			LobbySeconds: ser.LobbySeconds, HostParticipant: uuid.NewString(), CreatedAt: now, SeriesID: ser.ID,
-			WorkVideo: ser.WorkVideo,
+			WorkVideo: ser.WorkVideo, Private: ser.Private,
 		}
 		host := store.Participant{ID: sess.HostParticipant, SessionID: sess.ID, Name: "Host", Role: roleHost}
 		out = append(out, store.Occurrence{Session: sess, Host: host})
@@ -94,7 +96,7 @@ func (s *Server) createSeries(w http.ResponseWriter, r *http.Request) {
 	ser := store.Series{
 		ID: uuid.NewString(), Title: req.Title, RRule: req.RRule, First: first, TZ: req.Timezone,
 		Plan: sh.plan, Capacity: sh.capacity, LobbySeconds: sh.lobby, CreatedAt: now, Horizon: now.Add(seriesAhead),
-		WorkVideo: req.WorkVideo,
+		WorkVideo: req.WorkVideo, Private: req.Private,
 	}
 	occ, err := occurrences(ser, now, ser.Horizon, now)
 	if errors.Is(err, session.ErrInvalid) {
@@ -115,7 +117,7 @@ func (s *Server) createSeries(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mailQueued()
 	s.log.Info("series created", zap.String("series", ser.ID), zap.Int("occurrences", len(occ)))
-	out := wireSeries{ID: ser.ID, Title: ser.Title, RRule: ser.RRule, First: req.First, Timezone: ser.TZ}
+	out := wireSeries{ID: ser.ID, Title: ser.Title, RRule: ser.RRule, First: req.First, Timezone: ser.TZ, Private: ser.Private}
 	for _, o := range occ {
 		d, err := s.describe(o.Session, true)
 		if err != nil {
@@ -136,7 +138,7 @@ func (s *Server) listSeries(w http.ResponseWriter, r *http.Request) {
 	out := make([]wireSeries, 0, len(list))
 	for _, ser := range list {
 		out = append(out, wireSeries{ID: ser.ID, Title: ser.Title, RRule: ser.RRule, First: ser.First.Format(store.LocalLayout),
-			Timezone: ser.TZ, Sessions: []wireSession{}})
+			Timezone: ser.TZ, Private: ser.Private, Sessions: []wireSession{}})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -95,6 +95,9 @@ type Config struct {
 	// ReminderLeads are how long before a session its reminders go out;
 	// none means no reminders.
 	ReminderLeads []time.Duration
+	// AnnounceLead is how long before a session the list hears of it (0:
+	// at once); a series announces only its next occurrence.
+	AnnounceLead time.Duration
 	// Mail is told when mail was queued, so it goes out at once; may be nil.
 	Mail MailWaker
 	// Metrics, when set, is served on GET /metrics.
@@ -272,6 +275,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /record", s.recordPage)
 	s.mux.HandleFunc("GET /api/record", s.recordJSON)
 	s.mux.HandleFunc("DELETE /api/record", s.limited(s.postByClient, s.forgetJSON))
+	s.mux.HandleFunc("POST /record/series", s.limited(s.postByClient, s.followForm))
+	s.mux.HandleFunc("POST /api/record/series", s.limited(s.postByClient, s.followJSON))
 	s.mux.HandleFunc("GET /forget", s.forgetPage)
 	s.mux.HandleFunc("POST /forget", s.limited(s.postByClient, s.forget))
 	s.mux.HandleFunc("GET /api/host", s.requireHost(func(w http.ResponseWriter, _ *http.Request) {
@@ -298,7 +303,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // notify is how changes made now queue their mails.
 func (s *Server) notify() *store.Notify {
-	return &store.Notify{Now: s.now(), Leads: s.cfg.ReminderLeads}
+	return &store.Notify{Now: s.now(), Leads: s.cfg.ReminderLeads, AnnounceLead: s.cfg.AnnounceLead}
 }
 
 // mailQueued wakes the mail worker after a change queued mail.

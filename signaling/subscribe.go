@@ -272,6 +272,9 @@ func (s *Server) calendarFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	events := make([]newsletter.Event, 0, len(list))
 	for _, sess := range list {
+		if sess.Private {
+			continue
+		}
 		events = append(events, newsletter.Event{Session: sess, URL: s.links.URL("/", nil)})
 	}
 	cal, err := newsletter.Calendar(newsletter.MethodPublish, s.links.Base().Hostname(), s.now(), events...)

@@ -25,6 +25,7 @@ type wireSession struct {
 	Capacity     int            `json:"capacity"`
 	LobbySeconds int            `json:"lobby_seconds"`
 	WorkVideo    string         `json:"work_video"` // extension: "presence" or "full"
+	Private      bool           `json:"private"`    // extension: invite links only, never announced
 	HostURL      string         `json:"host_url,omitempty"`
 	OpenURL      string         `json:"open_url,omitempty"` // extension: one link anyone may use to join
 	Mail         map[string]int `json:"mail,omitempty"`     // extension, host only: the session's mails by status`
@@ -202,5 +203,6 @@ func toWireSession(s store.Session) wireSession {
 		Capacity:     s.Capacity,
 		LobbySeconds: s.LobbySeconds,
 		WorkVideo:    s.WorkVideo,
+		Private:      s.Private,
 	}
 }

@@ -193,7 +193,7 @@ function sessionItem(s) {
     el('p', { class: 'when' }, localDateTime(s.starts_at), ' · ', kind === 'lobby' ? t('home.scheduled') : t('home.running', { phase: phaseName(kind) }),
       s.participants ? t('home.here', { n: s.participants }) : ''),
     el('p', { class: 'sub' }, planSummary(s.plan), t('host.capacity_line', { n: s.capacity }),
-      t(s.work_video === 'full' ? 'host.work_line_full' : 'host.work_line_presence')),
+      t(s.work_video === 'full' ? 'host.work_line_full' : 'host.work_line_presence'), s.private ? t('host.private_line') : ''),
     mailLine(s),
     el('ul', { class: 'invites' }, linkRow(t('host.host_link'), s.host_url || ''), linkRow(t('host.open_link'), s.open_url || '')),
     form,
@@ -261,6 +261,7 @@ function init() {
         plan: /** @type {any} */ (plans)[String(f.get('plan'))],
         capacity: Number(f.get('capacity')),
         work_video: String(f.get('work_video') || 'presence'),
+        private: f.get('private') === 'on',
       });
       refresh();
     } catch (err) {
@@ -282,6 +283,7 @@ function init() {
         title: String(f.get('title')).trim(), first, timezone: String(f.get('timezone')).trim(), rrule,
         plan: /** @type {any} */ (plans)[String(f.get('plan'))],
         work_video: String(f.get('work_video') || 'presence'),
+        private: f.get('private') === 'on',
       });
       refresh();
     } catch (err) {

@@ -7,83 +7,150 @@ import (
 	"time"
 )
 
-// Kinds of mail in the outbox. Reminders and updates carry the lead and the
-// session's sequence in their kind, so that a reschedule gets a fresh set
-// while each (subscriber, session, kind) is still sent at most once.
+// Kinds of mail in the outbox. A reminder also has its lead and the
+// session's sequence, an update the sequence, a confirmation and a resend the
+// time they were asked for: each (subscriber, session, kind, lead, sequence,
+// asked) is one row, so a reschedule gets a fresh set while each is still
+// sent at most once.
 const (
 	KindConfirm  = "confirm"
 	KindAnnounce = "announce"
+	KindReminder = "reminder"
+	KindUpdate   = "update"
 	KindCancel   = "cancel"
+	KindResend   = "resend"
 )
 
-// ReminderKind names the reminder sent lead before a session of sequence seq.
-func ReminderKind(lead time.Duration, seq int) string {
-	return fmt.Sprintf("reminder-%d-%d", int(lead/time.Second), seq)
-}
+// MinAnnounced is the shortest plan that is announced to the list: shorter
+// ones are try-outs.
+const MinAnnounced = 10 * time.Minute
 
-// UpdateKind names the mail that announces a session's new time.
-func UpdateKind(seq int) string { return fmt.Sprintf("update-%d", seq) }
-
-// ResendKind names a reminder the host sent again by hand.
-func ResendKind(at time.Time) string { return fmt.Sprintf("resend-%d", at.UnixMilli()) }
-
-// Notify says how to queue the mails a change causes: when it happens and how
-// long before a session its reminders go out.
+// Notify says how to queue the mails a change causes: when it happens, how
+// long before a session its reminders go out, and how long before it the
+// list hears of it (0: at once).
 type Notify struct {
-	Now   time.Time
-	Leads []time.Duration
+	Now          time.Time
+	Leads        []time.Duration
+	AnnounceLead time.Duration
 }
 
 // OutboxMail is one mail to send: what, to whom, about which session.
 type OutboxMail struct {
 	ID           int64
 	Kind         string
+	Lead         time.Duration // a reminder's lead
+	Sequence     int           // the session's sequence a reminder or update was queued for
 	SubscriberID string
 	SessionID    string
 	SendAfter    time.Time
 	Attempts     int
 }
 
-// queueForConfirmed queues one mail of kind for every confirmed subscriber.
-// A (subscriber, session, kind) already queued or sent is left alone.
-func queueForConfirmed(ctx context.Context, tx execer, kind, sessionID string, sendAfter, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO outbox (kind, subscriber_id, session_id, send_after, next_attempt_at, created_at)
-		SELECT ?, id, ?, ?, ?, ? FROM subscribers WHERE status = 'confirmed'`,
-		kind, sessionID, ms(sendAfter), ms(sendAfter), ms(now))
+// queued is one kind of mail to queue.
+type queued struct {
+	kind      string
+	lead      time.Duration
+	seq       int
+	requested time.Time // confirm, resend: each request is its own mail
+}
+
+func (q queued) args() []any {
+	var req int64
+	if !q.requested.IsZero() {
+		req = ms(q.requested)
+	}
+	return []any{q.kind, int64(q.lead / time.Second), q.seq, req}
+}
+
+const outboxInsert = `INSERT OR IGNORE INTO outbox (kind, lead_seconds, sequence, requested_at, subscriber_id, session_id,
+	send_after, next_attempt_at, created_at) `
+
+// followers picks, from subscribers aliased sub, the confirmed ones who
+// still follow the series of session ? (all of them for a single session).
+const followers = `sub.status = 'confirmed' AND NOT EXISTS (SELECT 1 FROM unfollowed u JOIN sessions fs ON fs.series_id = u.series_id
+	WHERE fs.id = ? AND u.subscriber_id = sub.id)`
+
+// queueForFollowers queues one mail for every confirmed subscriber who
+// follows the session's series. A mail already queued or sent is left alone.
+func queueForFollowers(ctx context.Context, tx execer, q queued, sessionID string, sendAfter, now time.Time) error {
+	args := append(q.args(), sessionID, ms(sendAfter), ms(sendAfter), ms(now), sessionID)
+	_, err := tx.ExecContext(ctx, outboxInsert+`SELECT ?, ?, ?, ?, sub.id, ?, ?, ?, ? FROM subscribers sub WHERE `+followers, args...)
 	if err != nil {
-		return fmt.Errorf("queue %s mails: %w", kind, err)
+		return fmt.Errorf("queue %s mails: %w", q.kind, err)
 	}
 	return nil
 }
 
 // queueFor queues one mail for one subscriber.
-func queueFor(ctx context.Context, tx execer, kind, subscriberID, sessionID string, sendAfter, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO outbox (kind, subscriber_id, session_id, send_after, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, kind, subscriberID, sessionID, ms(sendAfter), ms(sendAfter), ms(now))
+func queueFor(ctx context.Context, tx execer, q queued, subscriberID, sessionID string, sendAfter, now time.Time) error {
+	args := append(q.args(), subscriberID, sessionID, ms(sendAfter), ms(sendAfter), ms(now))
+	_, err := tx.ExecContext(ctx, outboxInsert+`VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if err != nil {
-		return fmt.Errorf("queue %s mail: %w", kind, err)
+		return fmt.Errorf("queue %s mail: %w", q.kind, err)
 	}
 	return nil
 }
 
-// reminderTimes lists the reminders of a session that are still ahead.
-func reminderTimes(sess Session, n Notify) map[string]time.Time {
-	out := map[string]time.Time{}
+// Announced tells whether the list hears of a session at all: not when it
+// is private (invite links only) or a try-out shorter than MinAnnounced.
+func (s Session) Announced() bool {
+	return !s.Private && s.Plan.Duration() >= MinAnnounced
+}
+
+// announceAt is when the list hears of sess: AnnounceLead before it starts,
+// or now when that has passed.
+func announceAt(sess Session, n Notify) time.Time {
+	if n.AnnounceLead <= 0 {
+		return n.Now
+	}
+	if at := sess.StartsAt.Add(-n.AnnounceLead); at.After(n.Now) {
+		return at
+	}
+	return n.Now
+}
+
+// reminderTimes lists the reminders of a session that are still ahead and
+// come after its announcement.
+func reminderTimes(sess Session, n Notify) map[queued]time.Time {
+	out := map[queued]time.Time{}
+	first := announceAt(sess, n)
 	for _, lead := range n.Leads {
 		at := sess.StartsAt.Add(-lead)
-		if at.After(n.Now) {
-			out[ReminderKind(lead, sess.Sequence)] = at
+		if at.After(n.Now) && !at.Before(first) {
+			out[queued{kind: KindReminder, lead: lead, seq: sess.Sequence}] = at
 		}
 	}
 	return out
 }
 
-// skipQueued marks a session's queued mails of the given kinds (a LIKE
-// pattern) as skipped.
-func skipQueued(ctx context.Context, tx execer, sessionID, kindPattern, reason string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'skipped', last_error = ?
-		WHERE session_id = ? AND status = 'queued' AND kind LIKE ?`, reason, sessionID, kindPattern)
-	if err != nil {
+// queueAnnouncement queues a session's announcement and reminders to its
+// followers, when it is announced at all.
+func queueAnnouncement(ctx context.Context, tx execer, sess Session, n Notify) error {
+	if !sess.Announced() {
+		return nil
+	}
+	if err := queueForFollowers(ctx, tx, queued{kind: KindAnnounce}, sess.ID, announceAt(sess, n), n.Now); err != nil {
+		return err
+	}
+	for q, at := range reminderTimes(sess, n) {
+		if err := queueForFollowers(ctx, tx, q, sess.ID, at, n.Now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// skipQueued marks a session's queued mails of the given kinds (all with
+// none) as skipped.
+func skipQueued(ctx context.Context, tx execer, sessionID, reason string, kinds ...string) error {
+	q := `UPDATE outbox SET status = 'skipped', last_error = ? WHERE session_id = ? AND status = 'queued'`
+	args := []any{reason, sessionID}
+	if len(kinds) > 0 {
+		list, kargs := inList(kinds)
+		q += ` AND kind IN ` + list
+		args = append(args, kargs...)
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("skip queued mails: %w", err)
 	}
 	return nil
@@ -91,7 +158,7 @@ func skipQueued(ctx context.Context, tx execer, sessionID, kindPattern, reason s
 
 // DueMails returns up to limit queued mails whose time has come.
 func (s *Store) DueMails(ctx context.Context, now time.Time, limit int) ([]OutboxMail, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, subscriber_id, session_id, send_after, attempts FROM outbox
+	rows, err := s.rd.QueryContext(ctx, `SELECT id, kind, lead_seconds, sequence, subscriber_id, session_id, send_after, attempts FROM outbox
 		WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`, ms(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due mails: %w", err)
@@ -100,13 +167,14 @@ func (s *Store) DueMails(ctx context.Context, now time.Time, limit int) ([]Outbo
 	var out []OutboxMail
 	for rows.Next() {
 		var (
-			m         OutboxMail
-			sendAfter int64
+			m               OutboxMail
+			lead, sendAfter int64
 		)
-		if err := rows.Scan(&m.ID, &m.Kind, &m.SubscriberID, &m.SessionID, &sendAfter, &m.Attempts); err != nil {
+		if err := rows.Scan(&m.ID, &m.Kind, &lead, &m.Sequence, &m.SubscriberID, &m.SessionID, &sendAfter, &m.Attempts); err != nil {
 			return nil, fmt.Errorf("due mails: %w", err)
 		}
 		m.SendAfter = fromMS(sendAfter)
+		m.Lead = time.Duration(lead) * time.Second
 		out = append(out, m)
 	}
 	return out, rows.Err()
@@ -115,7 +183,7 @@ func (s *Store) DueMails(ctx context.Context, now time.Time, limit int) ([]Outbo
 // NextDue is when the next queued mail is due, if any.
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'queued'`).Scan(&next)
+	err := s.rd.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'queued'`).Scan(&next)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("next due mail: %w", err)
 	}
@@ -169,7 +237,7 @@ func (s *Store) MailCounts(ctx context.Context, sessionID string) (map[string]in
 // countByStatus runs a "SELECT status, COUNT(*) … GROUP BY status" query;
 // every status in known is in the answer, zero when absent.
 func (s *Store) countByStatus(ctx context.Context, known []string, query string, args ...any) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.rd.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +260,26 @@ func (s *Store) countByStatus(ctx context.Context, known []string, query string,
 }
 
 // QueueResend queues a reminder, sent again by hand, to every confirmed
-// subscriber.
+// subscriber who follows the session; a session the list never hears of
+// (private, a try-out) gets none.
 func (s *Store) QueueResend(ctx context.Context, sessionID string, now time.Time) error {
-	return queueForConfirmed(ctx, s.db, ResendKind(now), sessionID, now, now)
+	sess, err := s.GetSession(ctx, sessionID)
+	if err != nil {
+		return err
+	}
+	if !sess.Announced() {
+		return nil
+	}
+	return queueForFollowers(ctx, s.db, queued{kind: KindResend, requested: now}, sessionID, now, now)
+}
+
+// Postpone moves a queued mail to a later time without counting an attempt
+// (an announcement that waits until its series' earlier occurrence has
+// begun).
+func (s *Store) Postpone(ctx context.Context, id int64, until time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ?, send_after = ? WHERE id = ? AND status = 'queued'`, ms(until), ms(until), id)
+	if err != nil {
+		return fmt.Errorf("postpone mail %d: %w", id, err)
+	}
+	return nil
 }

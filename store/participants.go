@@ -15,8 +15,8 @@ type execer interface {
 }
 
 func insertParticipant(ctx context.Context, db execer, p Participant, at time.Time) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO participants (id, session_id, name, role, created_at) VALUES (?, ?, ?, ?, ?)`,
-		p.ID, p.SessionID, p.Name, p.Role, ms(at))
+	_, err := db.ExecContext(ctx, `INSERT INTO participants (id, session_id, name, role, subscriber_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		p.ID, p.SessionID, p.Name, p.Role, p.SubscriberID, ms(at))
 	if err != nil {
 		return fmt.Errorf("add participant: %w", err)
 	}
@@ -32,43 +32,51 @@ func (s *Store) AddParticipant(ctx context.Context, p Participant, at time.Time)
 // the token that brought them was made without a row (for example a guest of
 // an open link).
 func (s *Store) MarkJoined(ctx context.Context, p Participant, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO participants (id, session_id, name, role, created_at, joined_at)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET joined_at = COALESCE(joined_at, excluded.joined_at)`,
-		p.ID, p.SessionID, p.Name, p.Role, ms(at), ms(at))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO participants (id, session_id, name, role, subscriber_id, created_at, joined_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET joined_at = COALESCE(joined_at, excluded.joined_at),
+			subscriber_id = CASE WHEN subscriber_id = '' THEN excluded.subscriber_id ELSE subscriber_id END`,
+		p.ID, p.SessionID, p.Name, p.Role, p.SubscriberID, ms(at), ms(at))
 	if err != nil {
 		return fmt.Errorf("mark %s joined: %w", p.ID, err)
 	}
 	return nil
 }
 
-// participantQuery reads participants with their commitment and report.
-const participantQuery = `SELECT p.id, p.session_id, p.name, p.role, p.muted_phase, c.tasks, r.done, r.note
+// participantColumns, with participantFrom, read participants with their
+// commitment and report.
+const (
+	participantColumns = `p.id, p.session_id, p.name, p.role, p.subscriber_id, p.muted_phase, c.tasks, r.done, r.note`
+	participantFrom    = `
 	FROM participants p
 	LEFT JOIN commitments c ON c.session_id = p.session_id AND c.participant_id = p.id
 	LEFT JOIN reports r ON r.session_id = p.session_id AND r.participant_id = p.id`
+	participantQuery = `SELECT ` + participantColumns + participantFrom
+)
 
-func scanParticipant(sc scanner) (Participant, error) {
-	var (
-		p                 Participant
-		muted             sql.NullInt64
-		tasks, done, note sql.NullString
-	)
-	if err := sc.Scan(&p.ID, &p.SessionID, &p.Name, &p.Role, &muted, &tasks, &done, &note); err != nil {
-		return Participant{}, err
-	}
-	if muted.Valid {
-		idx := int(muted.Int64)
+// participantScan holds the raw columns of a participant while it is read.
+type participantScan struct {
+	muted             sql.NullInt64
+	tasks, done, note sql.NullString
+}
+
+func (pc *participantScan) dest(p *Participant) []any {
+	return []any{&p.ID, &p.SessionID, &p.Name, &p.Role, &p.SubscriberID, &pc.muted, &pc.tasks, &pc.done, &pc.note}
+}
+
+func (pc *participantScan) finish(p Participant) (Participant, error) {
+	if pc.muted.Valid {
+		idx := int(pc.muted.Int64)
 		p.MutedPhase = &idx
 	}
-	if tasks.Valid {
-		if err := json.Unmarshal([]byte(tasks.String), &p.Commitment); err != nil {
+	if pc.tasks.Valid {
+		if err := json.Unmarshal([]byte(pc.tasks.String), &p.Commitment); err != nil {
 			return Participant{}, fmt.Errorf("decode commitment of %s: %w", p.ID, err)
 		}
 	}
-	if done.Valid {
-		r := &Report{Note: note.String}
-		if err := json.Unmarshal([]byte(done.String), &r.Done); err != nil {
+	if pc.done.Valid {
+		r := &Report{Note: pc.note.String}
+		if err := json.Unmarshal([]byte(pc.done.String), &r.Done); err != nil {
 			return Participant{}, fmt.Errorf("decode report of %s: %w", p.ID, err)
 		}
 		p.Report = r
@@ -76,9 +84,20 @@ func scanParticipant(sc scanner) (Participant, error) {
 	return p, nil
 }
 
+func scanParticipant(sc scanner) (Participant, error) {
+	var (
+		p  Participant
+		pc participantScan
+	)
+	if err := sc.Scan(pc.dest(&p)...); err != nil {
+		return Participant{}, err
+	}
+	return pc.finish(p)
+}
+
 // GetParticipant returns one participant of a session.
 func (s *Store) GetParticipant(ctx context.Context, sessionID, id string) (Participant, error) {
-	row := s.db.QueryRowContext(ctx, participantQuery+` WHERE p.id = ? AND p.session_id = ?`, id, sessionID)
+	row := s.rd.QueryRowContext(ctx, participantQuery+` WHERE p.id = ? AND p.session_id = ?`, id, sessionID)
 	p, err := scanParticipant(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Participant{}, ErrNotFound
@@ -93,7 +112,7 @@ func (s *Store) GetParticipant(ctx context.Context, sessionID, id string) (Parti
 // have not joined yet (and were not removed): the seats kept for them.
 func (s *Store) PendingInvitees(ctx context.Context, sessionID string) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM participants
+	err := s.rd.QueryRowContext(ctx, `SELECT COUNT(*) FROM participants
 		WHERE session_id = ? AND joined_at IS NULL AND removed_at IS NULL AND role = 'participant'`, sessionID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count invitees of %s: %w", sessionID, err)
@@ -104,7 +123,7 @@ func (s *Store) PendingInvitees(ctx context.Context, sessionID string) (int, err
 // JoinedParticipants lists everyone who has joined a session so far, in the
 // order they first joined, with their commitments and reports.
 func (s *Store) JoinedParticipants(ctx context.Context, sessionID string) ([]Participant, error) {
-	rows, err := s.db.QueryContext(ctx, participantQuery+`
+	rows, err := s.rd.QueryContext(ctx, participantQuery+`
 		WHERE p.session_id = ? AND p.joined_at IS NOT NULL ORDER BY p.joined_at, p.id`, sessionID)
 	if err != nil {
 		return nil, fmt.Errorf("list participants of %s: %w", sessionID, err)
@@ -180,7 +199,7 @@ func (s *Store) SetRemoved(ctx context.Context, sessionID, id string, at time.Ti
 // IsRemoved tells whether the host removed a participant.
 func (s *Store) IsRemoved(ctx context.Context, sessionID, id string) (bool, error) {
 	var removed sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT removed_at FROM participants WHERE id = ? AND session_id = ?`, id, sessionID).Scan(&removed)
+	err := s.rd.QueryRowContext(ctx, `SELECT removed_at FROM participants WHERE id = ? AND session_id = ?`, id, sessionID).Scan(&removed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
-	"time"
 )
 
 // RecordEntry is one session a subscriber took part in, with what they
@@ -15,42 +13,6 @@ import (
 type RecordEntry struct {
 	Session     Session
 	Participant Participant
-}
-
-// recordChunk is how many participant ids go into one query.
-const recordChunk = 500
-
-// subscriberParticipants gives the participant id the subscriber has in
-// every session since they signed up, or with all in every session there
-// is, cancelled ones too (whether they joined it or not), and the session of
-// each. It returns ErrNotFound for no such subscriber.
-func (s *Store) subscriberParticipants(ctx context.Context, subscriberID string, participantID func(string) string, all bool) (map[string]Session, []string, error) {
-	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT created_at FROM subscribers WHERE id = ?`, subscriberID).Scan(&created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("sessions of subscriber %s: %w", subscriberID, err)
-	}
-	var sessions []Session
-	if all { // cancelled ones too
-		sessions, err = s.querySessions(ctx, "every session", "ORDER BY starts_at, id")
-	} else {
-		// A day's margin: a session moved a little earlier after it was announced.
-		sessions, err = s.ListSessions(ctx, fromMS(created).Add(-24*time.Hour))
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("sessions of subscriber %s: %w", subscriberID, err)
-	}
-	byParticipant := make(map[string]Session, len(sessions))
-	ids := make([]string, 0, len(sessions))
-	for _, sess := range sessions {
-		id := participantID(sess.ID)
-		byParticipant[id] = sess
-		ids = append(ids, id)
-	}
-	return byParticipant, ids, nil
 }
 
 // inList is "(?, ?, …)" for n values, and the values as arguments.
@@ -62,82 +24,178 @@ func inList(ids []string) (string, []any) {
 	return "(?" + strings.Repeat(", ?", len(ids)-1) + ")", args
 }
 
-// ForgetSubscriber deletes a subscriber and everything kept of them: their
-// row, their mails, and, in every session they joined with a mail's link,
-// their participant, commitment and report. It returns ErrNotFound for no
-// such subscriber.
-func (s *Store) ForgetSubscriber(ctx context.Context, subscriberID string, participantID func(string) string) error {
-	_, ids, err := s.subscriberParticipants(ctx, subscriberID, participantID, true)
-	if err != nil {
-		return err
+// subscriberExists returns ErrNotFound for no such subscriber.
+func subscriberExists(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, id string) error {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM subscribers WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
 	}
+	if err != nil {
+		return fmt.Errorf("subscriber %s: %w", id, err)
+	}
+	return nil
+}
+
+// ForgetSubscriber deletes a subscriber and everything kept of them: their
+// row, their mails, the series they stopped following and, in every session
+// they joined with a mail's link, their participant, commitment and report.
+// It returns ErrNotFound for no such subscriber.
+func (s *Store) ForgetSubscriber(ctx context.Context, subscriberID string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("forget subscriber: %w", err)
 	}
 	defer tx.Rollback()
-	for len(ids) > 0 {
-		n := min(len(ids), recordChunk)
-		list, args := inList(ids[:n])
-		ids = ids[n:]
-		for _, table := range []string{"commitments", "reports"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE participant_id IN `+list, args...); err != nil {
-				return fmt.Errorf("forget subscriber: %w", err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM participants WHERE id IN `+list, args...); err != nil {
+	if err := subscriberExists(ctx, tx, subscriberID); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`DELETE FROM commitments WHERE participant_id IN (SELECT id FROM participants WHERE subscriber_id = ?)`,
+		`DELETE FROM reports WHERE participant_id IN (SELECT id FROM participants WHERE subscriber_id = ?)`,
+		`DELETE FROM participants WHERE subscriber_id = ?`,
+		`DELETE FROM outbox WHERE subscriber_id = ?`,
+		`DELETE FROM unfollowed WHERE subscriber_id = ?`,
+		`DELETE FROM subscribers WHERE id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, subscriberID); err != nil {
 			return fmt.Errorf("forget subscriber: %w", err)
 		}
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE subscriber_id = ?`, subscriberID); err != nil {
-		return fmt.Errorf("forget subscriber: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE id = ?`, subscriberID); err != nil {
-		return fmt.Errorf("forget subscriber: %w", err)
 	}
 	return tx.Commit()
 }
 
-// SubscriberRecord lists the sessions a subscriber joined with the personal
-// link from their mails, newest first. participantID gives the participant
-// id a subscriber has in a session (the same in every mail); sessions that
-// started before the subscriber signed up cannot have been announced to
-// them and are not looked at. It returns ErrNotFound for no such subscriber.
-func (s *Store) SubscriberRecord(ctx context.Context, subscriberID string, participantID func(sessionID string) string) ([]RecordEntry, error) {
-	byParticipant, ids, err := s.subscriberParticipants(ctx, subscriberID, participantID, false)
-	if err != nil {
+// sessionColumnsOf is sessionColumns, each qualified with the table alias.
+func sessionColumnsOf(alias string) string {
+	cols := strings.Split(sessionColumns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// SubscriberRecord lists the sessions (not cancelled) a subscriber joined
+// with the personal link from their mails, newest first, in one query. It
+// returns ErrNotFound for no such subscriber.
+func (s *Store) SubscriberRecord(ctx context.Context, subscriberID string) ([]RecordEntry, error) {
+	if err := subscriberExists(ctx, s.rd, subscriberID); err != nil {
 		return nil, err
 	}
-	var out []RecordEntry
-	for len(ids) > 0 {
-		n := min(len(ids), recordChunk)
-		list, args := inList(ids[:n])
-		ids = ids[n:]
-		rows, err := s.db.QueryContext(ctx, participantQuery+` WHERE p.joined_at IS NOT NULL AND p.id IN `+list, args...)
-		if err != nil {
-			return nil, fmt.Errorf("record of %s: %w", subscriberID, err)
-		}
-		for rows.Next() {
-			p, err := scanParticipant(rows)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("record of %s: %w", subscriberID, err)
-			}
-			if sess, ok := byParticipant[p.ID]; ok && sess.ID == p.SessionID {
-				out = append(out, RecordEntry{Session: sess, Participant: p})
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("record of %s: %w", subscriberID, err)
-		}
+	rows, err := s.rd.QueryContext(ctx, `SELECT `+sessionColumnsOf("s")+`, `+participantColumns+participantFrom+`
+		JOIN sessions s ON s.id = p.session_id
+		WHERE p.subscriber_id = ? AND p.joined_at IS NOT NULL AND s.cancelled_at IS NULL
+		ORDER BY s.starts_at DESC, s.id`, subscriberID)
+	if err != nil {
+		return nil, fmt.Errorf("record of %s: %w", subscriberID, err)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Session.StartsAt.Equal(out[j].Session.StartsAt) {
-			return out[i].Session.StartsAt.After(out[j].Session.StartsAt)
+	defer rows.Close()
+	var out []RecordEntry
+	for rows.Next() {
+		var e RecordEntry
+		if err := scanSessionAndParticipant(rows, &e.Session, &e.Participant); err != nil {
+			return nil, fmt.Errorf("record of %s: %w", subscriberID, err)
 		}
-		return out[i].Session.ID < out[j].Session.ID
-	})
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("record of %s: %w", subscriberID, err)
+	}
 	return out, nil
+}
+
+// scanSessionAndParticipant reads a row of sessionColumns followed by
+// participantColumns.
+func scanSessionAndParticipant(rows *sql.Rows, sess *Session, p *Participant) error {
+	var (
+		sc  sessionScan
+		pc  participantScan
+		err error
+	)
+	if err := rows.Scan(append(sc.dest(sess), pc.dest(p)...)...); err != nil {
+		return err
+	}
+	if *sess, err = sc.finish(*sess); err != nil {
+		return err
+	}
+	*p, err = pc.finish(*p)
+	return err
+}
+
+// Outcome is how a session went, in numbers: how many joined, how many
+// tasks they committed to and how many got done.
+type Outcome struct {
+	People    int
+	Tasks     int
+	TasksDone int
+}
+
+// Outcomes tallies the given sessions in one query.
+func (s *Store) Outcomes(ctx context.Context, sessionIDs []string) (map[string]Outcome, error) {
+	out := make(map[string]Outcome, len(sessionIDs))
+	if len(sessionIDs) == 0 {
+		return out, nil
+	}
+	list, args := inList(sessionIDs)
+	rows, err := s.rd.QueryContext(ctx, participantQuery+` WHERE p.joined_at IS NOT NULL AND p.session_id IN `+list, args...)
+	if err != nil {
+		return nil, fmt.Errorf("outcomes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanParticipant(rows)
+		if err != nil {
+			return nil, fmt.Errorf("outcomes: %w", err)
+		}
+		o := out[p.SessionID]
+		tasks, done := p.Tally()
+		o.People++
+		o.Tasks += tasks
+		o.TasksDone += done
+		out[p.SessionID] = o
+	}
+	return out, rows.Err()
+}
+
+// MailCountsOf counts the mails of each given session by status, in one
+// query; every status is in each answer, zero when absent.
+func (s *Store) MailCountsOf(ctx context.Context, sessionIDs []string) (map[string]map[string]int, error) {
+	out := make(map[string]map[string]int, len(sessionIDs))
+	for _, id := range sessionIDs {
+		out[id] = map[string]int{"queued": 0, "sent": 0, "failed": 0, "skipped": 0}
+	}
+	// In chunks of inChunk ids: SQLite bounds the arguments of a query.
+	for ids := sessionIDs; len(ids) > 0; {
+		n := min(len(ids), inChunk)
+		if err := s.countMails(ctx, ids[:n], out); err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+// inChunk is the most ids one query takes.
+const inChunk = 500
+
+func (s *Store) countMails(ctx context.Context, ids []string, out map[string]map[string]int) error {
+	list, args := inList(ids)
+	rows, err := s.rd.QueryContext(ctx, `SELECT session_id, status, COUNT(*) FROM outbox WHERE session_id IN `+list+
+		` GROUP BY session_id, status`, args...)
+	if err != nil {
+		return fmt.Errorf("count mails: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, status string
+			n          int
+		)
+		if err := rows.Scan(&id, &status, &n); err != nil {
+			return fmt.Errorf("count mails: %w", err)
+		}
+		out[id][status] = n
+	}
+	return rows.Err()
 }

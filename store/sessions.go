@@ -26,7 +26,26 @@ type Session struct {
 	Sequence        int            // bumped on every reschedule (iCalendar SEQUENCE)
 	SeriesID        string         // the recurring series it belongs to, if any
 	WorkVideo       string         // WorkVideoPresence or WorkVideoFull
+	Private         bool           // invite links only: never announced, not listed
 }
+
+// Machine is the session's state machine as stored, caught up with now. It
+// is the one definition of where a session stands and when it ends, for the
+// room, the links and the mail alike.
+func (s Session) Machine(now time.Time) *session.Machine {
+	m := session.New(s.Plan, s.StartsAt, s.LobbySeconds, s.Phase)
+	m.Tick(now)
+	return m
+}
+
+// End is when the session ends, or ended: its plan from the stored state
+// on, so extensions, advances and an early end all count.
+func (s Session) End() time.Time {
+	return session.New(s.Plan, s.StartsAt, s.LobbySeconds, s.Phase).PlannedEnd()
+}
+
+// Over tells whether the session has ended by now.
+func (s Session) Over(now time.Time) bool { return s.Machine(now).Ended() }
 
 // What the work phase's video is: low layers at a few frames a second, or
 // what each tile asks for as in the rounds.
@@ -46,13 +65,16 @@ func workVideo(v string) string {
 // Participant is someone invited to, or joined in, a session, with what they
 // committed to and reported.
 type Participant struct {
-	ID         string
-	SessionID  string
-	Name       string
-	Role       string
-	Commitment []string // nil: none yet
-	Report     *Report  // nil: none yet
-	MutedPhase *int     // the phase index during which the host muted them
+	ID        string
+	SessionID string
+	Name      string
+	Role      string
+	// SubscriberID is the subscriber whose mailed link brought them ("" for
+	// everyone else).
+	SubscriberID string
+	Commitment   []string // nil: none yet
+	Report       *Report  // nil: none yet
+	MutedPhase   *int     // the phase index during which the host muted them
 }
 
 // Report is what someone says got done in the closing round.
@@ -102,10 +124,10 @@ func createSessionTx(ctx context.Context, tx execer, sess Session, host Particip
 		return fmt.Errorf("encode plan: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO sessions
-		(id, title, starts_at, plan, capacity, lobby_seconds, host_participant, created_at, series_id, work_video)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, title, starts_at, plan, capacity, lobby_seconds, host_participant, created_at, series_id, work_video, private)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		sess.ID, sess.Title, ms(sess.StartsAt), string(plan), sess.Capacity, sess.LobbySeconds,
-		sess.HostParticipant, ms(sess.CreatedAt), sess.SeriesID, workVideo(sess.WorkVideo))
+		sess.HostParticipant, ms(sess.CreatedAt), sess.SeriesID, workVideo(sess.WorkVideo), sess.Private)
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -113,50 +135,58 @@ func createSessionTx(ctx context.Context, tx execer, sess Session, host Particip
 		return err
 	}
 	if n != nil {
-		if err := queueForConfirmed(ctx, tx, KindAnnounce, sess.ID, n.Now, n.Now); err != nil {
-			return err
-		}
-		for kind, at := range reminderTimes(sess, *n) {
-			if err := queueForConfirmed(ctx, tx, kind, sess.ID, at, n.Now); err != nil {
-				return err
-			}
-		}
+		return queueAnnouncement(ctx, tx, sess, *n)
 	}
 	return nil
 }
 
 const sessionColumns = `id, title, starts_at, plan, capacity, lobby_seconds, host_participant,
-	created_at, cancelled_at, phase_index, phase_started_at, phase_ends_at, sequence, series_id, work_video`
+	created_at, cancelled_at, phase_index, phase_started_at, phase_ends_at, sequence, series_id, work_video, private`
 
 type scanner interface{ Scan(...any) error }
 
-func scanSession(r scanner) (Session, error) {
-	var (
-		sess                        Session
-		startsAt, createdAt         int64
-		plan                        string
-		cancelled, idx, start, ends sql.NullInt64
-	)
-	err := r.Scan(&sess.ID, &sess.Title, &startsAt, &plan, &sess.Capacity, &sess.LobbySeconds,
-		&sess.HostParticipant, &createdAt, &cancelled, &idx, &start, &ends, &sess.Sequence, &sess.SeriesID, &sess.WorkVideo)
-	if err != nil {
-		return Session{}, err
-	}
-	if err := json.Unmarshal([]byte(plan), &sess.Plan); err != nil {
+// sessionScan holds the raw columns of a session while it is read.
+type sessionScan struct {
+	startsAt, createdAt         int64
+	plan                        string
+	cancelled, idx, start, ends sql.NullInt64
+}
+
+// dest lists where each of sessionColumns goes.
+func (sc *sessionScan) dest(sess *Session) []any {
+	return []any{&sess.ID, &sess.Title, &sc.startsAt, &sc.plan, &sess.Capacity, &sess.LobbySeconds,
+		&sess.HostParticipant, &sc.createdAt, &sc.cancelled, &sc.idx, &sc.start, &sc.ends, &sess.Sequence,
+		&sess.SeriesID, &sess.WorkVideo, &sess.Private}
+}
+
+// finish decodes what dest could not take as it is.
+func (sc *sessionScan) finish(sess Session) (Session, error) {
+	if err := json.Unmarshal([]byte(sc.plan), &sess.Plan); err != nil {
 		return Session{}, fmt.Errorf("decode plan of %s: %w", sess.ID, err)
 	}
-	sess.StartsAt = fromMS(startsAt)
-	sess.CreatedAt = fromMS(createdAt)
-	sess.Cancelled = cancelled.Valid
-	if idx.Valid {
-		sess.Phase = &session.State{Index: int(idx.Int64), StartedAt: fromMS(start.Int64), EndsAt: fromMS(ends.Int64)}
+	sess.StartsAt = fromMS(sc.startsAt)
+	sess.CreatedAt = fromMS(sc.createdAt)
+	sess.Cancelled = sc.cancelled.Valid
+	if sc.idx.Valid {
+		sess.Phase = &session.State{Index: int(sc.idx.Int64), StartedAt: fromMS(sc.start.Int64), EndsAt: fromMS(sc.ends.Int64)}
 	}
 	return sess, nil
 }
 
+func scanSession(r scanner) (Session, error) {
+	var (
+		sess Session
+		sc   sessionScan
+	)
+	if err := r.Scan(sc.dest(&sess)...); err != nil {
+		return Session{}, err
+	}
+	return sc.finish(sess)
+}
+
 // GetSession returns one session, cancelled or not.
 func (s *Store) GetSession(ctx context.Context, id string) (Session, error) {
-	row := s.db.QueryRowContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id = ?", id)
+	row := s.rd.QueryRowContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id = ?", id)
 	sess, err := scanSession(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, ErrNotFound
@@ -184,7 +214,7 @@ func (s *Store) PastSessions(ctx context.Context, before time.Time, limit int) (
 // querySessions reads the sessions the where clause (with its order and
 // limit) picks; what names the query in errors.
 func (s *Store) querySessions(ctx context.Context, what, where string, args ...any) ([]Session, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions "+where, args...)
+	rows, err := s.rd.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions "+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -221,11 +251,11 @@ func (s *Store) CancelSession(ctx context.Context, id string, at time.Time, n *N
 		return ErrNotFound
 	}
 	if n != nil {
-		if err := skipQueued(ctx, tx, id, "%", "cancelled"); err != nil {
+		if err := skipQueued(ctx, tx, id, "cancelled"); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO outbox (kind, subscriber_id, session_id, send_after, next_attempt_at, created_at)
-			SELECT DISTINCT ?, o.subscriber_id, ?, ?, ?, ? FROM outbox o JOIN subscribers sub ON sub.id = o.subscriber_id
+		_, err = tx.ExecContext(ctx, outboxInsert+`SELECT DISTINCT ?, 0, 0, 0, o.subscriber_id, ?, ?, ?, ?
+			FROM outbox o JOIN subscribers sub ON sub.id = o.subscriber_id
 			WHERE o.session_id = ? AND o.status = 'sent' AND sub.status = 'confirmed'`,
 			KindCancel, id, ms(n.Now), ms(n.Now), ms(n.Now), id)
 		if err != nil {
@@ -257,23 +287,44 @@ func (s *Store) RescheduleSession(ctx context.Context, id, title string, startsA
 	if err != nil {
 		return Session{}, fmt.Errorf("reschedule %s: %w", id, err)
 	}
-	if n != nil {
-		if err := skipQueued(ctx, tx, id, "reminder-%", "rescheduled"); err != nil {
+	if n != nil && sess.Announced() {
+		if err := rescheduleMails(ctx, tx, sess, *n); err != nil {
 			return Session{}, err
-		}
-		if err := queueForConfirmed(ctx, tx, UpdateKind(sess.Sequence), id, n.Now, n.Now); err != nil {
-			return Session{}, err
-		}
-		for kind, at := range reminderTimes(sess, *n) {
-			if err := queueForConfirmed(ctx, tx, kind, id, at, n.Now); err != nil {
-				return Session{}, err
-			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return Session{}, fmt.Errorf("reschedule %s: %w", id, err)
 	}
 	return sess, nil
+}
+
+// rescheduleMails replaces a moved session's pending reminders, tells those
+// who heard of it already the new time, and moves the announcements still
+// waiting to the new time's announcement (those subscribers get no update).
+func rescheduleMails(ctx context.Context, tx execer, sess Session, n Notify) error {
+	if err := skipQueued(ctx, tx, sess.ID, "rescheduled", KindReminder); err != nil {
+		return err
+	}
+	// Everyone told of it, or being told now (a mail in flight is not yet
+	// marked sent): every follower but those whose announcement still waits.
+	_, err := tx.ExecContext(ctx, outboxInsert+`SELECT ?, 0, ?, 0, sub.id, ?, ?, ?, ?
+		FROM subscribers sub WHERE `+followers+` AND NOT EXISTS (SELECT 1 FROM outbox w
+			WHERE w.subscriber_id = sub.id AND w.session_id = ? AND w.kind = ? AND w.status = 'queued' AND w.next_attempt_at > ?)`,
+		KindUpdate, sess.Sequence, sess.ID, ms(n.Now), ms(n.Now), ms(n.Now), sess.ID, sess.ID, KindAnnounce, ms(n.Now))
+	if err != nil {
+		return fmt.Errorf("queue updates: %w", err)
+	}
+	at := ms(announceAt(sess, n))
+	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET send_after = ?, next_attempt_at = ?
+		WHERE session_id = ? AND kind = ? AND status = 'queued'`, at, at, sess.ID, KindAnnounce); err != nil {
+		return fmt.Errorf("move announcements: %w", err)
+	}
+	for q, at := range reminderTimes(sess, n) {
+		if err := queueForFollowers(ctx, tx, q, sess.ID, at, n.Now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SavePhase stores the session machine's state and logs why it changed
@@ -310,7 +361,7 @@ type PhaseChange struct {
 
 // PhaseLog lists a session's phase changes in the order they happened.
 func (s *Store) PhaseLog(ctx context.Context, id string) ([]PhaseChange, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT phase_index, kind, started_at, ends_at, cause FROM phase_log
+	rows, err := s.rd.QueryContext(ctx, `SELECT phase_index, kind, started_at, ends_at, cause FROM phase_log
 		WHERE session_id = ? ORDER BY logged_at, rowid`, id)
 	if err != nil {
 		return nil, fmt.Errorf("phase log of %s: %w", id, err)

@@ -102,3 +102,56 @@ func TestSessionsAndParticipantsSurviveReopen(t *testing.T) {
 		t.Fatalf("missing session: %v", err)
 	}
 }
+
+// TestReadsGoOnBesideAWrite holds a write transaction open and reads from
+// other goroutines meanwhile: the readers have their own connections (WAL),
+// so they answer with the last committed data instead of queueing behind
+// the writer.
+func TestReadsGoOnBesideAWrite(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "wt.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	sess := Session{ID: "s1", Title: "Morning", StartsAt: now.Add(time.Hour), Plan: session.DefaultPlan(),
+		Capacity: 10, LobbySeconds: 600, HostParticipant: "h1", CreatedAt: now}
+	if err := st.CreateSession(ctx, sess, Participant{ID: "h1", SessionID: "s1", Name: "Host", Role: "host"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET title = 'Uncommitted' WHERE id = 's1'`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, ReadConns)
+	for range ReadConns {
+		go func() {
+			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			got, err := st.GetSession(rctx, "s1")
+			if err == nil && got.Title != "Morning" {
+				err = errors.New("read uncommitted title " + got.Title)
+			}
+			done <- err
+		}()
+	}
+	for range ReadConns {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.GetSession(ctx, "s1"); err != nil || got.Title != "Uncommitted" {
+		t.Fatalf("after commit: %q %v", got.Title, err)
+	}
+	// The readers cannot write.
+	if _, err := st.rd.ExecContext(ctx, `DELETE FROM sessions`); err == nil {
+		t.Fatal("the read pool accepted a write")
+	}
+}

@@ -39,7 +39,7 @@ func scanSubscriber(sc scanner) (Subscriber, error) {
 
 // GetSubscriber returns one subscriber.
 func (s *Store) GetSubscriber(ctx context.Context, id string) (Subscriber, error) {
-	sub, err := scanSubscriber(s.db.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE id = ?`, id))
+	sub, err := scanSubscriber(s.rd.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Subscriber{}, ErrNotFound
 	}
@@ -74,7 +74,7 @@ func (s *Store) Subscribe(ctx context.Context, sub Subscriber, now time.Time) er
 	default:
 		sub.ID = existing.ID
 		var last sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT MAX(created_at) FROM outbox WHERE subscriber_id = ? AND kind LIKE 'confirm%'`, sub.ID).Scan(&last)
+		err := tx.QueryRowContext(ctx, `SELECT MAX(created_at) FROM outbox WHERE subscriber_id = ? AND kind = ?`, sub.ID, KindConfirm).Scan(&last)
 		if err != nil {
 			return fmt.Errorf("subscribe: %w", err)
 		}
@@ -87,8 +87,7 @@ func (s *Store) Subscribe(ctx context.Context, sub Subscriber, now time.Time) er
 			return fmt.Errorf("subscribe: %w", err)
 		}
 	}
-	kind := fmt.Sprintf("%s-%d", KindConfirm, now.UnixMilli())
-	if err := queueFor(ctx, tx, kind, sub.ID, "", now, now); err != nil {
+	if err := queueFor(ctx, tx, queued{kind: KindConfirm, requested: now}, sub.ID, "", now, now); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -121,7 +120,8 @@ func (s *Store) Confirm(ctx context.Context, id string, n Notify) (Subscriber, e
 		return Subscriber{}, fmt.Errorf("confirm: %w", err)
 	}
 	sub.Status = StatusConfirmed
-	rows, err := tx.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE cancelled_at IS NULL AND starts_at > ?", ms(n.Now))
+	rows, err := tx.QueryContext(ctx, "SELECT "+sessionColumns+` FROM sessions WHERE cancelled_at IS NULL AND starts_at > ?
+		AND series_id NOT IN (SELECT series_id FROM unfollowed WHERE subscriber_id = ?)`, ms(n.Now), id)
 	if err != nil {
 		return Subscriber{}, fmt.Errorf("confirm: %w", err)
 	}
@@ -136,11 +136,14 @@ func (s *Store) Confirm(ctx context.Context, id string, n Notify) (Subscriber, e
 	}
 	rows.Close()
 	for _, sess := range ahead {
-		if err := queueFor(ctx, tx, KindAnnounce, id, sess.ID, n.Now, n.Now); err != nil {
+		if !sess.Announced() {
+			continue
+		}
+		if err := queueFor(ctx, tx, queued{kind: KindAnnounce}, id, sess.ID, announceAt(sess, n), n.Now); err != nil {
 			return Subscriber{}, err
 		}
-		for kind, at := range reminderTimes(sess, n) {
-			if err := queueFor(ctx, tx, kind, id, sess.ID, at, n.Now); err != nil {
+		for q, at := range reminderTimes(sess, n) {
+			if err := queueFor(ctx, tx, q, id, sess.ID, at, n.Now); err != nil {
 				return Subscriber{}, err
 			}
 		}

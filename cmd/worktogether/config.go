@@ -33,6 +33,7 @@ type config struct {
 	SMTP         string
 	MailFrom     string
 	Reminders    string
+	AnnounceLead time.Duration
 	Demo         bool
 	DebugAddr    string
 	Proxies      string
@@ -63,6 +64,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.SMTP, "smtp", "", "smtp://user:pass@host:port or smtps://… (default: mails go to <data>/outbox as .eml)")
 	fs.StringVar(&c.MailFrom, "mail-from", "Worktogether <worktogether@localhost>", "sender of every mail")
 	fs.StringVar(&c.Reminders, "reminders", "24h,15m", "how long before a session reminders go out, comma separated; empty for none")
+	fs.DurationVar(&c.AnnounceLead, "announce-lead", 7*24*time.Hour, "how long before a session the list hears of it (a series announces only its next occurrence); 0 for at once")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty")
 	fs.StringVar(&c.Proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (e.g. 127.0.0.1/32,::1/128); none when empty")
 	fs.BoolVar(&c.Demo, "demo", false, "when no session is upcoming, schedule a demo session and print its open link")
@@ -97,6 +99,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if err := c.Relay.validate(); err != nil {
 		return config{}, err
+	}
+	if c.AnnounceLead < 0 {
+		return config{}, fmt.Errorf("-announce-lead %s is negative", c.AnnounceLead)
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c, nil
@@ -160,7 +165,8 @@ func (c config) iceServers() ([]signaling.ICEServer, error) {
 		}
 		scheme, rest, ok := strings.Cut(raw, ":")
 		if !ok || (scheme != "stun" && scheme != "stuns" && scheme != "turn" && scheme != "turns") {
-			return nil, fmt.Errorf("-ice-servers: %q is not a stun: or turn: URL", raw)
+			// Not the entry itself: it may carry a password.
+			return nil, fmt.Errorf("-ice-servers: entry %d is not a stun: or turn: URL", len(out)+1)
 		}
 		s := signaling.ICEServer{URLs: []string{raw}}
 		// turn:user:pass@host:port carries credentials.

@@ -179,6 +179,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		Static:     static.Files,
 
 		ReminderLeads: leads,
+		AnnounceLead:  cfg.AnnounceLead,
 		Mail:          mailer,
 		Metrics:       metricsHandler,
 

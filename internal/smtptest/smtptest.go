@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"regexp"
@@ -22,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/emersion/go-message"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
@@ -37,6 +36,9 @@ type Server struct {
 	// Drop is how many of the next messages to cut off by closing the
 	// connection.
 	Drop atomic.Int32
+	// RefuseRcpt is how many of the next recipients to refuse for good
+	// (550), naming the address as real servers do.
+	RefuseRcpt atomic.Int32
 
 	// Roots trusts the server's certificate (StartTLS only).
 	Roots    *x509.CertPool
@@ -135,6 +137,9 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if s.srv.RefuseRcpt.Load() > 0 && s.srv.RefuseRcpt.Add(-1) >= 0 {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + strings.ToUpper(to) + ">: mailbox unavailable"}
+	}
 	s.to = append(s.to, to)
 	return nil
 }
@@ -181,7 +186,9 @@ type Mail struct {
 	TLS          bool // it came over TLS
 }
 
-// Parse reads a message and its MIME parts.
+// Parse reads a message as a mail program would: the header with net/mail,
+// the MIME tree with go-message, which undoes each part's transfer
+// encoding and charset.
 func Parse(raw []byte) (*Mail, error) {
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -192,48 +199,39 @@ func Parse(raw []byte) (*Mail, error) {
 	if m.Subject, err = dec.DecodeHeader(msg.Header.Get("Subject")); err != nil {
 		return nil, err
 	}
-	if err := m.walk(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body); err != nil {
-		return nil, err
+	ent, err := message.Read(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("parse MIME: %w", err)
+	}
+	err = ent.Walk(func(_ []int, part *message.Entity, err error) error {
+		if err != nil {
+			return err
+		}
+		mt, _, err := part.Header.ContentType()
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(mt, "multipart/") {
+			return nil
+		}
+		data, err := io.ReadAll(part.Body)
+		if err != nil {
+			return err
+		}
+		switch mt {
+		case "text/plain":
+			m.Text = string(data)
+		case "text/html":
+			m.HTML = string(data)
+		case "text/calendar":
+			m.Calendar, m.CalendarType = data, part.Header.Get("Content-Type")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("parse MIME: %w", err)
 	}
 	return m, nil
-}
-
-func (m *Mail) walk(ctype, encoding string, body io.Reader) error {
-	mt, params, err := mime.ParseMediaType(ctype)
-	if err != nil {
-		return err
-	}
-	if strings.HasPrefix(mt, "multipart/") {
-		mr := multipart.NewReader(body, params["boundary"])
-		for {
-			p, err := mr.NextRawPart()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if err := m.walk(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p); err != nil {
-				return err
-			}
-		}
-	}
-	if strings.EqualFold(encoding, "quoted-printable") {
-		body = quotedprintable.NewReader(body)
-	}
-	data, err := io.ReadAll(body)
-	if err != nil {
-		return err
-	}
-	switch mt {
-	case "text/plain":
-		m.Text = string(data)
-	case "text/html":
-		m.HTML = string(data)
-	case "text/calendar":
-		m.Calendar, m.CalendarType = data, ctype
-	}
-	return nil
 }
 
 var linkRE = regexp.MustCompile(`https?://[^\s<>"]+`)
