@@ -3,8 +3,10 @@ package sfu
 import (
 	"fmt"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -27,7 +29,7 @@ const (
 
 // estimatorInterceptor makes a bandwidth estimator for every connection the
 // router's API makes, kept by connection id until newPC takes it.
-func (r *Router) estimatorInterceptor() (*cc.InterceptorFactory, error) {
+func (r *Router) estimatorInterceptor() (interceptor.Factory, error) {
 	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
 		return gcc.NewSendSideBWE(
 			gcc.SendSideBWEInitialBitrate(initialEstimate),
@@ -40,7 +42,32 @@ func (r *Router) estimatorInterceptor() (*cc.InterceptorFactory, error) {
 		return nil, fmt.Errorf("bandwidth estimator: %w", err)
 	}
 	f.OnNewPeerConnection(func(id string, e cc.BandwidthEstimator) { r.estimators.Store(id, e) })
-	return f, nil
+	return onlyNumbered{f}, nil
+}
+
+// onlyNumbered makes Pion's congestion-control interceptors record only the
+// streams that carry transport-wide sequence numbers: about the others no
+// feedback can come, and recording each of their packets (a map insert and
+// two locks) would cost for nothing.
+type onlyNumbered struct{ f *cc.InterceptorFactory }
+
+func (o onlyNumbered) NewInterceptor(id string) (interceptor.Interceptor, error) {
+	i, err := o.f.NewInterceptor(id)
+	if err != nil {
+		return nil, err
+	}
+	return numberedStreams{i}, nil
+}
+
+type numberedStreams struct{ interceptor.Interceptor }
+
+func (n numberedStreams) BindLocalStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
+	for _, e := range info.RTPHeaderExtensions {
+		if e.URI == sdp.TransportCCURI {
+			return n.Interceptor.BindLocalStream(info, w)
+		}
+	}
+	return w
 }
 
 // newPC makes a peer connection, and returns it with its bandwidth
