@@ -154,7 +154,7 @@ const calmFor = 5 * time.Second
 // carries little (a work phase's presence video, or the first seconds) is
 // estimated at about what it carries, and must not be held there. So a
 // subscriber is held to its estimate once its line shows congestion (the
-// estimator sees queues growing or packets lost), and let go when the
+// estimator sees packets lost), and let go when the
 // estimate has had room for everything it asks for during calmFor.
 // Called with Room.mu held.
 func (p *Peer) limitedBy(full float64, now int64) bool {

@@ -18,8 +18,13 @@ import (
 const headroom = 0.85
 
 // upgradeMargin is how much more than a step's cost must be free before a
-// video goes up to it from what it had: no flapping on a steady estimate.
-const upgradeMargin = 1.15
+// video goes up to it from what it had, and keepMargin how much less is
+// enough to keep what it has: no flapping on an estimate that wavers (a
+// keyframe's burst makes it dip for a moment).
+const (
+	upgradeMargin = 1.15
+	keepMargin    = 0.85
+)
 
 // tidShare is the part of a layer's bitrate its temporal layers up to tid
 // carry (VP8 with three temporal layers, as browsers send it in simulcast:
@@ -100,7 +105,7 @@ func (w *want) up(budget *float64, spatialUp *bool) bool {
 		return false
 	}
 	extra := w.costs[next] - w.costs[w.chosen]
-	need := extra
+	need := extra * keepMargin
 	if w.above(next) {
 		need = w.costs[next]*upgradeMargin - w.costs[w.chosen]
 	}

@@ -47,7 +47,7 @@ func TestFitSharesTheBudgetByPriority(t *testing.T) {
 			[]*want{wantOf(1, none, 100)}, []int{-1}, false, false},
 		{"going up from what it had needs the margin", 210,
 			[]*want{wantOf(1, step{0, presenceTID}, 100, 200)}, []int{0}, false, false},
-		{"keeping what it had needs none", 201,
+		{"keeping what it had needs less than its cost", 190,
 			[]*want{wantOf(1, step{0, allTemporal}, 100, 200)}, []int{1}, false, false},
 	}
 	for _, c := range cases {
@@ -115,9 +115,14 @@ func TestHeldToTheEstimateFromCongestionUntilCalm(t *testing.T) {
 		t.Fatal("held by an estimate of a line that shows no congestion")
 	}
 	bwe.usage = "overuse"
-	if !p.limitedBy(3_000_000, 1*sec) {
-		t.Fatal("not held once the line is congested")
+	if p.limitedBy(3_000_000, sec/2) {
+		t.Fatal("held for growing delay alone")
 	}
+	bwe.loss = 0.1
+	if !p.limitedBy(3_000_000, 1*sec) {
+		t.Fatal("not held once the line loses packets")
+	}
+	bwe.loss = 0
 	bwe.usage, bwe.delay = "normal", 4_000_000
 	if !p.limitedBy(3_000_000, 2*sec) || !p.limitedBy(3_000_000, 2*sec+int64(calmFor)/2) {
 		t.Fatal("let go before the estimate had room for a while")

@@ -101,16 +101,16 @@ func (p *Peer) Estimate() (int, bool) {
 	return max(int(float64(delay)*(1-min(max(loss, 0), 1))), minEstimate), true
 }
 
-// congested tells whether the estimator sees the peer's line congested:
-// queues growing (delay over-use) or a share of packets lost.
+// congested tells whether the estimator sees the peer's line congested: a
+// share of its packets lost. Growing delay alone does not count: a busy
+// receiver's late timestamps look the same (forty load-tool peers on one
+// core were held for nothing), and a full queue soon loses packets.
 func (p *Peer) congested() bool {
 	if p.bwe == nil {
 		return false
 	}
-	st := p.bwe.GetStats()
-	loss, _ := st["averageLoss"].(float64)
-	usage, _ := st["usage"].(string)
-	return usage == "overuse" || loss > congestionLoss
+	loss, _ := p.bwe.GetStats()["averageLoss"].(float64)
+	return loss > congestionLoss
 }
 
 // congestionLoss is the average loss from which a line counts as congested.

@@ -54,6 +54,7 @@ type options struct {
 	// One more subscriber behind a shaped downlink, when weakRate > 0.
 	weakRate             int
 	weakDelay, weakQueue time.Duration
+	feedback             bool // every peer sends transport-wide feedback, as browsers do
 }
 
 func main() {
@@ -80,6 +81,7 @@ func main() {
 	flag.IntVar(&o.weakRate, "weak-rate", 0, "add one subscriber behind a shaped downlink of this many bits per second (its own row, -row with -weak-header); 0: none")
 	flag.DurationVar(&o.weakDelay, "weak-delay", 40*time.Millisecond, "one-way delay of the weak subscriber's downlink")
 	flag.DurationVar(&o.weakQueue, "weak-queue", 200*time.Millisecond, "longest wait at the weak subscriber's bottleneck before tail drop")
+	flag.BoolVar(&o.feedback, "feedback", false, "every peer sends transport-wide congestion feedback, as browsers do (the server then estimates each one's bandwidth)")
 	header := flag.Bool("row-header", false, "print the head of the -row table and exit")
 	weakHeaderFlag := flag.Bool("weak-header", false, "print the head of the weak-subscriber table and exit")
 	cpuProfile := flag.String("cpuprofile", "", "write the load tool's own CPU profile to this file")
@@ -317,7 +319,11 @@ func run(ctx context.Context, o options) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, err := testpeer.LoadAPI(sockets)
+	loadAPI := testpeer.LoadAPI
+	if o.feedback {
+		loadAPI = testpeer.FeedbackLoadAPI
+	}
+	api, err := loadAPI(sockets)
 	if err != nil {
 		return nil, err
 	}
