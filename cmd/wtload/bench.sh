@@ -43,6 +43,9 @@ echo
 "$wtload" -row-header
 run "10 publishers x 20 participants, 360p" 20 10 testdata/v360.ivf
 run "20 publishers x 40 participants, 360p" 40 20 testdata/v360.ivf
+# The same with every peer sending transport-wide feedback, as browsers do:
+# what each subscriber's bandwidth estimate costs.
+run "20 x 40, 360p, every peer sending feedback" 40 20 testdata/v360.ivf -feedback
 run "50-person room, every camera on, 360p" 50 50 testdata/v360.ivf
 # Simulcast (low and middle layers from the 180p clip, the top from the 360p
 # one): the same 50 people at full video, then in the work phase with
