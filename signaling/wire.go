@@ -60,6 +60,12 @@ type wireParticipant struct {
 	Commitment *wireCommitment `json:"commitment"`
 	Report     *wireReport     `json:"report"`
 	Muted      bool            `json:"muted"`
+	// Extension: what the participant says of themselves (status message);
+	// mic and camera are null until they say.
+	Mic    *bool `json:"mic"`
+	Camera *bool `json:"camera"`
+	Hand   bool  `json:"hand"`
+	Away   bool  `json:"away"`
 }
 
 type wireICEServer struct {
