@@ -27,7 +27,7 @@ func waitValue(t *testing.T, tab context.Context, what, js, want string, d time.
 	ctx, cancel := context.WithTimeout(tab, d)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`String(%s) === %q`, js, want))); err != nil {
-		t.Fatalf("%s: want %q, got %q (%v)", what, want, value(t, tab, js), err)
+		t.Fatalf("%s: want %q, got %q (%v)", what, want, value(t, tab, "String("+js+")"), err)
 	}
 }
 

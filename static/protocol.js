@@ -10,7 +10,8 @@
  * @typedef {{tasks: string[]}} Commitment
  * @typedef {{done: boolean[], note: string}} Report
  * @typedef {{id: string, name: string, role: string, present: boolean,
- *            commitment: Commitment|null, report: Report|null, muted: boolean}} Participant
+ *            commitment: Commitment|null, report: Report|null, muted: boolean,
+ *            mic?: boolean|null, camera?: boolean|null, hand?: boolean, away?: boolean}} Participant
  * @typedef {{id: string, title: string, starts_at: string,
  *            plan: {kind: string, seconds: number}[], capacity: number,
  *            lobby_seconds: number, participants: number, phase?: Phase,
@@ -268,6 +269,15 @@ export class RoomClient extends EventTarget {
    */
   tiles(tiles) {
     if (tiles.length) this.send({ type: 'tiles', tiles });
+  }
+
+  /**
+   * Says what this person's mic and camera do, a raised hand, "be right
+   * back" (extension; only what is given changes).
+   * @param {{mic?: boolean, camera?: boolean, hand?: boolean, away?: boolean}} s
+   */
+  sayStatus(s) {
+    this.send({ type: 'status', ...s });
   }
 
   /** @param {string[]} tasks */
