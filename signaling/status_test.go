@@ -7,7 +7,7 @@ import (
 	"github.com/worktogether/worktogether/internal/testpeer"
 )
 
-func on(b *bool) bool { return b != nil && *b }
+func on(b *bool) bool  { return b != nil && *b }
 func off(b *bool) bool { return b != nil && !*b }
 
 // TestStatusIsRelayed: what a participant says of their mic, camera, hand
