@@ -14,7 +14,7 @@ func value(t *testing.T, tab context.Context, js string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)
 	}

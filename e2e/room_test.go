@@ -31,6 +31,7 @@ func is(t *testing.T, tab context.Context, what, js string) {
 // self-view; the grid fills the stage; re-renders leave focus alone; a room
 // that is left counts nothing down.
 func TestRoomShowsWhoIsWhere(t *testing.T) {
+	axe := axeSource(t)
 	browser := newBrowser(t)
 	srv := startServer(t)
 	plan := []map[string]any{{"kind": "commitment", "seconds": 600}, {"kind": "work", "seconds": 600}, {"kind": "closing", "seconds": 600}}
@@ -73,6 +74,7 @@ func TestRoomShowsWhoIsWhere(t *testing.T) {
 	// Bo's turn, with his mic off: announced, and a prompt to turn it on.
 	is(t, bo, "Bo's turn is announced", `document.querySelector('#announce').textContent === 'Your turn to speak.'`)
 	is(t, bo, "the prompt to turn the mic on", `!document.querySelector('#turn-prompt').hidden`)
+	accessible(t, bo, axe, "room-turn-prompt")
 	is(t, ada, "Bo's tile is the speaker's", tileJS("Bo", `tile.classList.contains('speaking')`))
 	within(t, bo, 5*time.Second, chromedp.Click("#turn-mic"))
 	is(t, bo, "the prompt goes", `document.querySelector('#turn-prompt').hidden`)
@@ -107,6 +109,7 @@ func TestRoomShowsWhoIsWhere(t *testing.T) {
 	within(t, bo, 5*time.Second, chromedp.Click("#devices summary"))
 	is(t, bo, "the room lists the camera by name", `[...document.querySelectorAll('#room-camera option')].length > 0 && [...document.querySelectorAll('#room-microphone option')].every((o) => !/^Device \d/.test(o.textContent))`)
 	screenshot(t, bo, "room-status")
+	accessible(t, bo, axe, "room-devices")
 
 	// Leaving: no countdown goes on.
 	within(t, bo, 5*time.Second, chromedp.Click("#leave"), chromedp.WaitVisible("#notice"))
@@ -117,4 +120,5 @@ func TestRoomShowsWhoIsWhere(t *testing.T) {
 		t.Fatalf("the left room's title changed: %q, then %q", title, after)
 	}
 	is(t, bo, "no phase shown", `document.querySelector('#phase').hidden`)
+	accessible(t, bo, axe, "room-left")
 }

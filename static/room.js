@@ -245,10 +245,13 @@ function renderControls() {
   const muted = hostMutedMe();
   micBtn.disabled = work || muted;
   micBtn.title = work ? t('room.mic_off_work') : '';
-  micBtn.setAttribute('aria-pressed', String(want.audio && !muted));
-  micBtn.textContent = muted ? t('room.mic_muted_host') : want.audio ? t('room.mic_on') : t('room.mic_off');
-  camBtn.setAttribute('aria-pressed', String(want.video));
-  camBtn.textContent = want.video ? t('room.cam_on') : t('room.cam_off');
+  // What is really sent: a device that could not be opened is off.
+  const micOn = want.audio && !!localStream?.getAudioTracks().length;
+  const camOn = want.video && !!localStream?.getVideoTracks().length;
+  micBtn.setAttribute('aria-pressed', String(micOn && !muted));
+  micBtn.textContent = muted ? t('room.mic_muted_host') : micOn ? t('room.mic_on') : t('room.mic_off');
+  camBtn.setAttribute('aria-pressed', String(camOn));
+  camBtn.textContent = camOn ? t('room.cam_on') : t('room.cam_off');
   camBtn.disabled = mine.away;
   const hand = $('hand');
   hand.setAttribute('aria-pressed', String(mine.hand));
@@ -291,9 +294,9 @@ let lastStatus = '';
 
 /** Turns the mic or camera on or off; one that could not be opened is asked for again. @param {'audio'|'video'} kind */
 async function toggle(kind) {
-  want[kind] = !want[kind];
   const has = kind === 'audio' ? localStream?.getAudioTracks().length : localStream?.getVideoTracks().length;
-  if (want[kind] && !has) {
+  want[kind] = has ? !want[kind] : true;
+  if (!has) {
     await openDevices(/** @type {HTMLSelectElement} */ ($('room-camera')).value, /** @type {HTMLSelectElement} */ ($('room-microphone')).value);
     return;
   }
