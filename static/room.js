@@ -8,6 +8,7 @@ import { renderTimeline, chime, renderMine, showFormError, renderTurn, historyVi
 import { TileWatcher } from './tiles.js';
 import { TileGrid } from './grid.js';
 import { openMedia, problemBox, fillDevices, levelMeter } from './devices.js';
+import { renderControls as renderControlButtons, announce, toggleNotifications, notify, bindShortcuts, renderPeople as renderPeopleList } from './controls.js';
 
 const sessionId = decodeURIComponent(location.pathname.split('/')[2] || '');
 let token = new URLSearchParams(location.search).get('t') || '';
@@ -237,39 +238,19 @@ function hostMutedMe() {
   return !!(you && people.get(you.id)?.muted);
 }
 
-/** The buttons say what they do now, and what they act on. */
+/** The buttons say what they do now. */
 function renderControls() {
-  const micBtn = /** @type {HTMLButtonElement} */ ($('mic'));
-  const camBtn = /** @type {HTMLButtonElement} */ ($('cam'));
-  const work = phase?.kind === 'work';
-  const muted = hostMutedMe();
-  micBtn.disabled = work || muted;
-  micBtn.title = work ? t('room.mic_off_work') : '';
-  // What is really sent: a device that could not be opened is off.
-  const micOn = want.audio && !!localStream?.getAudioTracks().length;
-  const camOn = want.video && !!localStream?.getVideoTracks().length;
-  micBtn.setAttribute('aria-pressed', String(micOn && !muted));
-  micBtn.textContent = muted ? t('room.mic_muted_host') : micOn ? t('room.mic_on') : t('room.mic_off');
-  camBtn.setAttribute('aria-pressed', String(camOn));
-  camBtn.textContent = camOn ? t('room.cam_on') : t('room.cam_off');
-  camBtn.disabled = mine.away;
-  const hand = $('hand');
-  hand.setAttribute('aria-pressed', String(mine.hand));
-  hand.textContent = mine.hand ? t('room.hand_lower') : t('room.hand_raise');
-  const brb = $('brb');
-  brb.setAttribute('aria-pressed', String(mine.away));
-  brb.textContent = mine.away ? t('room.brb_back') : t('room.brb');
-  const sv = $('selfview');
-  sv.setAttribute('aria-pressed', String(selfHidden));
-  sv.textContent = selfHidden ? t('room.self_show') : t('room.self_hide');
+  renderControlButtons({
+    work: phase?.kind === 'work', hostMuted: hostMutedMe(), hand: mine.hand, away: mine.away, selfHidden, notifying,
+    // What is really sent: a device that could not be opened is off.
+    micOn: want.audio && !!localStream?.getAudioTracks().length,
+    camOn: want.video && !!localStream?.getVideoTracks().length,
+  });
   const self = you ? tiles.get(you.id) : undefined;
   if (self && self.root.classList.contains('self-hidden') !== selfHidden) {
     self.root.classList.toggle('self-hidden', selfHidden);
     grid.layout();
   }
-  const nb = $('notify');
-  nb.setAttribute('aria-pressed', String(notifying));
-  nb.textContent = notifying ? t('room.notify_on') : t('room.notify');
   renderTurnPrompt();
 }
 
@@ -303,24 +284,6 @@ async function toggle(kind) {
   applyWant();
 }
 
-/** Says text to screen readers (the live region), once. @param {string} text */
-function announce(text) {
-  const box = $('announce');
-  box.textContent = '';
-  setTimeout(() => (box.textContent = text), 50);
-}
-
-/** A browser notification, when asked for and the page is in the background. @param {string} title */
-function notifyPhase(title) {
-  if (!notifying || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
-  if (document.visibilityState === 'visible' && document.hasFocus()) return;
-  try {
-    new Notification(title, { body: $('title').textContent || '', tag: 'wt-phase' });
-  } catch {
-    // Some browsers allow notifications only from a service worker.
-  }
-}
-
 /** What each tile shows now. @param {string} id */
 function tileView(id) {
   const p = people.get(id);
@@ -337,19 +300,6 @@ function tileView(id) {
     speaking: round && !!turn && turn.speaker === id,
     tasks: p?.commitment?.tasks || [], done: p?.report?.done || [],
   };
-}
-
-/** M, V and H work the mic, camera and hand, outside text fields. @param {KeyboardEvent} ev */
-function shortcut(ev) {
-  if (ev.ctrlKey || ev.metaKey || ev.altKey || $('inroom').hidden) return;
-  const target = /** @type {HTMLElement} */ (ev.target);
-  if (target.closest('input, textarea, select, [contenteditable]')) return;
-  const button = { m: 'mic', v: 'cam', h: 'hand' }[ev.key.toLowerCase()];
-  if (!button) return;
-  const b = /** @type {HTMLButtonElement} */ ($(button));
-  if (b.disabled) return;
-  ev.preventDefault();
-  b.click();
 }
 
 async function join() {
@@ -406,16 +356,13 @@ async function join() {
     renderControls();
   };
   $('notify').onclick = async () => {
-    if (typeof Notification === 'undefined') return;
-    if (!notifying && Notification.permission === 'default') await Notification.requestPermission().catch(() => 'denied');
-    if (Notification.permission !== 'granted') {
-      notifying = false;
-      toast(t('room.notify_denied'));
-    } else notifying = !notifying;
+    const was = notifying;
+    notifying = await toggleNotifications(notifying);
+    if (!was && !notifying) toast(t('room.notify_denied'));
     localStorage.setItem('wt.notify', notifying ? 'on' : 'off');
     renderControls();
   };
-  document.addEventListener('keydown', shortcut);
+  bindShortcuts();
   const soundBtn = $('sound');
   const showSound = () => {
     soundBtn.setAttribute('aria-pressed', String(sound));
@@ -515,7 +462,7 @@ function enterPhase(kind, changed) {
     const i = phase.index;
     const length = i >= 0 && plan[i] ? minutes(plan[i].seconds) : clock(remaining(phase, client?.serverNow() || Date.now()));
     announce(t('announce.phase', { phase: phaseName(kind), left: length }));
-    notifyPhase(t('notify.phase', { phase: phaseName(kind) }));
+    if (notifying) notify(t('notify.phase', { phase: phaseName(kind) }), $('title').textContent || '');
   }
   grid.updateAll();
 }
@@ -640,31 +587,10 @@ function removeTile(id) {
 }
 
 function renderPeople() {
-  const list = $('people');
-  const isHost = you?.role === 'host';
-  const items = [...people.values()].sort((a, b) => Number(b.present) - Number(a.present));
-  list.replaceChildren(
-    ...items.map((p) =>
-      el(
-        'li',
-        { class: p.present ? 'present' : 'away' },
-        el('span', { class: 'dot', title: p.present ? t('people.here') : t('people.away') }),
-        el('span', { class: 'who' }, p.name, p.role === 'host' ? el('small', {}, ' ', t('people.host')) : null, p.id === you?.id ? el('small', {}, ' ', t('people.you')) : null,
-          p.commitment ? el('ol', { class: 'tasks' }, ...p.commitment.tasks.map((t, i) =>
-            el('li', { class: p.report ? (p.report.done[i] ? 'done' : 'not-done') : '' }, t))) : null,
-          p.report?.note ? el('blockquote', {}, p.report.note) : null),
-        isHost && p.id !== you?.id && p.present
-          ? el('span', { class: 'actions' },
-              el('button', { class: 'link', type: 'button', 'aria-label': t(p.muted ? 'people.unmute_name' : 'people.mute_name', { name: p.name }),
-                onclick: () => client?.host(p.muted ? 'unmute' : 'mute', { participant: p.id }) }, p.muted ? t('people.unmute') : t('people.mute')),
-              p.role !== 'host'
-                ? el('button', { class: 'link', type: 'button', 'aria-label': t('people.remove_name', { name: p.name }),
-                    onclick: () => confirm(t('people.remove_confirm', { name: p.name })) && client?.host('remove', { participant: p.id }) }, t('people.remove'))
-                : null)
-          : null,
-      ),
-    ),
-  );
+  renderPeopleList(people, you, (action, p) => {
+    if (action === 'remove' && !confirm(t('people.remove_confirm', { name: p.name }))) return;
+    client?.host(/** @type {any} */ (action), { participant: p.id });
+  });
 }
 
 start();
