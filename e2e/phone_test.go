@@ -65,7 +65,7 @@ func TestEveryPageFitsAPhone(t *testing.T) {
 		srv.post(t, "/api/sessions", map[string]any{"title": fmt.Sprintf("Later %d", i), "starts_at": time.Now().Add(time.Duration(i+1) * 24 * time.Hour).UTC().Format(time.RFC3339)}, &more)
 	}
 	var series struct{ ID string }
-	first := time.Now().Add(48 * time.Hour).Format("2006-01-02") + "T09:00"
+	first := time.Now().Add(48*time.Hour).Format("2006-01-02") + "T09:00"
 	srv.post(t, "/api/series", map[string]any{"title": "Wednesday mornings", "first": first, "timezone": "Europe/Berlin", "rrule": "FREQ=WEEKLY;BYDAY=WE"}, &series)
 	ended := srv.createSession(t)
 	srv.endWith(t, ended, did{"p-1", "Dee", []string{"Write"}, []bool{true}, "ok"})
