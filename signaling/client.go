@@ -31,7 +31,8 @@ type client struct {
 	id      string // participant id
 	name    string
 	role    string
-	guest   bool // came by the open link
+	guest   bool   // came by the open link
+	lang    string // the language of its error messages
 	limiter *rate.Limiter
 
 	send        chan []byte
@@ -98,6 +99,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		id:         adm.claims.Participant,
 		name:       adm.claims.Name,
 		role:       adm.claims.Role,
+		lang:       s.errorLang(r),
 		guest:      adm.claims.Guest,
 		limiter:    rate.NewLimiter(rate.Limit(s.cfg.Limits.MessagesPerSecond), s.cfg.Limits.MessageBurst),
 		send:       make(chan []byte, s.cfg.Limits.SendQueue),
@@ -142,8 +144,10 @@ func (c *client) sendJSON(v any) {
 	}
 }
 
+// sendError tells the client why a message was refused: msg in English as
+// the detail, the catalog's words in the client's language as the message.
 func (c *client) sendError(code, msg, ref string) {
-	c.sendJSON(msgError{Type: "error", Code: code, Message: msg, Ref: ref})
+	c.sendJSON(msgError{Type: "error", Code: code, Message: c.srv.errorText(c.lang, code, ref, msg), Ref: ref, Detail: msg})
 }
 
 // sendBye queues bye and closes the connection once the queue is flushed.

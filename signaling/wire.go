@@ -143,8 +143,9 @@ const pcPublish = "publish"
 type msgError struct {
 	Type    string `json:"type"`
 	Code    string `json:"code"`
-	Message string `json:"message"`
-	Ref     string `json:"ref"`
+	Message string `json:"message"`          // for people, in the client's language
+	Ref     string `json:"ref"`              // the type of the message it answers
+	Detail  string `json:"detail,omitempty"` // extension: for developers, in English
 }
 
 type msgBye struct {

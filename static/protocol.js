@@ -105,7 +105,7 @@ const backoff = [500, 1000, 2000, 4000, 8000, 15000];
  */
 export class RoomClient extends EventTarget {
   /**
-   * @param {{token: string, sessionId: string, url?: string, simulcast?: boolean}} opts
+   * @param {{token: string, sessionId: string, url?: string, simulcast?: boolean, lang?: string}} opts
    */
   constructor(opts) {
     super();
@@ -116,7 +116,9 @@ export class RoomClient extends EventTarget {
     this.token = opts.token;
     this.sessionId = opts.sessionId;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    this.url = opts.url || `${proto}//${location.host}/ws?${new URLSearchParams({ token: opts.token, session: opts.sessionId })}`;
+    // lang: the language of the server's error messages (extension).
+    const q = { token: opts.token, session: opts.sessionId, ...(opts.lang ? { lang: opts.lang } : {}) };
+    this.url = opts.url || `${proto}//${location.host}/ws?${new URLSearchParams(q)}`;
     /** @type {Record<string, MediaStreamTrack|null>} */
     this.local = { audio: null, video: null };
     /** @type {WebSocket|null} */

@@ -3,7 +3,7 @@
 // show everyone's tiles, the phase and its countdown.
 import { RoomClient, lookUpLink, becomeGuest, LinkError, remaining, ByeReason, ErrorCode } from './protocol.js';
 import { el, $, phaseName, clock, localDateTime, minutes } from './ui.js';
-import { t } from './i18n.js';
+import { t, lang } from './i18n.js';
 import { renderTimeline, chime, renderMine, showFormError, renderTurn, historyView } from './rounds.js';
 import { TileWatcher } from './tiles.js';
 import { TileGrid } from './grid.js';
@@ -310,7 +310,7 @@ async function join() {
   await previewReady;
   show('inroom');
   $('status').hidden = false;
-  client = new RoomClient({ token, sessionId });
+  client = new RoomClient({ token, sessionId, lang });
   // For tests and curious people: the live client in the console.
   /** @type {any} */ (window).worktogether = client;
   client.setLocalStream(localStream);
