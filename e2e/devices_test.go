@@ -14,15 +14,21 @@ import (
 // context, as a person would in the address bar.
 func permit(t *testing.T, tab context.Context, origin string, setting cdpbrowser.PermissionSetting) {
 	t.Helper()
-	c := chromedp.FromContext(tab)
 	for _, name := range []string{"camera", "microphone"} {
-		_, err := cdp.Call(tab, c.Browser, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
-			Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: setting,
-			Origin: origin, BrowserContextID: c.BrowserContextID,
-		})
-		if err != nil {
-			t.Fatalf("set %s permission: %v", name, err)
-		}
+		permitOne(t, tab, origin, name, setting)
+	}
+}
+
+// permitOne sets one permission (camera, microphone, notifications …).
+func permitOne(t *testing.T, tab context.Context, origin, name string, setting cdpbrowser.PermissionSetting) {
+	t.Helper()
+	c := chromedp.FromContext(tab)
+	_, err := cdp.Call(tab, c.Browser, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+		Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: setting,
+		Origin: origin, BrowserContextID: c.BrowserContextID,
+	})
+	if err != nil {
+		t.Fatalf("set %s permission: %v", name, err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -95,6 +96,10 @@ func TestRoomShowsWhoIsWhere(t *testing.T) {
 	is(t, ada, "Bo is away, with a note instead of a black tile", tileJS("Bo", `tile.classList.contains('away') && tile.classList.contains('novideo') && tile.querySelector('.away-note').checkVisibility() && tile.querySelector('.away-note').textContent === 'Be right back'`))
 	within(t, bo, 5*time.Second, chromedp.Click("#brb"))
 	is(t, ada, "Bo is back", tileJS("Bo", `!tile.classList.contains('away') && !tile.classList.contains('novideo')`))
+	// Notifications at phase changes, once the browser allows them.
+	permitOne(t, bo, srv.url, "notifications", cdpbrowser.PermissionSettingGranted)
+	within(t, bo, 5*time.Second, chromedp.Click("#notify"))
+	is(t, bo, "notifications on", `document.querySelector('#notify').textContent === 'Notifying' && document.querySelector('#notify').getAttribute('aria-pressed') === 'true'`)
 	within(t, bo, 5*time.Second, chromedp.Click("#selfview"))
 	is(t, bo, "Bo's own tile is hidden", tileJS("Bo (you)", `!tile.checkVisibility()`))
 	is(t, bo, "the button shows it again", `document.querySelector('#selfview').textContent === 'Show self-view'`)

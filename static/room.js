@@ -363,6 +363,10 @@ async function join() {
     renderControls();
   };
   bindShortcuts();
+  // The header's link would end the call: ask first.
+  document.querySelector('header .brand')?.addEventListener('click', (ev) => {
+    if (!$('inroom').hidden && !confirm(t('room.leave_confirm'))) ev.preventDefault();
+  });
   const soundBtn = $('sound');
   const showSound = () => {
     soundBtn.setAttribute('aria-pressed', String(sound));
