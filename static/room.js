@@ -8,6 +8,7 @@ import { renderTimeline, chime, renderMine, showFormError, renderTurn, historyVi
 import { TileWatcher } from './tiles.js';
 import { TileGrid } from './grid.js';
 import { openMedia, problemBox, fillDevices, levelMeter } from './devices.js';
+import { show, showNotice, byeText, setStatus, toast } from './notice.js';
 import { renderControls as renderControlButtons, announce, toggleNotifications, notify, bindShortcuts, renderPeople as renderPeopleList } from './controls.js';
 
 const sessionId = decodeURIComponent(location.pathname.split('/')[2] || '');
@@ -48,53 +49,19 @@ let sound = localStorage.getItem('wt.chime') !== 'off';
 /** Settles when the camera and microphone have opened (or failed to). */
 let previewReady = Promise.resolve();
 
-/** Shows one of the page's main views. @param {string} id */
-function show(id) {
-  for (const v of ['notice', 'loading', 'guest', 'prejoin', 'inroom']) $(v).hidden = v !== id;
-}
-
 /** A link to the subscriber's record of all their sessions, if there is one. */
 function recordAction() {
   return recordURL ? el('a', { class: 'button', id: 'record-link', href: recordURL }, t('room.record_link')) : undefined;
 }
 
 /**
- * The room is left, or never entered: what happened, what to do next.
+ * The room is left, or never entered: the notice, and nothing runs on.
  * @param {string} title @param {string} text @param {HTMLElement} [action] @param {HTMLElement} [history] @param {string} [next]
  */
 function notice(title, text, action, history, next = '') {
-  $('notice-title').textContent = title;
-  $('notice-text').textContent = text;
-  $('notice-next').textContent = next;
-  $('notice-next').hidden = !next;
-  // No countdown for a room that is left.
   clearInterval(ticker);
-  $('phase').hidden = true;
-  $('notice-history').replaceChildren(...(history ? [history] : []));
-  const box = $('notice');
-  box.querySelector('.extra')?.remove();
-  if (action) box.append(el('p', { class: 'extra' }, action));
-  $('status').hidden = true; // the room is left: no connection to speak of
-  document.title = `${title} · Worktogether`;
-  $('toast').hidden = true;
-  show('notice');
+  showNotice({ title, text, action, history, next });
   stopLocal();
-}
-
-/** @param {string} status @param {string} text */
-function setStatus(status, text) {
-  const s = $('status');
-  s.dataset.status = status;
-  s.textContent = text;
-}
-
-/** @param {string} text */
-function toast(text) {
-  const t = $('toast');
-  t.textContent = text;
-  t.hidden = false;
-  clearTimeout(/** @type {any} */ (t).timer);
-  /** @type {any} */ (t).timer = setTimeout(() => (t.hidden = true), 5000);
 }
 
 function stopLocal() {
@@ -550,17 +517,11 @@ function onError(e) {
 
 /** @param {string} reason */
 function onBye(reason) {
-  const texts = {
-    [ByeReason.ended]: [t('room.ended'), t('room.thanks')],
-    [ByeReason.removed]: [t('room.removed'), ''],
-    [ByeReason.replaced]: [t('room.replaced'), t('room.replaced_text')],
-    [ByeReason.cancelled]: [t('room.cancelled'), ''],
-  };
   if (reason === ByeReason.shutdown) {
     toast(t('room.restarting'));
     return;
   }
-  const [title, text] = texts[reason] || [t('room.left'), ''];
+  const [title, text] = byeText(reason);
   if (reason === ByeReason.ended) {
     // Hosts see everyone; each participant sees what they said and did.
     const list = you?.role === 'host' ? [...people.values()] : [people.get(you?.id || '')].filter((p) => !!p);
