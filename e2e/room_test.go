@@ -113,6 +113,17 @@ func TestRoomShowsWhoIsWhere(t *testing.T) {
 	// In the room, the devices can be switched and the level is shown.
 	within(t, bo, 5*time.Second, chromedp.Click("#devices summary"))
 	is(t, bo, "the room lists the camera by name", `[...document.querySelectorAll('#room-camera option')].length > 0 && [...document.querySelectorAll('#room-microphone option')].every((o) => !/^Device \d/.test(o.textContent))`)
+	// Another microphone, chosen in the room, is the one sent.
+	is(t, bo, "the microphone switches", `(() => {
+	  const sel = document.querySelector('#room-microphone');
+	  const other = [...sel.options].find((o) => o.value !== sel.value);
+	  if (!other) return false;
+	  sel.value = other.value;
+	  sel.dispatchEvent(new Event('change'));
+	  window.wantMic = other.value;
+	  return true;
+	})()`)
+	is(t, bo, "the new microphone is sent", `window.worktogether.local.audio && window.worktogether.local.audio.getSettings().deviceId === window.wantMic && window.worktogether.local.audio.readyState === 'live'`)
 	screenshot(t, bo, "room-status")
 	accessible(t, bo, axe, "room-devices")
 
