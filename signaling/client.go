@@ -34,6 +34,9 @@ type client struct {
 	guest   bool   // came by the open link
 	lang    string // the language of its error messages
 	limiter *rate.Limiter
+	// statusLimit bounds the status messages passed on to the whole room
+	// (each one is a message to everyone).
+	statusLimit *rate.Limiter
 
 	send        chan []byte
 	closing     chan struct{}
@@ -93,19 +96,20 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c := &client{
-		srv:        s,
-		conn:       conn,
-		log:        s.log.With(zap.String("session", adm.session.ID), zap.String("participant", adm.claims.Participant)),
-		id:         adm.claims.Participant,
-		name:       adm.claims.Name,
-		role:       adm.claims.Role,
-		lang:       s.errorLang(r),
-		guest:      adm.claims.Guest,
-		limiter:    rate.NewLimiter(rate.Limit(s.cfg.Limits.MessagesPerSecond), s.cfg.Limits.MessageBurst),
-		send:       make(chan []byte, s.cfg.Limits.SendQueue),
-		closing:    make(chan struct{}),
-		writerDone: make(chan struct{}),
-		closeCode:  websocket.CloseNormalClosure,
+		srv:         s,
+		conn:        conn,
+		log:         s.log.With(zap.String("session", adm.session.ID), zap.String("participant", adm.claims.Participant)),
+		id:          adm.claims.Participant,
+		name:        adm.claims.Name,
+		role:        adm.claims.Role,
+		lang:        s.errorLang(r),
+		guest:       adm.claims.Guest,
+		limiter:     rate.NewLimiter(rate.Limit(s.cfg.Limits.MessagesPerSecond), s.cfg.Limits.MessageBurst),
+		statusLimit: rate.NewLimiter(statusPerSecond, statusBurst),
+		send:        make(chan []byte, s.cfg.Limits.SendQueue),
+		closing:     make(chan struct{}),
+		writerDone:  make(chan struct{}),
+		closeCode:   websocket.CloseNormalClosure,
 	}
 	go c.writeLoop()
 	if err := s.hub.join(r.Context(), adm, c); errors.Is(err, errRoomOver) {

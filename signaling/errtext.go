@@ -63,7 +63,7 @@ func errorKey(msg string) string {
 		return "err.report_not_saved"
 	case "no such participant in this session":
 		return "err.no_participant"
-	case "too many messages; slow down":
+	case "too many messages; slow down", "too many status changes; slow down":
 		return "err.slow_down"
 	}
 	return ""

@@ -105,7 +105,7 @@ func TestErrorKeysAreInTheCatalog(t *testing.T) {
 		"only the speaker or a host can pass the turn", "everyone has had their turn", "a host cannot be removed",
 		"the change could not be saved; try again", "the removal could not be saved; try again",
 		"your commitment could not be saved; try again", "your report could not be saved; try again",
-		"no such participant in this session", "too many messages; slow down"} {
+		"no such participant in this session", "too many messages; slow down", "too many status changes; slow down"} {
 		key := errorKey(msg)
 		if key == "" {
 			t.Errorf("%q has no key", msg)

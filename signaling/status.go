@@ -16,6 +16,13 @@ type status struct {
 	away   bool
 }
 
+// Each status goes to everyone in the room: a burst of statusBurst, then
+// statusPerSecond per client; beyond it the message is refused (rate_limited).
+const (
+	statusPerSecond = 4
+	statusBurst     = 12
+)
+
 // statusFields are the fields a status message may carry, each a boolean.
 var statusFields = []string{"mic", "camera", "hand", "away"}
 
@@ -53,6 +60,10 @@ func (r *liveRoom) setStatus(c *client, m *member, raw map[string]json.RawMessag
 		}
 	}
 	if next.equal(m.status) {
+		return
+	}
+	if !c.statusLimit.Allow() {
+		c.sendError(codeRateLimited, "too many status changes; slow down", "status")
 		return
 	}
 	m.status = next

@@ -67,6 +67,15 @@ func TestStatusIsRelayed(t *testing.T) {
 	}
 	expectRecord(t, h, host, wa.You.ID, func(p wireParticipant) bool { return !p.Hand && p.Away && off(p.Mic) })
 
+	// A flood of changes reaches the room only up to the bound; the rest is
+	// refused, and the last state said is what everyone has.
+	for i := 0; i < 3*statusBurst; i++ {
+		if err := a.Send(map[string]any{"type": "status", "hand": i%2 == 0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectErr(t, h, a, codeRateLimited, "status")
+
 	// Leaving forgets it: back again, nothing is said yet.
 	a.Close()
 	expectParticipant(t, h.ctx(5*time.Second), host, wa.You.ID, false)

@@ -501,6 +501,12 @@ function onError(e) {
       el('button', { class: 'button primary', onclick: () => location.reload() }, t('prejoin.retry')));
     return;
   }
+  if (e.ref === 'status') {
+    // Refused (too many changes at once): say the state again in a moment.
+    lastStatus = '';
+    setTimeout(sendStatus, 1500);
+    return;
+  }
   if (e.ref === 'commit' || e.ref === 'report') {
     showFormError($('mine'), e.message);
     return;
