@@ -155,13 +155,22 @@ function openPreview() {
   return previewReady;
 }
 
+/** One opening of the devices at a time: none is left open and unused. */
+let devicesBusy = Promise.resolve();
+
 /**
  * Opens camera and microphone (the chosen ones), shows them in the preview
  * and the own tile, sends them when in the room, and says what is missing
  * and how to fix it, with a retry.
  * @param {string} cameraId @param {string} micId
  */
-async function openDevices(cameraId, micId) {
+function openDevices(cameraId, micId) {
+  devicesBusy = devicesBusy.then(() => openDevicesNow(cameraId, micId)).catch((err) => console.warn(err));
+  return devicesBusy;
+}
+
+/** @param {string} cameraId @param {string} micId */
+async function openDevicesNow(cameraId, micId) {
   const inRoom = !!client;
   const problem = $(inRoom ? 'room-problem' : 'prejoin-problem');
   const old = localStream;
@@ -223,8 +232,9 @@ function renderControls() {
 
 /** Your turn with the microphone off: a prompt to turn it on. */
 function renderTurnPrompt() {
-  const show = !!turn && !!you && turn.speaker === you.id && !want.audio && phase?.kind !== 'work' && !hostMutedMe();
-  $('turn-prompt').hidden = !show;
+  const micOn = want.audio && !!localStream?.getAudioTracks().length;
+  const prompt = !!turn && !!you && turn.speaker === you.id && !micOn && phase?.kind !== 'work' && !hostMutedMe();
+  $('turn-prompt').hidden = !prompt;
 }
 
 /** Tells the server what this person's mic and camera do (extension). */
@@ -296,11 +306,9 @@ async function join() {
   client.connect();
   stopMeter();
   stopMeter = levelMeter(localStream, /** @type {HTMLMeterElement} */ ($('room-level')));
-  // Whatever the preview could not open, the room says again (with a retry).
+  // Whatever the preview could not open, the room says again (its retry
+  // opens the devices for the room now).
   $('room-problem').replaceChildren(...$('prejoin-problem').childNodes);
-  for (const b of $('room-problem').querySelectorAll('button.retry')) {
-    /** @type {HTMLButtonElement} */ (b).onclick = () => openDevices('', '');
-  }
   const roomCam = /** @type {HTMLSelectElement} */ ($('room-camera'));
   const roomMic = /** @type {HTMLSelectElement} */ ($('room-microphone'));
   roomCam.onchange = roomMic.onchange = () => openDevices(roomCam.value, roomMic.value);
