@@ -2,12 +2,15 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io/fs"
 	"testing"
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/worktogether/worktogether/static"
 )
 
 // tileJS evaluates expr with `tile` bound to the tile of the person named
@@ -137,4 +140,55 @@ func TestRoomShowsWhoIsWhere(t *testing.T) {
 	}
 	is(t, bo, "no phase shown", `document.querySelector('#phase').hidden`)
 	accessible(t, bo, axe, "room-left")
+}
+
+// TestRoomStatesInGerman: the room's states beyond the catalog walk (mic
+// off, hand, be right back, a host's mute, the turn prompt, devices) show
+// only German words in a German browser, and pass axe.
+func TestRoomStatesInGerman(t *testing.T) {
+	raw, err := fs.ReadFile(static.Files, "i18n/de.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	axe := axeSource(t)
+	browser := newBrowser(t, chromedp.Flag("lang", "de-DE"), chromedp.Flag("accept-lang", "de-DE,de"))
+	srv := startServer(t)
+	startsAt := time.Now().UTC().Format(time.RFC3339)
+	var sess struct{ ID string }
+	srv.post(t, "/api/sessions", map[string]any{"title": "Schreibzeit", "starts_at": startsAt}, &sess)
+	var host, guest struct{ URL string }
+	srv.post(t, "/api/sessions/"+sess.ID+"/invites", map[string]any{"name": "Ada", "role": "host"}, &host)
+	srv.post(t, "/api/sessions/"+sess.ID+"/invites", map[string]any{"name": "Bo"}, &guest)
+	user, _ := json.Marshal([]string{"Schreibzeit", "Ada", "Bo", "fake_device_0"})
+	dates, _ := json.Marshal([]string{startsAt})
+	check := func(tab context.Context, state string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+		defer cancel()
+		bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(foreignJS, "de", raw, user, dates)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bad) > 0 {
+			t.Errorf("%s: text not in the German catalog: %q", state, bad)
+		}
+		screenshot(t, tab, "room-de-"+state)
+		accessible(t, tab, axe, "room-de-"+state)
+	}
+	ada, bo := newTab(t, browser), newTab(t, browser)
+	within(t, ada, 20*time.Second, chromedp.Navigate(host.URL), chromedp.WaitEnabled("#join"), chromedp.Click("#join"),
+		chromedp.WaitVisible(`#status[data-status="connected"]`))
+	within(t, bo, 20*time.Second, chromedp.Navigate(guest.URL), chromedp.WaitEnabled("#join"), chromedp.Click("#join"),
+		chromedp.WaitVisible(`#status[data-status="connected"]`))
+	is(t, ada, "Bo's tile", tileJS("Bo", `!!tile && tile.querySelector('.badge').dataset.mic === 'on'`))
+	within(t, bo, 5*time.Second, chromedp.KeyEvent("m"), chromedp.KeyEvent("h"), chromedp.Click("#brb"), chromedp.Click("#devices summary"))
+	is(t, ada, "Bo is away with his hand up and his mic off", tileJS("Bo", `tile.classList.contains('away') && !tile.querySelector('.hand').hidden && tile.querySelector('.badge').dataset.mic === 'off'`))
+	within(t, ada, 5*time.Second, chromedp.Click(`#people button[aria-label="Bo stummschalten"]`))
+	is(t, bo, "Bo's button says muted by the host", `document.querySelector('#mic').textContent === 'Vom Gastgeber stummgeschaltet'`)
+	check(ada, "away-hand-muted")
+	check(bo, "muted-devices")
+	within(t, ada, 5*time.Second, chromedp.Click(`#people button[aria-label="Stummschaltung aufheben für Bo"]`))
+	within(t, ada, 5*time.Second, chromedp.Click("#round button"))
+	is(t, bo, "Bo's turn, with the prompt", `!document.querySelector('#turn-prompt').hidden && document.querySelector('#announce').textContent === 'Du bist dran mit Sprechen.'`)
+	check(bo, "turn-prompt")
 }
