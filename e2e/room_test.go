@@ -95,6 +95,7 @@ func TestRoomShowsWhoIsWhere(t *testing.T) {
 	within(t, bo, 5*time.Second, chromedp.KeyEvent("h"))
 	is(t, ada, "Bo's hand is up", tileJS("Bo", `!tile.querySelector('.hand').hidden`))
 	is(t, bo, "Bo's button lowers the hand", `document.querySelector('#hand').textContent === 'Lower hand'`)
+	is(t, ada, "the people list shows the hand too", `document.querySelector('#people').innerText.includes('✋ hand raised')`)
 	within(t, bo, 5*time.Second, chromedp.Click("#brb"))
 	is(t, ada, "Bo is away, with a note instead of a black tile", tileJS("Bo", `tile.classList.contains('away') && tile.classList.contains('novideo') && tile.querySelector('.away-note').checkVisibility() && tile.querySelector('.away-note').textContent === 'Be right back'`))
 	within(t, bo, 5*time.Second, chromedp.Click("#brb"))

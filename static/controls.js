@@ -93,6 +93,8 @@ export function renderPeople(people, you, act) {
   list.replaceChildren(...items.map((p) => el('li', { class: p.present ? 'present' : 'away' },
     el('span', { class: 'dot', title: p.present ? t('people.here') : t('people.away') }),
     el('span', { class: 'who' }, p.name, p.role === 'host' ? el('small', {}, ' ', t('people.host')) : null, p.id === you?.id ? el('small', {}, ' ', t('people.you')) : null,
+      p.present && p.hand ? el('small', { class: 'hand-mark' }, ' ', t('tile.hand')) : null,
+      p.present && p.away ? el('small', {}, ' ', t('tile.away')) : null,
       p.commitment ? el('ol', { class: 'tasks' }, ...p.commitment.tasks.map((task, i) =>
         el('li', { class: p.report ? (p.report.done[i] ? 'done' : 'not-done') : '' }, task))) : null,
       p.report?.note ? el('blockquote', {}, p.report.note) : null),
