@@ -14,7 +14,7 @@ func value(t *testing.T, tab context.Context, js string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func waitValue(t *testing.T, tab context.Context, what, js, want string, d time.
 	ctx, cancel := context.WithTimeout(tab, d)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`String(%s) === %q`, js, want))); err != nil {
-		t.Fatalf("%s: want %q, got %q (%v)", what, want, value(t, tab, js), err)
+		t.Fatalf("%s: want %q, got %q (%v)", what, want, value(t, tab, "String("+js+")"), err)
 	}
 }
 

@@ -52,9 +52,9 @@ const foreignJS = `((cat, user, dates) => {
 // from that language's catalog, and on any critical or serious axe-core
 // violation in each of those states.
 func TestEveryWordInTheCatalog(t *testing.T) {
-	for _, tc := range []struct{ lang, chromium, accept, ended, tick string }{
-		{"de", "de-DE", "de-DE,de", "Diese Session ist zu Ende", "Hak ab"},
-		{"en", "en-US", "en-US,en", "This session has ended", "Tick what got done"},
+	for _, tc := range []struct{ lang, chromium, accept, ended, tick, series string }{
+		{"de", "de-DE", "de-DE,de", "Diese Session ist zu Ende", "Hak ab", "Schreibzeit: jeden Mittwoch, 9:00 Europe/Berlin"},
+		{"en", "en-US", "en-US,en", "This session has ended", "Tick what got done", "Schreibzeit: every Wednesday, 9:00 Europe/Berlin"},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			raw, err := fs.ReadFile(static.Files, "i18n/"+tc.lang+".json")
@@ -69,6 +69,9 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 			startsAt := time.Now().UTC().Format(time.RFC3339)
 			var sess struct{ ID string }
 			srv.post(t, "/api/sessions", map[string]any{"title": "Schreibzeit", "starts_at": startsAt, "plan": plan}, &sess)
+			var series struct{ ID string }
+			srv.post(t, "/api/series", map[string]any{"title": "Schreibzeit", "first": time.Now().Add(48*time.Hour).Format("2006-01-02") + "T09:00",
+				"timezone": "Europe/Berlin", "rrule": "FREQ=WEEKLY;BYDAY=WE"}, &series)
 			var host, guest struct{ URL string }
 			srv.post(t, "/api/sessions/"+sess.ID+"/invites", map[string]any{"name": "Ada Lovelace", "role": "host"}, &host)
 			srv.post(t, "/api/sessions/"+sess.ID+"/invites", map[string]any{"name": "Bo"}, &guest)
@@ -101,6 +104,7 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 			hostSignIn(t, ada, srv, "#hosting")
 			waitText(t, ada, "#list", "Schreibzeit", 10*time.Second)
 			within(t, ada, 10*time.Second, chromedp.WaitVisible("#subscribers b"))
+			waitText(t, ada, "#series-list", tc.series, 10*time.Second)
 			check(ada, "host")
 			within(t, ada, 20*time.Second, chromedp.Navigate(srv.url+"/s/"+sess.ID+"?t=nonsense"), chromedp.WaitVisible("#notice"))
 			check(ada, "refused-link")

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -125,6 +126,45 @@ func (c *Catalog) T(lang, key string, args ...any) string {
 	}
 	return s
 }
+
+// IsMessage tells whether s is, word for word, one of the catalog's
+// messages in some language (text already looked up), among the keys that
+// begin with one of prefixes.
+func (c *Catalog) IsMessage(s string, prefixes ...string) bool {
+	for _, m := range c.msgs {
+		for k, v := range m {
+			for _, p := range prefixes {
+				if strings.HasPrefix(k, p) && fits(v, s) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// fits tells whether s is message v with its {name} placeholders filled in.
+func fits(v, s string) bool {
+	if !strings.Contains(v, "{") {
+		return v == s
+	}
+	parts := placeholder.Split(v, -1)
+	if !strings.HasPrefix(s, parts[0]) || !strings.HasSuffix(s[len(parts[0]):], parts[len(parts)-1]) {
+		return false
+	}
+	rest := s[len(parts[0]) : len(s)-len(parts[len(parts)-1])]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(rest, p)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(p):]
+	}
+	return true
+}
+
+// placeholder is a {name} in a message.
+var placeholder = regexp.MustCompile(`\{\w+\}`)
 
 // Plural picks key.one or key.other for n.
 func (c *Catalog) Plural(lang, key string, n int, args ...any) string {

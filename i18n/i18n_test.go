@@ -71,3 +71,26 @@ func TestLangAndLookup(t *testing.T) {
 		t.Errorf("missing key: %q", got)
 	}
 }
+
+func TestIsMessage(t *testing.T) {
+	c, err := i18n.Load(static.Files, "i18n", "en", "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		s      string
+		prefix string
+		want   bool
+	}{
+		{c.T("de", "api.invalid_name", "max", 80), "api.", true},
+		{c.T("en", "api.invalid_email"), "api.", true},
+		{c.T("en", "api.invalid_email"), "err.", false},
+		{"no such session", "api.", false},
+		{"name must be 1 to", "api.", false},
+		{"25 min Focused work", "api.", false}, // a plan part, not an error
+	} {
+		if got := c.IsMessage(tc.s, tc.prefix); got != tc.want {
+			t.Errorf("IsMessage(%q, %q) = %v", tc.s, tc.prefix, got)
+		}
+	}
+}

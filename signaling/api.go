@@ -33,7 +33,8 @@ const (
 type apiError struct {
 	Error struct {
 		Code    string `json:"code"`
-		Message string `json:"message"`
+		Message string `json:"message"`          // for people, in the request's language
+		Detail  string `json:"detail,omitempty"` // extension: for developers, in English
 	} `json:"error"`
 }
 
@@ -49,7 +50,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	var e apiError
 	e.Error.Code = code
-	e.Error.Message = msg
+	e.Error.Message, e.Error.Detail = localize(w, code, msg)
 	writeJSON(w, status, e)
 }
 

@@ -33,7 +33,11 @@ type client struct {
 	role    string
 	guest   bool   // came by the open link
 	sub     string // the subscriber whose mailed link this is, if any
+	lang    string // the language of its error messages
 	limiter *rate.Limiter
+	// statusLimit bounds the status messages passed on to the whole room
+	// (each one is a message to everyone).
+	statusLimit *rate.Limiter
 
 	send        chan []byte
 	closing     chan struct{}
@@ -93,19 +97,21 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c := &client{
-		srv:        s,
-		conn:       conn,
-		log:        s.log.With(zap.String("session", adm.session.ID), zap.String("participant", adm.claims.Participant)),
-		id:         adm.claims.Participant,
-		name:       adm.claims.Name,
-		role:       adm.claims.Role,
-		guest:      adm.claims.Guest,
-		sub:        adm.claims.Subscriber,
-		limiter:    rate.NewLimiter(rate.Limit(s.cfg.Limits.MessagesPerSecond), s.cfg.Limits.MessageBurst),
-		send:       make(chan []byte, s.cfg.Limits.SendQueue),
-		closing:    make(chan struct{}),
-		writerDone: make(chan struct{}),
-		closeCode:  websocket.CloseNormalClosure,
+		srv:         s,
+		conn:        conn,
+		log:         s.log.With(zap.String("session", adm.session.ID), zap.String("participant", adm.claims.Participant)),
+		id:          adm.claims.Participant,
+		name:        adm.claims.Name,
+		role:        adm.claims.Role,
+		lang:        s.errorLang(r),
+		guest:       adm.claims.Guest,
+		sub:         adm.claims.Subscriber,
+		limiter:     rate.NewLimiter(rate.Limit(s.cfg.Limits.MessagesPerSecond), s.cfg.Limits.MessageBurst),
+		statusLimit: rate.NewLimiter(statusPerSecond, statusBurst),
+		send:        make(chan []byte, s.cfg.Limits.SendQueue),
+		closing:     make(chan struct{}),
+		writerDone:  make(chan struct{}),
+		closeCode:   websocket.CloseNormalClosure,
 	}
 	go c.writeLoop()
 	if err := s.hub.join(r.Context(), adm, c); errors.Is(err, errRoomOver) {
@@ -144,8 +150,10 @@ func (c *client) sendJSON(v any) {
 	}
 }
 
+// sendError tells the client why a message was refused: msg in English as
+// the detail, the catalog's words in the client's language as the message.
 func (c *client) sendError(code, msg, ref string) {
-	c.sendJSON(msgError{Type: "error", Code: code, Message: msg, Ref: ref})
+	c.sendJSON(msgError{Type: "error", Code: code, Message: c.srv.errorText(c.lang, code, ref, msg), Ref: ref, Detail: msg})
 }
 
 // sendBye queues bye and closes the connection once the queue is flushed.

@@ -71,7 +71,7 @@ func (c *client) handle(data []byte) {
 		c.handlePublishOffer(raw)
 	case "tiles":
 		c.handleTiles(raw)
-	case "commit", "report", "host", "pass":
+	case "commit", "report", "host", "pass", "status":
 		room := c.room.Load()
 		if room == nil {
 			c.sendError(codeNotAllowed, "not in a room yet", typ)

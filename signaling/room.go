@@ -23,6 +23,7 @@ type member struct {
 	client *client // nil while away
 	muted  bool
 	guest  bool // came by the open link (known while the room runs)
+	status status
 }
 
 // liveRoom is the actor of one running session: a single goroutine owns the
@@ -163,6 +164,7 @@ func (r *liveRoom) phaseChanged(before int) {
 				r.setMuted(m, false)
 			}
 		}
+		r.lowerHands()
 		roundChanged = r.turns != nil || st.Kind.HasRounds()
 		r.turns = nil
 		if st.Kind.HasRounds() {
@@ -212,7 +214,9 @@ func (r *liveRoom) wireState() wireState {
 }
 
 func (r *liveRoom) wireParticipant(m *member) wireParticipant {
-	return toWireParticipant(m.p, m.client != nil, m.muted)
+	w := toWireParticipant(m.p, m.client != nil, m.muted)
+	m.status.wire(&w, m.client != nil)
+	return w
 }
 
 func (r *liveRoom) broadcast(v any) {
@@ -293,6 +297,7 @@ func (r *liveRoom) join(c *client) {
 		r.order = append(r.order, c.id)
 	}
 	m.client = c
+	m.status = status{} // the new connection says it again
 	r.present.Store(r.countPresent())
 	c.room.Store(r)
 	c.sendJSON(r.welcome(c))
@@ -349,6 +354,7 @@ func (r *liveRoom) leave(c *client) {
 		return // replaced or removed already
 	}
 	m.client = nil
+	m.status = status{} // said again on coming back
 	r.present.Store(r.countPresent())
 	if p := c.peer.Load(); p != nil {
 		r.media.Leave(p)

@@ -31,6 +31,8 @@ func (r *liveRoom) handle(c *client, typ string, raw map[string]json.RawMessage)
 		r.report(c, m, raw)
 	case "pass":
 		r.pass(c, raw)
+	case "status":
+		r.setStatus(c, m, raw)
 	}
 }
 

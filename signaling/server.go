@@ -216,6 +216,7 @@ func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
 // ServeHTTP serves every route, each response with the security headers,
 // each host-key attempt through the guard.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w = &langWriter{ResponseWriter: w, srv: s, lang: s.errorLang(r)}
 	secureHeaders(w.Header())
 	if !s.guardHostKey(w, r) {
 		return

@@ -61,6 +61,12 @@ type wireParticipant struct {
 	Commitment *wireCommitment `json:"commitment"`
 	Report     *wireReport     `json:"report"`
 	Muted      bool            `json:"muted"`
+	// Extension: what the participant says of themselves (status message);
+	// mic and camera are null until they say.
+	Mic    *bool `json:"mic"`
+	Camera *bool `json:"camera"`
+	Hand   bool  `json:"hand"`
+	Away   bool  `json:"away"`
 }
 
 type wireICEServer struct {
@@ -145,8 +151,9 @@ const pcPublish = "publish"
 type msgError struct {
 	Type    string `json:"type"`
 	Code    string `json:"code"`
-	Message string `json:"message"`
-	Ref     string `json:"ref"`
+	Message string `json:"message"`          // for people, in the client's language
+	Ref     string `json:"ref"`              // the type of the message it answers
+	Detail  string `json:"detail,omitempty"` // extension: for developers, in English
 }
 
 type msgBye struct {

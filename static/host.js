@@ -4,6 +4,7 @@
 import { el, $, localDateTime, planSummary, phaseName, copy } from './ui.js';
 import { historyView } from './rounds.js';
 import { t, plural } from './i18n.js';
+import { describeRule, weekdayName, weekdayOf, paged } from './schedule.js';
 
 const plans = {
   classic: [
@@ -68,19 +69,19 @@ async function refresh() {
     return;
   }
   $('list-state').textContent = list.length ? '' : t('host.nothing');
-  $('list').replaceChildren(...list.map(sessionItem));
+  paged($('list'), $('list-pages'), list.map(sessionItem));
 }
 
 async function refreshPast() {
   let list;
   try {
-    list = await api('GET', '/api/sessions?state=ended');
+    list = await api('GET', '/api/sessions?state=ended&limit=100');
   } catch (err) {
     $('past-state').textContent = t('host.load_failed', { error: err instanceof Error ? err.message : String(err) });
     return;
   }
   $('past-state').textContent = list.length ? '' : t('host.no_past');
-  $('past').replaceChildren(...list.map(pastItem));
+  paged($('past'), $('past-pages'), list.map(pastItem));
 }
 
 /** A session that is over: how it went, and its summary on demand. @param {any} s */
@@ -151,7 +152,7 @@ async function refreshSeries() {
   try {
     const list = await api('GET', '/api/series');
     $('series-list').replaceChildren(...list.map((/** @type {any} */ ser) => el('li', {},
-      el('span', {}, t('host.series_line', { title: ser.title, first: ser.first.replace('T', ' '), zone: ser.timezone, rule: ser.rrule })),
+      el('span', {}, t('host.series_words', { title: ser.title, rule: describeRule(ser.rrule, ser.first, ser.timezone) })),
       el('button', {
         class: 'button small danger', type: 'button',
         onclick: async () => {
@@ -269,14 +270,30 @@ function init() {
     }
   };
   const seriesForm = /** @type {HTMLFormElement} */ ($('series-form'));
-  /** @type {HTMLInputElement} */ (seriesForm.elements.namedItem('first')).value = defaultStart();
+  const firstInput = /** @type {HTMLInputElement} */ (seriesForm.elements.namedItem('first'));
+  const titleInput = /** @type {HTMLInputElement} */ (seriesForm.elements.namedItem('title'));
+  firstInput.value = defaultStart();
+  // The default title names the first session's weekday, until the host
+  // types one of their own.
+  let suggested = '';
+  const suggest = () => {
+    const day = weekdayOf(firstInput.value);
+    if (day < 0 || (titleInput.value && titleInput.value !== suggested)) return;
+    suggested = t('host.series_default_title', { day: weekdayName(day) });
+    titleInput.value = suggested;
+  };
+  titleInput.value = '';
+  suggest();
+  firstInput.addEventListener('input', suggest);
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  $('create-zone').textContent = t('host.in_zone', { zone });
   /** @type {HTMLInputElement} */ (seriesForm.elements.namedItem('timezone')).value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   seriesForm.onsubmit = async (ev) => {
     ev.preventDefault();
     $('series-error').textContent = '';
     const f = new FormData(seriesForm);
     const first = String(f.get('first'));
-    const day = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'][new Date(first).getDay()];
+    const day = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'][weekdayOf(first)];
     const rrule = { weekly: `FREQ=WEEKLY;BYDAY=${day}`, weekdays: 'FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR', biweekly: `FREQ=WEEKLY;INTERVAL=2;BYDAY=${day}` }[String(f.get('repeat'))];
     try {
       await api('POST', '/api/series', {

@@ -10,7 +10,8 @@
  * @typedef {{tasks: string[]}} Commitment
  * @typedef {{done: boolean[], note: string}} Report
  * @typedef {{id: string, name: string, role: string, present: boolean,
- *            commitment: Commitment|null, report: Report|null, muted: boolean}} Participant
+ *            commitment: Commitment|null, report: Report|null, muted: boolean,
+ *            mic?: boolean|null, camera?: boolean|null, hand?: boolean, away?: boolean}} Participant
  * @typedef {{id: string, title: string, starts_at: string,
  *            plan: {kind: string, seconds: number}[], capacity: number,
  *            lobby_seconds: number, participants: number, phase?: Phase,
@@ -104,7 +105,7 @@ const backoff = [500, 1000, 2000, 4000, 8000, 15000];
  */
 export class RoomClient extends EventTarget {
   /**
-   * @param {{token: string, sessionId: string, url?: string, simulcast?: boolean, relayOnly?: boolean}} opts
+   * @param {{token: string, sessionId: string, url?: string, simulcast?: boolean, relayOnly?: boolean, lang?: string}} opts
    */
   constructor(opts) {
     super();
@@ -117,7 +118,9 @@ export class RoomClient extends EventTarget {
     this.token = opts.token;
     this.sessionId = opts.sessionId;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    this.url = opts.url || `${proto}//${location.host}/ws?${new URLSearchParams({ token: opts.token, session: opts.sessionId })}`;
+    // lang: the language of the server's error messages (extension).
+    const q = { token: opts.token, session: opts.sessionId, ...(opts.lang ? { lang: opts.lang } : {}) };
+    this.url = opts.url || `${proto}//${location.host}/ws?${new URLSearchParams(q)}`;
     /** @type {Record<string, MediaStreamTrack|null>} */
     this.local = { audio: null, video: null };
     /** @type {WebSocket|null} */
@@ -270,6 +273,15 @@ export class RoomClient extends EventTarget {
    */
   tiles(tiles) {
     if (tiles.length) this.send({ type: 'tiles', tiles });
+  }
+
+  /**
+   * Says what this person's mic and camera do, a raised hand, "be right
+   * back" (extension; only what is given changes).
+   * @param {{mic?: boolean, camera?: boolean, hand?: boolean, away?: boolean}} s
+   */
+  sayStatus(s) {
+    this.send({ type: 'status', ...s });
   }
 
   /** @param {string[]} tasks */

@@ -2,11 +2,15 @@
 // The room page: check the link, preview camera and microphone, then join and
 // show everyone's tiles, the phase and its countdown.
 import { RoomClient, lookUpLink, becomeGuest, LinkError, remaining, ByeReason, ErrorCode } from './protocol.js';
-import { el, $, phaseName, clock, initials, localDateTime } from './ui.js';
-import { t } from './i18n.js';
+import { el, $, phaseName, clock, localDateTime, minutes } from './ui.js';
+import { t, lang } from './i18n.js';
 import { renderTimeline, chime, renderMine, showFormError, renderTurn, historyView } from './rounds.js';
 import { TileWatcher } from './tiles.js';
 import { setUpCheck } from './check.js';
+import { TileGrid } from './grid.js';
+import { openMedia, problemBox, fillDevices, levelMeter } from './devices.js';
+import { show, showNotice, byeText, setStatus, toast } from './notice.js';
+import { renderControls as renderControlButtons, announce, toggleNotifications, notify, bindShortcuts, renderPeople as renderPeopleList } from './controls.js';
 
 const sessionId = decodeURIComponent(location.pathname.split('/')[2] || '');
 let token = new URLSearchParams(location.search).get('t') || '';
@@ -26,11 +30,19 @@ let recordURL = '';
 let phase = null;
 /** @type {Map<string, import('./protocol.js').Participant>} */
 const people = new Map();
-/** @type {Map<string, {root: HTMLElement, video: HTMLVideoElement, name: HTMLElement, badge: HTMLElement, stream: MediaStream|null}>} */
-const tiles = new Map();
 const want = { audio: true, video: true };
+/** A raised hand, and "be right back" (camera off, a note on the tile). */
+const mine = { hand: false, away: false };
+let selfHidden = localStorage.getItem('wt.selfview') === 'hidden';
+let notifying = localStorage.getItem('wt.notify') === 'on' && typeof Notification !== 'undefined' && Notification.permission === 'granted';
+/** Stops the level meter that runs now. */
+let stopMeter = () => {};
+/** @type {ReturnType<typeof setInterval>|undefined} */
+let ticker;
 // Tells the server what each remote tile shows, so it sends only that.
 const watcher = new TileWatcher((list) => client?.tiles(list));
+const grid = new TileGrid($('tiles'), tileView, (id, root) => watcher.watch(id, root), (id, pinned) => watcher.pin(id, pinned));
+const tiles = grid.tiles;
 /** @type {{kind: string, seconds: number}[]} */
 let plan = [];
 /** @type {any} the speaking order of the current round, or null */
@@ -41,48 +53,23 @@ let sound = localStorage.getItem('wt.chime') !== 'off';
 /** Settles when the camera and microphone have opened (or failed to). */
 let previewReady = Promise.resolve();
 
-/** Shows one of the page's main views. @param {string} id */
-function show(id) {
-  for (const v of ['notice', 'loading', 'guest', 'prejoin', 'inroom']) $(v).hidden = v !== id;
-}
-
 /** A link to the subscriber's record of all their sessions, if there is one. */
 function recordAction() {
   return recordURL ? el('a', { class: 'button', id: 'record-link', href: recordURL }, t('room.record_link')) : undefined;
 }
 
-/** @param {string} title @param {string} text @param {HTMLElement} [action] @param {HTMLElement} [history] */
-function notice(title, text, action, history) {
-  $('notice-title').textContent = title;
-  $('notice-text').textContent = text;
-  $('notice-history').replaceChildren(...(history ? [history] : []));
-  const box = $('notice');
-  box.querySelector('.extra')?.remove();
-  if (action) box.append(el('p', { class: 'extra' }, action));
-  $('status').hidden = true; // the room is left: no connection to speak of
-  document.title = `${title} · Worktogether`;
-  $('toast').hidden = true;
-  show('notice');
+/**
+ * The room is left, or never entered: the notice, and nothing runs on.
+ * @param {string} title @param {string} text @param {HTMLElement} [action] @param {HTMLElement} [history] @param {string} [next]
+ */
+function notice(title, text, action, history, next = '') {
+  clearInterval(ticker);
+  showNotice({ title, text, action, history, next });
   stopLocal();
 }
 
-/** @param {string} status @param {string} text */
-function setStatus(status, text) {
-  const s = $('status');
-  s.dataset.status = status;
-  s.textContent = text;
-}
-
-/** @param {string} text */
-function toast(text) {
-  const t = $('toast');
-  t.textContent = text;
-  t.hidden = false;
-  clearTimeout(/** @type {any} */ (t).timer);
-  /** @type {any} */ (t).timer = setTimeout(() => (t.hidden = true), 5000);
-}
-
 function stopLocal() {
+  stopMeter();
   localStream?.getTracks().forEach((t) => t.stop());
   localStream = null;
 }
@@ -96,7 +83,7 @@ async function start() {
   try {
     info = await lookUpLink(token, sessionId);
   } catch (err) {
-    if (err instanceof LinkError) notice(t('room.link_refused'), err.message);
+    if (err instanceof LinkError) notice(t('room.link_refused'), err.message, undefined, undefined, t('room.link_refused_next'));
     else notice(t('room.unreachable'), t('room.unreachable_text'));
     return;
   }
@@ -111,6 +98,12 @@ async function start() {
   if (info.session.phase?.kind === 'ended') {
     notice(t('room.ended'), t('room.look_back_yours'), recordAction(),
       historyView([{ ...info.you, present: false, muted: false, commitment: info.commitment, report: info.report }]));
+    return;
+  }
+  // A full room says so before the camera opens (hosts are always let in).
+  if (info.you.role !== 'host' && info.session.participants >= info.session.capacity) {
+    notice(t('room.full'), t('room.full_text', { n: info.session.capacity }),
+      el('button', { class: 'button primary', onclick: () => location.reload() }, t('prejoin.retry')));
     return;
   }
   prejoin(info.session);
@@ -163,51 +156,132 @@ async function prejoin(session) {
 }
 
 function openPreview() {
-  previewReady = openDevices();
+  previewReady = openDevices(/** @type {HTMLSelectElement} */ ($('camera')).value, /** @type {HTMLSelectElement} */ ($('microphone')).value);
   return previewReady;
 }
 
-async function openDevices() {
-  const camera = /** @type {HTMLSelectElement} */ ($('camera'));
-  const mic = /** @type {HTMLSelectElement} */ ($('microphone'));
-  stopLocal();
-  $('prejoin-error').textContent = '';
-  try {
-    localStream = await navigator.mediaDevices.getUserMedia({
-      audio: mic.value ? { deviceId: { exact: mic.value } } : true,
-      video: { width: { ideal: 960 }, height: { ideal: 540 }, ...(camera.value ? { deviceId: { exact: camera.value } } : {}) },
-    });
-  } catch (err) {
-    $('prejoin-error').textContent =
-      t('prejoin.devices_unavailable', { error: err instanceof Error ? err.message : String(err) });
-  }
-  /** @type {HTMLVideoElement} */ ($('preview')).srcObject = localStream;
-  applyWant();
-  const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
-  fillSelect(camera, devices.filter((d) => d.kind === 'videoinput'), localStream?.getVideoTracks()[0]);
-  fillSelect(mic, devices.filter((d) => d.kind === 'audioinput'), localStream?.getAudioTracks()[0]);
+/** One opening of the devices at a time: none is left open and unused. */
+let devicesBusy = Promise.resolve();
+
+/**
+ * Opens camera and microphone (the chosen ones), shows them in the preview
+ * and the own tile, sends them when in the room, and says what is missing
+ * and how to fix it, with a retry.
+ * @param {string} cameraId @param {string} micId
+ */
+function openDevices(cameraId, micId) {
+  devicesBusy = devicesBusy.then(() => openDevicesNow(cameraId, micId)).catch((err) => console.warn(err));
+  return devicesBusy;
 }
 
-/** @param {HTMLSelectElement} select @param {MediaDeviceInfo[]} list @param {MediaStreamTrack|undefined} inUse */
-function fillSelect(select, list, inUse) {
-  const current = inUse?.getSettings().deviceId || select.value;
-  select.replaceChildren(...list.map((d, i) => el('option', { value: d.deviceId }, d.label || t('prejoin.device', { n: i + 1 }))));
-  if (current) select.value = current;
-  select.disabled = list.length === 0;
+/** @param {string} cameraId @param {string} micId */
+async function openDevicesNow(cameraId, micId) {
+  const inRoom = !!client;
+  const problem = $(inRoom ? 'room-problem' : 'prejoin-problem');
+  const old = localStream;
+  stopMeter();
+  if (!inRoom) stopLocal(); // before joining: free the camera for the new choice
+  $('prejoin-error').textContent = '';
+  const result = await openMedia(cameraId, micId);
+  if (inRoom && old) old.getTracks().forEach((tr) => tr.stop());
+  localStream = result.stream;
+  const box = problemBox(result, () => {
+    previewReady = openDevices(cameraId, micId);
+  });
+  problem.replaceChildren(...(box ? [box] : []));
+  /** @type {HTMLVideoElement} */ ($('preview')).srcObject = localStream;
+  const self = you ? tiles.get(you.id) : undefined;
+  if (self) {
+    self.video.srcObject = localStream;
+    self.stream = localStream;
+  }
+  await client?.setLocalStream(localStream);
+  applyWant();
+  stopMeter = levelMeter(localStream, /** @type {HTMLMeterElement} */ ($(inRoom ? 'room-level' : 'pre-level')));
+  for (const [cam, mic] of [['camera', 'microphone'], ['room-camera', 'room-microphone']]) {
+    await fillDevices(/** @type {HTMLSelectElement} */ ($(cam)), 'videoinput', localStream?.getVideoTracks()[0]);
+    await fillDevices(/** @type {HTMLSelectElement} */ ($(mic)), 'audioinput', localStream?.getAudioTracks()[0]);
+  }
 }
 
 function applyWant() {
   localStream?.getAudioTracks().forEach((t) => (t.enabled = want.audio));
-  localStream?.getVideoTracks().forEach((t) => (t.enabled = want.video));
-  const micBtn = $('mic');
-  const camBtn = $('cam');
-  micBtn.setAttribute('aria-pressed', String(want.audio));
-  micBtn.textContent = want.audio ? t('room.mic_on') : t('room.mic_off');
-  camBtn.setAttribute('aria-pressed', String(want.video));
-  camBtn.textContent = want.video ? t('room.cam_on') : t('room.cam_off');
+  localStream?.getVideoTracks().forEach((t) => (t.enabled = want.video && !mine.away));
   /** @type {HTMLInputElement} */ ($('pre-mic')).checked = want.audio;
   /** @type {HTMLInputElement} */ ($('pre-cam')).checked = want.video;
-  if (you) updateTile(you.id);
+  renderControls();
+  if (you) grid.update(you.id);
+  sendStatus();
+}
+
+/** Whether the host muted this person (until the phase ends). */
+function hostMutedMe() {
+  return !!(you && people.get(you.id)?.muted);
+}
+
+/** The buttons say what they do now. */
+function renderControls() {
+  renderControlButtons({
+    work: phase?.kind === 'work', hostMuted: hostMutedMe(), hand: mine.hand, away: mine.away, selfHidden, notifying,
+    // What is really sent: a device that could not be opened is off.
+    micOn: want.audio && !!localStream?.getAudioTracks().length,
+    camOn: want.video && !!localStream?.getVideoTracks().length,
+  });
+  const self = you ? tiles.get(you.id) : undefined;
+  if (self && self.root.classList.contains('self-hidden') !== selfHidden) {
+    self.root.classList.toggle('self-hidden', selfHidden);
+    grid.layout();
+  }
+  renderTurnPrompt();
+}
+
+/** Your turn with the microphone off: a prompt to turn it on. */
+function renderTurnPrompt() {
+  const micOn = want.audio && !!localStream?.getAudioTracks().length;
+  const prompt = !!turn && !!you && turn.speaker === you.id && !micOn && phase?.kind !== 'work' && !hostMutedMe();
+  $('turn-prompt').hidden = !prompt;
+}
+
+/** Tells the server what this person's mic and camera do (extension). */
+function sendStatus() {
+  if (!client) return;
+  const mic = want.audio && !!localStream?.getAudioTracks().length;
+  const camera = want.video && !mine.away && !!localStream?.getVideoTracks().length;
+  const s = { mic, camera, hand: mine.hand, away: mine.away };
+  const key = JSON.stringify(s);
+  if (key === lastStatus) return;
+  lastStatus = key;
+  client.sayStatus(s);
+}
+let lastStatus = '';
+
+/** Turns the mic or camera on or off; one that could not be opened is asked for again. @param {'audio'|'video'} kind */
+async function toggle(kind) {
+  const has = kind === 'audio' ? localStream?.getAudioTracks().length : localStream?.getVideoTracks().length;
+  want[kind] = has ? !want[kind] : true;
+  if (!has) {
+    await openDevices(/** @type {HTMLSelectElement} */ ($('room-camera')).value, /** @type {HTMLSelectElement} */ ($('room-microphone')).value);
+    return;
+  }
+  applyWant();
+}
+
+/** What each tile shows now. @param {string} id */
+function tileView(id) {
+  const p = people.get(id);
+  const self = id === you?.id;
+  const quiet = phase?.kind === 'work';
+  const round = phase?.kind === 'commitment' || phase?.kind === 'closing';
+  const tile = tiles.get(id);
+  const hasVideo = self ? want.video && !!localStream?.getVideoTracks().length : !!tile?.stream?.getVideoTracks().length && p?.camera !== false;
+  return {
+    id, self, name: p?.name || (self ? you?.name || '' : ''),
+    mic: self ? want.audio && !!localStream?.getAudioTracks().length : p?.mic ?? null,
+    hostMuted: !!p?.muted, quiet, hasVideo,
+    hand: self ? mine.hand : !!p?.hand, away: self ? mine.away : !!p?.away,
+    speaking: round && !!turn && turn.speaker === id,
+    tasks: p?.commitment?.tasks || [], done: p?.report?.done || [],
+  };
 }
 
 async function join() {
@@ -218,7 +292,7 @@ async function join() {
   await previewReady;
   show('inroom');
   $('status').hidden = false;
-  client = new RoomClient({ token, sessionId, relayOnly });
+  client = new RoomClient({ token, sessionId, relayOnly, lang });
   // For tests and curious people: the live client in the console.
   /** @type {any} */ (window).worktogether = client;
   client.setLocalStream(localStream);
@@ -226,10 +300,7 @@ async function join() {
   client.addEventListener('welcome', (/** @type {any} */ ev) => onWelcome(ev.detail));
   client.addEventListener('state', (/** @type {any} */ ev) => onState(ev.detail));
   client.addEventListener('participant', (/** @type {any} */ ev) => onParticipant(ev.detail));
-  client.addEventListener('turn', (/** @type {any} */ ev) => {
-    turn = ev.detail;
-    renderPhase();
-  });
+  client.addEventListener('turn', (/** @type {any} */ ev) => onTurn(ev.detail));
   client.addEventListener('track', (/** @type {any} */ ev) => onTrack(ev.detail));
   client.addEventListener('error', (/** @type {any} */ ev) => onError(ev.detail));
   client.addEventListener('bye', (/** @type {any} */ ev) => onBye(ev.detail.reason));
@@ -238,14 +309,44 @@ async function join() {
     if (ev.detail.state === 'failed') toast(t('room.media_failed'));
   });
   client.connect();
-  $('mic').onclick = () => {
-    want.audio = !want.audio;
+  stopMeter();
+  stopMeter = levelMeter(localStream, /** @type {HTMLMeterElement} */ ($('room-level')));
+  // Whatever the preview could not open, the room says again (its retry
+  // opens the devices for the room now).
+  $('room-problem').replaceChildren(...$('prejoin-problem').childNodes);
+  const roomCam = /** @type {HTMLSelectElement} */ ($('room-camera'));
+  const roomMic = /** @type {HTMLSelectElement} */ ($('room-microphone'));
+  roomCam.onchange = roomMic.onchange = () => openDevices(roomCam.value, roomMic.value);
+  $('mic').onclick = () => toggle('audio');
+  $('cam').onclick = () => toggle('video');
+  $('turn-mic').onclick = () => {
+    if (!want.audio) toggle('audio');
+  };
+  $('hand').onclick = () => {
+    mine.hand = !mine.hand;
     applyWant();
   };
-  $('cam').onclick = () => {
-    want.video = !want.video;
+  $('brb').onclick = () => {
+    mine.away = !mine.away;
     applyWant();
   };
+  $('selfview').onclick = () => {
+    selfHidden = !selfHidden;
+    localStorage.setItem('wt.selfview', selfHidden ? 'hidden' : 'shown');
+    renderControls();
+  };
+  $('notify').onclick = async () => {
+    const was = notifying;
+    notifying = await toggleNotifications(notifying);
+    if (!was && !notifying) toast(t('room.notify_denied'));
+    localStorage.setItem('wt.notify', notifying ? 'on' : 'off');
+    renderControls();
+  };
+  bindShortcuts();
+  // The header's link would end the call: ask first.
+  document.querySelector('header .brand')?.addEventListener('click', (ev) => {
+    if (!$('inroom').hidden && !confirm(t('room.leave_confirm'))) ev.preventDefault();
+  });
   const soundBtn = $('sound');
   const showSound = () => {
     soundBtn.setAttribute('aria-pressed', String(sound));
@@ -270,7 +371,7 @@ async function join() {
       client?.host(action, btn.dataset.seconds ? { seconds: Number(btn.dataset.seconds) } : {});
     };
   }
-  setInterval(renderPhase, 250);
+  ticker = setInterval(renderPhase, 250);
 }
 
 /** @param {{status: string, attempt: number}} s */
@@ -294,6 +395,22 @@ function onWelcome(w) {
   for (const id of [...tiles.keys()]) if (!people.get(id)?.present) removeTile(id);
   for (const p of w.participants) if (p.present) ensureTile(p.id);
   renderPeople();
+  // A new connection: the server forgot what we said of ourselves.
+  lastStatus = '';
+  applyWant();
+}
+
+/** The speaking order changed: the speaker's tile is highlighted, and a new speaker announced. @param {any} next */
+function onTurn(next) {
+  const before = turn?.speaker || '';
+  turn = next;
+  const speaker = turn?.speaker || '';
+  if (speaker && speaker !== before) {
+    announce(speaker === you?.id ? t('announce.your_turn') : t('turn.speaking', { name: people.get(speaker)?.name || '…' }));
+  }
+  renderPhase();
+  renderControls();
+  grid.updateAll();
 }
 
 /** @param {import('./protocol.js').State} st */
@@ -301,47 +418,50 @@ function onState(st) {
   const before = phase;
   phase = st.phase;
   if (before && before.index !== phase.index && sound) chime();
-  if (!before || before.index !== phase.index) enterPhase(phase.kind);
+  if (!before || before.index !== phase.index) enterPhase(phase.kind, !!before);
   renderPhase();
   renderOwn();
 }
 
-/** What changes for this person when a phase begins. @param {string} kind */
-function enterPhase(kind) {
+/** What changes for this person when a phase begins. @param {string} kind @param {boolean} changed not the first phase seen */
+function enterPhase(kind, changed) {
   const banner = $('banner');
-  const micBtn = /** @type {HTMLButtonElement} */ ($('mic'));
+  mine.hand = false; // hands go down with each phase, on the server too
   if (kind === 'work') {
     // The server forwards no audio now anyway; turning the mic off too means
     // nothing is sent, and the reason is on screen.
     if (micBeforeWork === null) micBeforeWork = want.audio;
     want.audio = false;
-    applyWant();
-    micBtn.disabled = true;
-    micBtn.title = t('room.mic_off_work');
     banner.textContent = t('room.work_banner');
     banner.hidden = false;
   } else {
-    micBtn.disabled = false;
-    micBtn.title = '';
     banner.hidden = true;
     if (micBeforeWork !== null && (kind === 'break' || kind === 'closing')) {
       if (micBeforeWork && !want.audio) toast(t('room.mic_may'));
       micBeforeWork = null;
     }
   }
-  for (const id of tiles.keys()) updateTile(id);
+  applyWant();
+  if (changed && phase && kind !== 'ended') {
+    const i = phase.index;
+    const length = i >= 0 && plan[i] ? minutes(plan[i].seconds) : clock(remaining(phase, client?.serverNow() || Date.now()));
+    announce(t('announce.phase', { phase: phaseName(kind), left: length }));
+    if (notifying) notify(t('notify.phase', { phase: phaseName(kind) }), $('title').textContent || '');
+  }
+  grid.updateAll();
 }
 
 function renderPhase() {
   const box = $('phase');
-  if (!phase || !client) return;
+  if (!phase || !client || $('inroom').hidden) return;
   const now = client.serverNow();
   box.hidden = false;
   box.dataset.kind = phase.kind;
   const left = clock(remaining(phase, now));
-  box.textContent = phase.kind === 'lobby' ? t('room.lobby_left', { left }) : phase.kind === 'ended' ? phaseName('ended') : t('room.phase_left', { phase: phaseName(phase.kind), left });
+  const text = phase.kind === 'lobby' ? t('room.lobby_left', { left }) : phase.kind === 'ended' ? phaseName('ended') : t('room.phase_left', { phase: phaseName(phase.kind), left });
+  if (box.textContent !== text) box.textContent = text;
   // The countdown in the tab title too, for a room in a background tab.
-  if (!$('inroom').hidden) document.title = `${box.textContent} · ${$('title').textContent}`;
+  document.title = `${text} · ${$('title').textContent}`;
   if (plan.length) renderTimeline($('timeline'), plan, phase, now);
   renderTurn($('round'), turn, people, you, now, () => client?.pass());
 }
@@ -369,6 +489,7 @@ function onParticipant(p) {
     if (savedNow) $('mine').querySelectorAll('.saved').forEach((e) => (e.textContent = t('form.saved')));
     if (p.muted && !before?.muted) toast(t('room.muted_you'));
     if (!p.muted && before?.muted) toast(t('room.unmuted_you'));
+    renderControls();
   }
   updateTile(p.id);
   renderPeople();
@@ -389,7 +510,14 @@ function onTrack(t) {
 function onError(e) {
   if (e.code === ErrorCode.full) {
     client?.close();
-    notice(t('room.full'), e.message);
+    notice(t('room.full'), t('room.full_text', { n: client?.welcome?.session.capacity || '' }),
+      el('button', { class: 'button primary', onclick: () => location.reload() }, t('prejoin.retry')));
+    return;
+  }
+  if (e.ref === 'status') {
+    // Refused (too many changes at once): say the state again in a moment.
+    lastStatus = '';
+    setTimeout(sendStatus, 1500);
     return;
   }
   if (e.ref === 'commit' || e.ref === 'report') {
@@ -408,17 +536,11 @@ function onError(e) {
 
 /** @param {string} reason */
 function onBye(reason) {
-  const texts = {
-    [ByeReason.ended]: [t('room.ended'), t('room.thanks')],
-    [ByeReason.removed]: [t('room.removed'), ''],
-    [ByeReason.replaced]: [t('room.replaced'), t('room.replaced_text')],
-    [ByeReason.cancelled]: [t('room.cancelled'), ''],
-  };
   if (reason === ByeReason.shutdown) {
     toast(t('room.restarting'));
     return;
   }
-  const [title, text] = texts[reason] || [t('room.left'), ''];
+  const [title, text] = byeText(reason);
   if (reason === ByeReason.ended) {
     // Hosts see everyone; each participant sees what they said and did.
     const list = you?.role === 'host' ? [...people.values()] : [people.get(you?.id || '')].filter((p) => !!p);
@@ -431,112 +553,28 @@ function onBye(reason) {
 
 /** @param {string} id */
 function ensureTile(id) {
-  let tile = tiles.get(id);
-  if (tile) return tile;
-  const video = /** @type {HTMLVideoElement} */ (el('video', { autoplay: true, playsInline: true }));
-  const name = el('span', { class: 'name' });
-  const badge = el('span', { class: 'badge', hidden: true });
-  const avatar = el('div', { class: 'avatar' });
-  const root = el('figure', { class: 'tile', 'data-participant': id }, video, avatar, el('figcaption', {}, name, badge));
-  tile = { root, video, name, badge, stream: null };
-  if (id === you?.id) {
-    root.classList.add('self');
-    video.muted = true;
-    video.srcObject = localStream;
-    tile.stream = localStream;
-  } else {
-    // A click on the tile, or its button, enlarges it: it gets the best
-    // layer, even in the work phase's presence video.
-    const pin = /** @type {HTMLButtonElement} */ (el('button', { class: 'pin', type: 'button', 'aria-pressed': 'false' }));
-    root.append(pin);
-    const toggle = () => {
-      const pinned = !root.classList.contains('pinned');
-      for (const [other, t] of tiles) {
-        if (other !== id && t.root.classList.contains('pinned')) {
-          t.root.classList.remove('pinned');
-          watcher.pin(other, false);
-        }
-      }
-      root.classList.toggle('pinned', pinned);
-      watcher.pin(id, pinned);
-      for (const other of tiles.keys()) updateTile(other);
-    };
-    root.addEventListener('click', toggle);
-    watcher.watch(id, root);
-  }
-  tiles.set(id, tile);
-  const grid = $('tiles');
-  if (id === you?.id) grid.prepend(root);
-  else grid.append(root);
-  updateTile(id);
+  const tile = grid.ensure(id, id === you?.id, localStream);
+  if (id === you?.id) tile.root.classList.toggle('self-hidden', selfHidden);
   return tile;
 }
 
 /** @param {string} id */
 function updateTile(id) {
-  const tile = tiles.get(id);
-  if (!tile) return;
-  const p = people.get(id);
-  const self = id === you?.id;
-  const name = p?.name || (self ? you?.name : '') || '…';
-  tile.name.textContent = self ? t('room.you_name', { name }) : name;
-  const pin = tile.root.querySelector('button.pin');
-  if (pin) {
-    const pinned = tile.root.classList.contains('pinned');
-    pin.textContent = t(pinned ? 'room.shrink_short' : 'room.enlarge_short');
-    pin.setAttribute('aria-label', t(pinned ? 'room.shrink' : 'room.enlarge', { name }));
-    pin.setAttribute('aria-pressed', String(pinned));
-  }
-  /** @type {HTMLElement} */ (tile.root.querySelector('.avatar')).textContent = initials(name);
-  const hasVideo = self ? want.video && !!localStream?.getVideoTracks().length : !!tile.stream?.getVideoTracks().length;
-  tile.root.classList.toggle('novideo', !hasVideo);
-  const quiet = phase?.kind === 'work';
-  const muted = self ? !want.audio : !!p?.muted || quiet;
-  tile.badge.hidden = !muted;
-  tile.badge.textContent = p?.muted ? t('tile.muted_by_host') : quiet ? t('tile.quiet') : t('tile.mic_off');
-  const tasks = p?.commitment?.tasks || [];
-  let list = /** @type {HTMLElement|null} */ (tile.root.querySelector('.tile-tasks'));
-  if (!list) {
-    list = el('ul', { class: 'tile-tasks' });
-    tile.root.append(list);
-  }
-  list.replaceChildren(...tasks.slice(0, 3).map((t, i) => el('li', { class: p?.report?.done[i] ? 'done' : '' }, t)),
-    tasks.length > 3 ? el('li', { class: 'more' }, t('tile.more', { n: tasks.length - 3 })) : '');
-  list.hidden = tasks.length === 0;
+  grid.update(id);
 }
 
 /** @param {string} id */
 function removeTile(id) {
   if (id === you?.id) return;
   watcher.forget(id);
-  tiles.get(id)?.root.remove();
-  tiles.delete(id);
+  grid.remove(id);
 }
 
 function renderPeople() {
-  const list = $('people');
-  const isHost = you?.role === 'host';
-  const items = [...people.values()].sort((a, b) => Number(b.present) - Number(a.present));
-  list.replaceChildren(
-    ...items.map((p) =>
-      el(
-        'li',
-        { class: p.present ? 'present' : 'away' },
-        el('span', { class: 'dot', title: p.present ? t('people.here') : t('people.away') }),
-        el('span', { class: 'who' }, p.name, p.role === 'host' ? el('small', {}, ' ', t('people.host')) : null, p.id === you?.id ? el('small', {}, ' ', t('people.you')) : null,
-          p.commitment ? el('ol', { class: 'tasks' }, ...p.commitment.tasks.map((t, i) =>
-            el('li', { class: p.report ? (p.report.done[i] ? 'done' : 'not-done') : '' }, t))) : null,
-          p.report?.note ? el('blockquote', {}, p.report.note) : null),
-        isHost && p.id !== you?.id && p.present
-          ? el('span', { class: 'actions' },
-              el('button', { class: 'link', onclick: () => client?.host(p.muted ? 'unmute' : 'mute', { participant: p.id }) }, p.muted ? t('people.unmute') : t('people.mute')),
-              p.role !== 'host'
-                ? el('button', { class: 'link', onclick: () => confirm(t('people.remove_confirm', { name: p.name })) && client?.host('remove', { participant: p.id }) }, t('people.remove'))
-                : null)
-          : null,
-      ),
-    ),
-  );
+  renderPeopleList(people, you, (action, p) => {
+    if (action === 'remove' && !confirm(t('people.remove_confirm', { name: p.name }))) return;
+    client?.host(/** @type {any} */ (action), { participant: p.id });
+  });
 }
 
 start();

@@ -22,19 +22,25 @@ export const MAX_NOTE_LEN = 2000;
  */
 export function renderTimeline(box, plan, phase, now) {
   const total = plan.reduce((n, p) => n + p.seconds, 0) || 1;
-  const parts = plan.map((p, i) => {
-    const state = i < phase.index ? 'past' : i === phase.index ? 'current' : 'next';
-    const seg = el('div', { class: `seg ${p.kind} ${state}`, style: `flex-grow:${p.seconds / total}`, title: t('timeline.segment', { phase: phaseName(p.kind), length: minutes(p.seconds) }) },
-      el('span', {}, phaseName(p.kind)));
-    if (state === 'current') {
-      const span = Date.parse(phase.ends_at) - Date.parse(phase.started_at);
-      const done = span > 0 ? Math.min(1, Math.max(0, (now - Date.parse(phase.started_at)) / span)) : 1;
-      seg.append(el('i', { class: 'progress', style: `width:${(done * 100).toFixed(1)}%` }));
-    }
-    return seg;
-  });
-  box.replaceChildren(...parts);
-  box.dataset.phase = phase.kind;
+  const current = phase.index;
+  const span = Date.parse(phase.ends_at) - Date.parse(phase.started_at);
+  const done = span > 0 ? Math.min(1, Math.max(0, (now - Date.parse(phase.started_at)) / span)) : 1;
+  // Rebuilt only when the plan or the phase changes; between, only the
+  // progress moves (nothing is replaced under a reader's cursor).
+  const key = JSON.stringify([plan, current, phase.ends_at]);
+  if (box.dataset.key !== key) {
+    box.dataset.key = key;
+    box.replaceChildren(...plan.map((p, i) => {
+      const state = i < current ? 'past' : i === current ? 'current' : 'next';
+      const seg = el('div', { class: `seg ${p.kind} ${state}`, style: `flex-grow:${p.seconds / total}`, title: t('timeline.segment', { phase: phaseName(p.kind), length: minutes(p.seconds) }) },
+        el('span', {}, phaseName(p.kind)));
+      if (state === 'current') seg.append(el('i', { class: 'progress' }));
+      return seg;
+    }));
+    box.dataset.phase = phase.kind;
+  }
+  const bar = /** @type {HTMLElement|null} */ (box.querySelector('.progress'));
+  if (bar) bar.style.width = `${(done * 100).toFixed(1)}%`;
 }
 
 let audioCtx = /** @type {AudioContext|null} */ (null);
@@ -235,6 +241,7 @@ export function showFormError(box, message) {
 export function renderTurn(box, turn, people, you, now, pass) {
   if (!turn) {
     box.hidden = true;
+    box.dataset.key = '';
     return;
   }
   box.hidden = false;
@@ -243,15 +250,25 @@ export function renderTurn(box, turn, people, you, now, pass) {
   const next = turn.order.slice(turn.current + 1).find((id) => people.get(id)?.present);
   const left = turn.seconds * 1000 - (now - Date.parse(turn.started_at));
   const mine = speaking === you?.id;
+  const time = left >= 0 ? t('turn.left', { left: clock(left) }) : t('turn.over', { over: clock(-left) });
+  // Rebuilt only when the order, the speaker or a name changes: the
+  // countdown changes in place, so the button keeps keyboard focus.
+  const key = JSON.stringify([turn, turn.order.map(name), next ? name(next) : '', you?.id, you?.role, left < 0]);
+  if (box.dataset.key === key) {
+    const span = box.querySelector('.speaker > span');
+    if (span && span.textContent !== time) span.textContent = time;
+    return;
+  }
+  box.dataset.key = key;
   fill(box,
     el('h2', {}, t('turn.heading')),
     speaking
       ? el('p', { class: 'speaker' + (mine ? ' mine' : '') }, mine ? t('turn.yours') : t('turn.speaking', { name: name(speaking) }),
-          el('span', { class: left < 0 ? 'over' : 'sub' }, left >= 0 ? t('turn.left', { left: clock(left) }) : t('turn.over', { over: clock(-left) })))
+          el('span', { class: left < 0 ? 'over' : 'sub' }, time))
       : el('p', { class: 'sub' }, t('turn.all_done')),
     next ? el('p', { class: 'sub' }, t('turn.next', { name: name(next) })) : null,
     el('ol', { class: 'order' }, ...turn.order.map((id, i) => el('li', { class: i < turn.current ? 'spoken' : i === turn.current ? 'now' : '' }, name(id)))),
-    speaking && (mine || you?.role === 'host') ? el('button', { class: 'button', onclick: pass }, mine ? t('turn.done') : t('turn.pass')) : null,
+    speaking && (mine || you?.role === 'host') ? el('button', { class: 'button', type: 'button', onclick: pass }, mine ? t('turn.done') : t('turn.pass')) : null,
   );
 }
 
