@@ -2,16 +2,17 @@
 // The room's tiles: one per person present, laid out to fill the stage for
 // any count, each showing the person's name, their microphone (on, off,
 // quiet, muted by the host), a raised hand, "be right back" and who speaks
-// in a round. room.js owns the state; this draws it.
+// in a round, and a video the server holds back because this connection has
+// no room for it. room.js owns the state; this draws it.
 import { el, initials } from './ui.js';
 import { t } from './i18n.js';
 
 /**
  * @typedef {{root: HTMLElement, video: HTMLVideoElement, name: HTMLElement, badge: HTMLElement,
- *            hand: HTMLElement, note: HTMLElement, stream: MediaStream|null}} Tile
+ *            hand: HTMLElement, note: HTMLElement, paused: HTMLElement, stream: MediaStream|null}} Tile
  * @typedef {{id: string, name: string, self: boolean, mic: boolean|null, hostMuted: boolean,
  *            quiet: boolean, hasVideo: boolean, hand: boolean, away: boolean, speaking: boolean,
- *            tasks: string[], done: boolean[]}} TileView
+ *            paused: boolean, tasks: string[], done: boolean[]}} TileView
  */
 
 /** The gap between tiles, as in style.css. */
@@ -43,9 +44,10 @@ export class TileGrid {
     const badge = el('span', { class: 'badge', hidden: true });
     const hand = el('span', { class: 'hand', hidden: true }, t('tile.hand'));
     const note = el('p', { class: 'away-note', hidden: true }, t('tile.away'));
+    const paused = el('p', { class: 'paused-note', hidden: true }, t('tile.paused'));
     const avatar = el('div', { class: 'avatar', 'aria-hidden': 'true' });
-    const root = el('figure', { class: 'tile', 'data-participant': id }, video, avatar, note, el('figcaption', {}, name, badge, hand));
-    tile = { root, video, name, badge, hand, note, stream: null };
+    const root = el('figure', { class: 'tile', 'data-participant': id }, video, avatar, note, paused, el('figcaption', {}, name, badge, hand));
+    tile = { root, video, name, badge, hand, note, paused, stream: null };
     if (self) {
       root.classList.add('self');
       video.muted = true;
@@ -113,6 +115,9 @@ export class TileGrid {
     tile.root.classList.toggle('away', v.away);
     tile.root.classList.toggle('speaking', v.speaking);
     tile.note.hidden = !v.away;
+    // The last picture stays, dimmed, with the reason on it.
+    tile.root.classList.toggle('bandwidth-paused', v.paused && !v.away);
+    tile.paused.hidden = !v.paused || v.away;
     tile.hand.hidden = !v.hand;
     // The microphone, always: what the server enforces first, then what
     // the person said (nothing for a client that never says).

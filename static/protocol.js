@@ -343,6 +343,9 @@ export class RoomClient extends EventTarget {
         this.publisher?.layers(msg.rids || []);
         this.emit('layers', { rids: msg.rids || [] });
         break;
+      case 'paused':
+        this.emit('paused', { participants: msg.participants || [] });
+        break;
       case 'error':
         this.emit('error', msg);
         break;

@@ -30,6 +30,8 @@ let recordURL = '';
 let phase = null;
 /** @type {Map<string, import('./protocol.js').Participant>} */
 const people = new Map();
+/** Whose video the server holds back for lack of bandwidth on this connection. */
+let pausedForBandwidth = new Set();
 const want = { audio: true, video: true };
 /** A raised hand, and "be right back" (camera off, a note on the tile). */
 const mine = { hand: false, away: false };
@@ -280,6 +282,7 @@ function tileView(id) {
     hostMuted: !!p?.muted, quiet, hasVideo,
     hand: self ? mine.hand : !!p?.hand, away: self ? mine.away : !!p?.away,
     speaking: round && !!turn && turn.speaker === id,
+    paused: !self && pausedForBandwidth.has(id),
     tasks: p?.commitment?.tasks || [], done: p?.report?.done || [],
   };
 }
@@ -300,6 +303,10 @@ async function join() {
   client.addEventListener('welcome', (/** @type {any} */ ev) => onWelcome(ev.detail));
   client.addEventListener('state', (/** @type {any} */ ev) => onState(ev.detail));
   client.addEventListener('participant', (/** @type {any} */ ev) => onParticipant(ev.detail));
+  client.addEventListener('paused', (/** @type {any} */ ev) => {
+    pausedForBandwidth = new Set(ev.detail.participants);
+    grid.updateAll();
+  });
   client.addEventListener('turn', (/** @type {any} */ ev) => onTurn(ev.detail));
   client.addEventListener('track', (/** @type {any} */ ev) => onTrack(ev.detail));
   client.addEventListener('error', (/** @type {any} */ ev) => onError(ev.detail));
