@@ -25,6 +25,11 @@ func withTCPRelay(got **relay.Server) func(*testing.T, *signaling.Config, *sfu.R
 
 // withRelay is withTCPRelay with a UDP listener too when udp is set.
 func withRelay(got **relay.Server, udp bool) func(*testing.T, *signaling.Config, *sfu.Router) func() {
+	return withShapedRelay(got, udp, nil)
+}
+
+// withShapedRelay is withRelay whose relayed sockets pass shape (nil: none).
+func withShapedRelay(got **relay.Server, udp bool, shape func(net.PacketConn) net.PacketConn) func(*testing.T, *signaling.Config, *sfu.Router) func() {
 	return func(t *testing.T, cfg *signaling.Config, router *sfu.Router) func() {
 		secret := []byte("e2e relay secret, long enough")
 		udpAddr := ""
@@ -38,6 +43,7 @@ func withRelay(got **relay.Server, udp bool) func(*testing.T, *signaling.Config,
 			PeerIPs:  []netip.Addr{netip.MustParseAddr("127.0.0.1")},
 			PeerPort: router.Port(),
 			Secret:   secret,
+			Shape:    shape,
 			Log:      zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
 		})
 		if err != nil {

@@ -90,9 +90,28 @@ func (s *shaper) snapshot() LinkStats {
 	return s.stats
 }
 
-// shapedConn is a UDP socket whose reads pass the shaper.
-type shapedConn struct {
-	*net.UDPConn
+// LinkShaper is one shaped link that any number of sockets can share: a
+// relay's sockets toward one browser, say.
+type LinkShaper struct{ s *shaper }
+
+// NewLinkShaper makes a shaped link.
+func NewLinkShaper(l Link) *LinkShaper { return &LinkShaper{newShaper(l)} }
+
+// Wrap makes pc's reads pass the link: what pc receives is what crosses it.
+func (ls *LinkShaper) Wrap(pc net.PacketConn) net.PacketConn {
+	return &shapedPacketConn{PacketConn: pc, r: newShapedReader(pc, ls.s)}
+}
+
+// Set changes the link from now on.
+func (ls *LinkShaper) Set(l Link) { ls.s.setLink(l) }
+
+// Stats is what the link did so far.
+func (ls *LinkShaper) Stats() LinkStats { return ls.s.snapshot() }
+
+// shapedReader reads a socket as fast as packets come, admits each to the
+// shaper and hands it on at its time.
+type shapedReader struct {
+	pc    net.PacketConn
 	s     *shaper
 	queue chan datagram // admitted, waiting for their time
 	out   chan datagram // due
@@ -111,59 +130,57 @@ type datagram struct {
 // than any Queue setting lets wait at the rates a test uses.
 const maxShapedQueue = 8192
 
-func newShapedConn(c *net.UDPConn, s *shaper) *shapedConn {
-	sc := &shapedConn{UDPConn: c, s: s, queue: make(chan datagram, maxShapedQueue), out: make(chan datagram, 64), done: make(chan struct{})}
-	go sc.receive()
-	go sc.release()
-	return sc
+func newShapedReader(pc net.PacketConn, s *shaper) *shapedReader {
+	r := &shapedReader{pc: pc, s: s, queue: make(chan datagram, maxShapedQueue), out: make(chan datagram, 64), done: make(chan struct{})}
+	go r.receive()
+	go r.release()
+	return r
 }
 
-// receive reads the socket as fast as packets come and admits each.
-func (c *shapedConn) receive() {
-	defer close(c.queue)
+func (r *shapedReader) receive() {
+	defer close(r.queue)
 	for {
 		buf := make([]byte, 1500)
-		n, from, err := c.UDPConn.ReadFrom(buf)
+		n, from, err := r.pc.ReadFrom(buf)
 		if err != nil {
-			c.queue <- datagram{err: err}
+			r.queue <- datagram{err: err}
 			return
 		}
-		at, ok := c.s.admit(n, time.Now())
+		at, ok := r.s.admit(n, time.Now())
 		if !ok {
 			continue
 		}
 		select {
-		case c.queue <- datagram{b: buf[:n], from: from, at: at}:
+		case r.queue <- datagram{b: buf[:n], from: from, at: at}:
 		default: // beyond any sane queue: dropped as the bottleneck would
 		}
 	}
 }
 
-// release hands each admitted packet to the reader at its time.
-func (c *shapedConn) release() {
-	defer close(c.out)
+func (r *shapedReader) release() {
+	defer close(r.out)
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
-	for d := range c.queue {
+	for d := range r.queue {
 		if wait := time.Until(d.at); d.err == nil && wait > 0 {
 			t.Reset(wait)
 			select {
 			case <-t.C:
-			case <-c.done:
+			case <-r.done:
 				return
 			}
 		}
 		select {
-		case c.out <- d:
-		case <-c.done:
+		case r.out <- d:
+		case <-r.done:
 			return
 		}
 	}
 }
 
-func (c *shapedConn) ReadFrom(b []byte) (int, net.Addr, error) {
+func (r *shapedReader) readFrom(b []byte) (int, net.Addr, error) {
 	select {
-	case d, ok := <-c.out:
+	case d, ok := <-r.out:
 		if !ok {
 			return 0, nil, net.ErrClosed
 		}
@@ -171,18 +188,46 @@ func (c *shapedConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			return 0, nil, d.err
 		}
 		return copy(b, d.b), d.from, nil
-	case <-c.done:
+	case <-r.done:
 		return 0, nil, net.ErrClosed
 	}
 }
 
+func (r *shapedReader) close() { r.once.Do(func() { close(r.done) }) }
+
+// shapedPacketConn is any packet socket whose reads pass a shaper.
+type shapedPacketConn struct {
+	net.PacketConn
+	r *shapedReader
+}
+
+func (c *shapedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) { return c.r.readFrom(b) }
+
+func (c *shapedPacketConn) Close() error {
+	c.r.close()
+	return c.PacketConn.Close()
+}
+
+// shapedConn is a UDP socket (as Pion's network hands them out) whose reads
+// pass the shaper.
+type shapedConn struct {
+	*net.UDPConn
+	r *shapedReader
+}
+
+func newShapedConn(c *net.UDPConn, s *shaper) *shapedConn {
+	return &shapedConn{UDPConn: c, r: newShapedReader(c, s)}
+}
+
+func (c *shapedConn) ReadFrom(b []byte) (int, net.Addr, error) { return c.r.readFrom(b) }
+
 func (c *shapedConn) ReadFromUDP(b []byte) (int, *net.UDPAddr, error) {
-	n, from, err := c.ReadFrom(b)
+	n, from, err := c.r.readFrom(b)
 	addr, _ := from.(*net.UDPAddr)
 	return n, addr, err
 }
 
 func (c *shapedConn) Close() error {
-	c.once.Do(func() { close(c.done) })
+	c.r.close()
 	return c.UDPConn.Close()
 }

@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/worktogether/worktogether/internal/testpeer"
+	"github.com/worktogether/worktogether/relay"
+)
+
+// freezeJS is, per remote tile, the frames decoded, the width and the
+// freezes Chromium counted, and whether the tile says its video is paused
+// for this connection.
+const freezeJS = `(async () => {
+  const c = window.worktogether;
+  const out = {};
+  if (!c || !c.pc) return out;
+  const byMid = {};
+  for (const tr of c.pc.getTransceivers()) {
+    const s = tr.receiver.track && [...document.querySelectorAll('.tile:not(.self)')]
+      .find(t => t.querySelector('video').srcObject && t.querySelector('video').srcObject.getTracks().includes(tr.receiver.track));
+    if (s && tr.mid) byMid[tr.mid] = s;
+  }
+  (await c.pc.getStats()).forEach(s => {
+    if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
+    const tile = byMid[s.mid];
+    if (!tile) return;
+    out[tile.dataset.participant] = {frames: s.framesDecoded || 0, width: s.frameWidth || 0, freezes: s.freezeCount || 0,
+      paused: tile.classList.contains('bandwidth-paused')};
+  });
+  return out;
+})()`
+
+type tileFlow struct {
+	Frames  int  `json:"frames"`
+	Width   int  `json:"width"`
+	Freezes int  `json:"freezes"`
+	Paused  bool `json:"paused"`
+}
+
+// A browser forced through the relay, whose downlink there is shaped to a
+// few hundred kbit/s, in a room with two simulcast publishers: once its
+// estimate has settled, every tile either keeps decoding (at the low layer)
+// or says its video is paused, and nothing freezes over and over.
+func TestBrowserOnAWeakLineKeepsTilesMoving(t *testing.T) {
+	browser := newBrowser(t)
+	var rs *relay.Server
+	line := testpeer.NewLinkShaper(testpeer.Link{Rate: 400_000, Queue: 200 * time.Millisecond, Delay: 30 * time.Millisecond})
+	srv := startServerWith(t, withShapedRelay(&rs, true, line.Wrap))
+	sess := srv.createSession(t)
+	people := []string{"Ada", "Bo", "Weak"}
+	tabs := make([]context.Context, len(people))
+	for i, name := range people {
+		link := srv.invite(t, sess, name)
+		if name == "Weak" {
+			link += "&relay=only"
+		}
+		tabs[i] = newTab(t, browser)
+		within(t, tabs[i], 20*time.Second,
+			chromedp.Navigate(link),
+			chromedp.WaitEnabled("#join"),
+			chromedp.Click("#join"),
+			chromedp.WaitVisible("#inroom"),
+		)
+	}
+	weak := tabs[2]
+	lastDrops, since := uint64(0), time.Now()
+	settled := func() bool {
+		if d := line.Stats().TailDrops; d != lastDrops || d == 0 {
+			lastDrops, since = d, time.Now()
+		}
+		return time.Since(since) >= 3*time.Second
+	}
+	// Two large tiles ask for the top layers, far more than the line takes:
+	// the line overflows, the server holds Weak to its estimate.
+	poll(t, weak, 40*time.Second, "the weak line overflows, then is held (no drops for 3 s, both tiles known)", freezeJS, func(v map[string]tileFlow) bool {
+		return settled() && len(v) == 2
+	})
+	before := evalJSON[map[string]tileFlow](t, weak, freezeJS)
+	time.Sleep(4 * time.Second) // the window the frames below are counted in
+	after := evalJSON[map[string]tileFlow](t, weak, freezeJS)
+	for id, a := range after {
+		b := before[id]
+		switch {
+		case a.Paused:
+			// Says so on the tile; nothing to decode.
+		case a.Frames-b.Frames < 8:
+			t.Errorf("tile %s decoded %d frames in 4 s on the weak line (%+v then %+v)", id, a.Frames-b.Frames, b, a)
+		case a.Width > 320:
+			t.Errorf("tile %s gets %d px wide video over a 0.4 Mbit/s line", id, a.Width)
+		}
+		if a.Freezes-b.Freezes > 2 {
+			t.Errorf("tile %s froze %d times in 4 s", id, a.Freezes-b.Freezes)
+		}
+	}
+	screenshot(t, weak, "room-weak-line")
+	if st := line.Stats(); st.Packets == 0 {
+		t.Fatal("nothing crossed the shaped line: the weak browser did not use the relay")
+	}
+}
