@@ -36,10 +36,12 @@ const sendStatsJS = `(async () => {
 
 // recvTile is what a page receives of one remote participant's video.
 type recvTile struct {
-	Frames int     `json:"frames"`
-	Width  int     `json:"width"`
-	Bytes  int     `json:"bytes"`
-	FPS    float64 `json:"fps"`
+	Frames  int     `json:"frames"`
+	Width   int     `json:"width"`
+	Bytes   int     `json:"bytes"`
+	FPS     float64 `json:"fps"`
+	Freezes int     `json:"freezes"` // as Chromium counts them
+	Paused  bool    `json:"paused"`  // the tile says the server holds its video back
 }
 
 const recvStatsJS = `(async () => {
@@ -50,13 +52,14 @@ const recvStatsJS = `(async () => {
   for (const tr of c.pc.getTransceivers()) {
     const s = tr.receiver.track && [...document.querySelectorAll('.tile:not(.self)')]
       .find(t => t.querySelector('video').srcObject && t.querySelector('video').srcObject.getTracks().includes(tr.receiver.track));
-    if (s && tr.mid) byMid[tr.mid] = s.dataset.participant;
+    if (s && tr.mid) byMid[tr.mid] = s;
   }
   (await c.pc.getStats()).forEach(s => {
     if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
-    const who = byMid[s.mid];
-    if (!who) return;
-    out[who] = {frames: s.framesDecoded || 0, width: s.frameWidth || 0, bytes: s.bytesReceived || 0, fps: s.framesPerSecond || 0};
+    const tile = byMid[s.mid];
+    if (!tile) return;
+    out[tile.dataset.participant] = {frames: s.framesDecoded || 0, width: s.frameWidth || 0, bytes: s.bytesReceived || 0,
+      fps: s.framesPerSecond || 0, freezes: s.freezeCount || 0, paused: tile.classList.contains('bandwidth-paused')};
   });
   return out;
 })()`

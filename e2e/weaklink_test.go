@@ -10,36 +10,6 @@ import (
 	"github.com/worktogether/worktogether/relay"
 )
 
-// freezeJS is, per remote tile, the frames decoded, the width and the
-// freezes Chromium counted, and whether the tile says its video is paused
-// for this connection.
-const freezeJS = `(async () => {
-  const c = window.worktogether;
-  const out = {};
-  if (!c || !c.pc) return out;
-  const byMid = {};
-  for (const tr of c.pc.getTransceivers()) {
-    const s = tr.receiver.track && [...document.querySelectorAll('.tile:not(.self)')]
-      .find(t => t.querySelector('video').srcObject && t.querySelector('video').srcObject.getTracks().includes(tr.receiver.track));
-    if (s && tr.mid) byMid[tr.mid] = s;
-  }
-  (await c.pc.getStats()).forEach(s => {
-    if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
-    const tile = byMid[s.mid];
-    if (!tile) return;
-    out[tile.dataset.participant] = {frames: s.framesDecoded || 0, width: s.frameWidth || 0, freezes: s.freezeCount || 0,
-      paused: tile.classList.contains('bandwidth-paused')};
-  });
-  return out;
-})()`
-
-type tileFlow struct {
-	Frames  int  `json:"frames"`
-	Width   int  `json:"width"`
-	Freezes int  `json:"freezes"`
-	Paused  bool `json:"paused"`
-}
-
 // A browser forced through the relay, whose downlink there is shaped to a
 // few hundred kbit/s, in a room with two simulcast publishers: once its
 // estimate has settled, every tile either keeps decoding (at the low layer)
@@ -75,12 +45,12 @@ func TestBrowserOnAWeakLineKeepsTilesMoving(t *testing.T) {
 	}
 	// Two large tiles ask for the top layers, far more than the line takes:
 	// the line overflows, the server holds Weak to its estimate.
-	poll(t, weak, 40*time.Second, "the weak line overflows, then is held (no drops for 3 s, both tiles known)", freezeJS, func(v map[string]tileFlow) bool {
+	poll(t, weak, 40*time.Second, "the weak line overflows, then is held (no drops for 3 s, both tiles known)", recvStatsJS, func(v map[string]recvTile) bool {
 		return settled() && len(v) == 2
 	})
-	before := evalJSON[map[string]tileFlow](t, weak, freezeJS)
+	before := evalJSON[map[string]recvTile](t, weak, recvStatsJS)
 	time.Sleep(4 * time.Second) // the window the frames below are counted in
-	after := evalJSON[map[string]tileFlow](t, weak, freezeJS)
+	after := evalJSON[map[string]recvTile](t, weak, recvStatsJS)
 	for id, a := range after {
 		b := before[id]
 		switch {
