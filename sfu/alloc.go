@@ -108,31 +108,28 @@ func (f *forwarder) effective(want int, now int64) int {
 	if want == noLayer {
 		return noLayer
 	}
-	flowing := func(i int) bool {
-		l := f.layers[i].Load()
-		return l != nil && now-l.lastPacket.Load() < int64(flowingFor)
-	}
-	if flowing(want) {
-		return want
-	}
-	for i := want - 1; i >= 0; i-- {
-		if flowing(i) {
-			return i
-		}
+	if below := f.effectiveBelow(want, now); below != noLayer {
+		return below
 	}
 	for i := want + 1; i < maxLayers; i++ {
-		if flowing(i) {
+		if f.flowing(i, now) {
 			return i
 		}
 	}
 	return want
 }
 
+// flowing tells whether layer i has sent a packet within flowingFor.
+func (f *forwarder) flowing(i int, now int64) bool {
+	l := f.layers[i].Load()
+	return l != nil && now-l.lastPacket.Load() < int64(flowingFor)
+}
+
 // effectiveBelow is the layer to forward for a wish that must not be
 // exceeded: the wished layer or the nearest below that flows, else nothing.
 func (f *forwarder) effectiveBelow(want int, now int64) int {
 	for i := want; i >= 0; i-- {
-		if l := f.layers[i].Load(); l != nil && now-l.lastPacket.Load() < int64(flowingFor) {
+		if f.flowing(i, now) {
 			return i
 		}
 	}
