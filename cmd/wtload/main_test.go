@@ -123,8 +123,9 @@ func TestLoadAgainstTheServer(t *testing.T) {
 	if w := rep.Weak; w == nil {
 		t.Error("no weak subscriber in the report")
 	} else {
-		// Its line is over-full until the server holds it to its estimate.
-		if w.Streams != 2 || w.Mbps <= 0 || w.Mbps > 0.25 || w.TailDrops == 0 {
+		// Its line is over-full until the server holds it to its estimate,
+		// which may then pause one of the two videos (they do not both fit).
+		if w.Streams < 1 || w.Streams > 2 || w.Mbps <= 0 || w.Mbps > 0.25 || w.TailDrops == 0 {
 			t.Errorf("the weak subscriber got %d streams at %.3f Mbit/s through 0.2, %d tail drops, %.1f %% loss", w.Streams, w.Mbps, w.TailDrops, w.LossPercent)
 		}
 		if w.LatencyP50ms < 20 || w.OthersLoss > 5 {
