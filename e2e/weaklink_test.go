@@ -48,9 +48,9 @@ func TestBrowserOnAWeakLineKeepsTilesMoving(t *testing.T) {
 	poll(t, weak, 40*time.Second, "the weak line overflows, then is held (no drops for 3 s, both tiles known)", recvStatsJS, func(v map[string]recvTile) bool {
 		return settled() && len(v) == 2
 	})
-	before := evalJSON[map[string]recvTile](t, weak, recvStatsJS)
+	before, lineBefore := evalJSON[map[string]recvTile](t, weak, recvStatsJS), line.Stats()
 	time.Sleep(4 * time.Second) // the window the frames below are counted in
-	after := evalJSON[map[string]recvTile](t, weak, recvStatsJS)
+	after, lineAfter := evalJSON[map[string]recvTile](t, weak, recvStatsJS), line.Stats()
 	for id, a := range after {
 		b := before[id]
 		switch {
@@ -58,12 +58,20 @@ func TestBrowserOnAWeakLineKeepsTilesMoving(t *testing.T) {
 			// Says so on the tile; nothing to decode.
 		case a.Frames-b.Frames < 8:
 			t.Errorf("tile %s decoded %d frames in 4 s on the weak line (%+v then %+v)", id, a.Frames-b.Frames, b, a)
-		case a.Width > 320:
-			t.Errorf("tile %s gets %d px wide video over a 0.4 Mbit/s line", id, a.Width)
 		}
 		if a.Freezes-b.Freezes > 2 {
 			t.Errorf("tile %s froze %d times in 4 s", id, a.Freezes-b.Freezes)
 		}
+	}
+	// Which layers fit depends on what the publishers' encoders send (on a
+	// busy machine Chrome's middle layer can be as cheap as 160 kbit/s), so
+	// the test does not name a layer: whatever the server chose must fit the
+	// line, which then drops (almost) nothing while the frames are counted.
+	// Without the allocator the line drops a large share all the time.
+	sent := lineAfter.Packets - lineBefore.Packets
+	dropped := lineAfter.TailDrops - lineBefore.TailDrops
+	if sent == 0 || dropped*50 > sent+dropped {
+		t.Errorf("the weak line dropped %d of %d packets while frames were counted: the server sends more than it holds", dropped, sent+dropped)
 	}
 	screenshot(t, weak, "room-weak-line")
 	if st := line.Stats(); st.Packets == 0 {
