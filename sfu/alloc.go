@@ -173,6 +173,7 @@ func (r *Room) allocate() {
 	presence := r.presence.Load()
 	var notices []layerNotice
 	var pauses []pauseNotice
+	var slotted []*slotNotice
 	r.mu.Lock()
 	used := make(map[*forwarder]*[maxLayers]bool, len(r.tracks))
 	for f := range r.tracks {
@@ -182,6 +183,9 @@ func (r *Room) allocate() {
 		}
 	}
 	for _, sub := range r.peers {
+		if n := sub.assignSlots(now); n != nil {
+			slotted = append(slotted, n)
+		}
 		if n, changed := r.allocateFor(sub, presence, now, used); changed {
 			pauses = append(pauses, n)
 		}
@@ -195,6 +199,9 @@ func (r *Room) allocate() {
 		}
 	}
 	r.mu.Unlock()
+	for _, n := range slotted {
+		n.to.sig.SendSlots(n.slots)
+	}
 	for _, n := range notices {
 		n.to.sig.SendLayers(n.rids)
 	}

@@ -28,7 +28,15 @@ const sentRing = cacheSize
 // and TL0PICIDX) so the subscriber sees one continuous stream across layer
 // switches and dropped temporal layers. Nothing here allocates per packet.
 type downTrack struct {
-	f *forwarder
+	// src is the published track it carries: fixed for a track of its own,
+	// changed by the allocator for a slot (see slots.go), nil for a slot
+	// that carries nothing.
+	src atomic.Pointer[forwarder]
+	// What the subscriber's connection knows it as, fixed at creation.
+	id, stream string
+	kind       webrtc.RTPCodecType
+	codec      webrtc.RTPCodecCapability
+	audio      bool
 
 	// Set by the allocator, read by the forwarding loops.
 	target atomic.Int32 // the layer to receive, noLayer for none
@@ -59,6 +67,15 @@ type downTrack struct {
 	scratch []byte
 	twccID  uint8   // the transport-wide sequence number's extension id; 0 when not negotiated
 	twccBuf [2]byte // its value, for the packet being written
+	// needKey makes the next source start at a keyframe only: set when a
+	// slot changes publisher (a delta picture of another stream would not
+	// decode).
+	needKey bool
+	// Audio numbering across a slot's changes of publisher: out = in - off.
+	audioSeqOff  uint16
+	audioTSOff   uint32
+	audioSwitch  bool // the next packet starts a new source
+	audioStarted bool
 }
 
 // egress is what the downTracks of one subscriber connection share.
@@ -88,13 +105,47 @@ type sentPacket struct {
 }
 
 func newDownTrack(f *forwarder, conn *egress) *downTrack {
-	d := &downTrack{f: f, conn: conn, current: noLayer, tidCap: allTemporal}
+	d := newLocalTrack(f.id, f.publisher.id, f.kind, f.codec, conn)
+	d.src.Store(f)
+	return d
+}
+
+// newLocalTrack makes a downTrack the connection knows as track id of
+// stream, carrying nothing until a source is set.
+func newLocalTrack(id, stream string, kind webrtc.RTPCodecType, codec webrtc.RTPCodecCapability, conn *egress) *downTrack {
+	d := &downTrack{id: id, stream: stream, kind: kind, codec: codec, audio: kind == webrtc.RTPCodecTypeAudio,
+		conn: conn, current: noLayer, tidCap: allTemporal}
 	d.target.Store(0)
 	d.maxTID.Store(allTemporal)
-	if !f.audio {
+	if !d.audio {
 		d.scratch = make([]byte, 1500)
 	}
 	return d
+}
+
+// source is the forwarder it carries now, nil for none.
+func (d *downTrack) source() *forwarder { return d.src.Load() }
+
+// requestKeyframe asks its source for a keyframe of the layer it wants.
+func (d *downTrack) requestKeyframe() {
+	if f := d.source(); f != nil {
+		f.requestKeyframe(int(d.target.Load()))
+	}
+}
+
+// retarget makes it carry f from now on (nil: nothing). What it sends stays
+// one continuous stream: the next source starts at its keyframe, numbered
+// on from the last packet sent. The caller moves it between the forwarders'
+// fan-outs.
+func (d *downTrack) retarget(f *forwarder) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.src.Store(f)
+	d.current, d.dropping, d.needKey, d.audioSwitch = noLayer, false, true, true
+	// Resends map to the cache of the source they were sent from.
+	for i := range d.sent {
+		d.sent[i].valid = false
+	}
 }
 
 var _ webrtc.TrackLocal = (*downTrack)(nil)
@@ -102,7 +153,7 @@ var _ webrtc.TrackLocal = (*downTrack)(nil)
 // Bind is called by Pion when the subscriber's sender starts.
 func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	for _, c := range ctx.CodecParameters() {
-		if strings.EqualFold(c.MimeType, d.f.codec.MimeType) {
+		if strings.EqualFold(c.MimeType, d.codec.MimeType) {
 			d.mu.Lock()
 			d.ssrc, d.payloadType, d.writer = uint32(ctx.SSRC()), uint8(c.PayloadType), ctx.WriteStream()
 			d.twccID = 0
@@ -113,12 +164,12 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			}
 			d.mu.Unlock()
 			d.bound.Store(true)
-			if !d.f.audio && d.conn.up.Load() {
+			if !d.audio && d.conn.up.Load() {
 				// A new track on a connection that is up gets a keyframe
 				// at once, so its tile shows a picture instead of waiting
 				// for the next one (on one still connecting, the peer asks
 				// when it is up).
-				d.f.requestKeyframe(int(d.target.Load()))
+				d.requestKeyframe()
 			}
 			return c, nil
 		}
@@ -132,21 +183,37 @@ func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
-func (d *downTrack) ID() string                { return d.f.id }
+func (d *downTrack) ID() string                { return d.id }
 func (d *downTrack) RID() string               { return "" }
-func (d *downTrack) StreamID() string          { return d.f.publisher.id }
-func (d *downTrack) Kind() webrtc.RTPCodecType { return d.f.kind }
+func (d *downTrack) StreamID() string          { return d.stream }
+func (d *downTrack) Kind() webrtc.RTPCodecType { return d.kind }
 
-// writeAudio sends an audio packet as it came, with this subscriber's SSRC
-// and payload type. It reports whether it was written.
-func (d *downTrack) writeAudio(pkt *rtp.Packet) bool {
-	if !d.bound.Load() || !d.conn.up.Load() {
+// opusRate is the RTP clock of Opus, for the timestamps of a slot's audio.
+const opusRate = 48000
+
+// writeAudio sends an audio packet of f as it came, with this subscriber's
+// SSRC and payload type (and, after a slot changed publisher, numbered on
+// from what it sent before). It reports whether it was written.
+func (d *downTrack) writeAudio(f *forwarder, pkt *rtp.Packet, now int64) bool {
+	if !d.bound.Load() || !d.conn.up.Load() || d.src.Load() != f {
 		return false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.audioSwitch {
+		d.audioSwitch = false
+		if d.audioStarted {
+			elapsed := max(uint32((now-d.lastAt)*opusRate/1e9), 1)
+			d.audioSeqOff = pkt.SequenceNumber - (d.lastSeq + 1)
+			d.audioTSOff = pkt.Timestamp - (d.lastTS + elapsed)
+		}
+	}
+	d.audioStarted = true
 	pkt.Header.SSRC = d.ssrc
 	pkt.Header.PayloadType = d.payloadType
+	pkt.Header.SequenceNumber -= d.audioSeqOff
+	pkt.Header.Timestamp -= d.audioTSOff
+	d.lastSeq, d.lastTS, d.lastAt = pkt.SequenceNumber, pkt.Timestamp, now
 	d.number(&pkt.Header)
 	_, err := d.writer.WriteRTP(&pkt.Header, pkt.Payload)
 	return err == nil
@@ -156,9 +223,9 @@ func (d *downTrack) writeAudio(pkt *rtp.Packet) bool {
 // subscriber is on that layer (or switches to it at this keyframe) and the
 // packet's temporal layer is wanted. It reports whether it was sent, and
 // whether this subscriber waits for a keyframe on layer.
-func (d *downTrack) writeVideo(layer int, pkt *rtp.Packet, vp *vp8Desc, now int64) (sent, wantKeyframe bool) {
+func (d *downTrack) writeVideo(f *forwarder, layer int, pkt *rtp.Packet, vp *vp8Desc, now int64) (sent, wantKeyframe bool) {
 	target := int(d.target.Load())
-	if !d.bound.Load() || !d.conn.up.Load() {
+	if !d.bound.Load() || !d.conn.up.Load() || d.src.Load() != f {
 		return false, false
 	}
 	d.mu.Lock()
@@ -170,9 +237,10 @@ func (d *downTrack) writeVideo(layer int, pkt *rtp.Packet, vp *vp8Desc, now int6
 		// A publisher of one layer is forwarded from any picture's start,
 		// as before layers existed (the keyframe asked for follows); a
 		// switch between layers waits for the new layer's keyframe.
-		if !vp.keyframe && !(vp.start && !d.f.layered) {
+		if !vp.keyframe && !(vp.start && !f.layered && !d.needKey) {
 			return false, true
 		}
+		d.needKey = false
 		d.switchTo(layer, pkt, vp, now)
 	}
 	if vp.start {
@@ -282,7 +350,11 @@ func (d *downTrack) resend(seq uint16, pkt *rtp.Packet) {
 	if !s.valid || s.seq != seq {
 		return // never sent, or long ago
 	}
-	l := d.f.layer(int(s.layer))
+	f := d.source()
+	if f == nil {
+		return
+	}
+	l := f.layer(int(s.layer))
 	if l == nil || !l.cache.get(s.inSeq, pkt) {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/time/rate"
 )
@@ -39,6 +40,9 @@ type forwarder struct {
 	announced []string      // the rids its publisher announced, in order
 	mid       string        // its media section, when announced by a publish offer
 	resends   *rate.Limiter // bounds what NACKs cost: a saturated server must not feed a retransmission storm
+	seq       uint64        // its place in the room's order of tracks
+	levelID   uint8         // audio: the audio-level extension's id, 0 when not negotiated
+	lastVoice atomic.Int64  // audio: unix nanoseconds of the last packet with voice in it
 
 	layers [maxLayers]atomic.Pointer[layer]
 	rids   [maxLayers]string // by layer, once known
@@ -89,15 +93,22 @@ func newForwarder(r *Room, p *Peer, pc *webrtc.PeerConnection, receiver *webrtc.
 		publisher: p,
 		pc:        pc,
 		receiver:  receiver,
-		id:        fmt.Sprintf("%s-%s-%d", kind, p.id, r.trackSeq.Add(1)),
+		seq:       r.trackSeq.Add(1),
 		kind:      kind,
 		codec:     codec,
 		audio:     kind == webrtc.RTPCodecTypeAudio,
 		layered:   len(rids) > 0,
 		announced: rids,
 	}
+	f.id = fmt.Sprintf("%s-%s-%d", kind, p.id, f.seq)
 	if !f.audio {
 		f.resends = rate.NewLimiter(maxResendsPerSecond, maxResendsPerSecond)
+	} else if receiver != nil {
+		for _, e := range receiver.GetParameters().HeaderExtensions {
+			if e.URI == sdp.AudioLevelURI {
+				f.levelID = uint8(e.ID)
+			}
+		}
 	}
 	for _, rid := range rids {
 		if i := layerIndex(rid, rids); i >= 0 {
@@ -234,6 +245,9 @@ func (f *forwarder) forward(l *layer, raw []byte, pkt *rtp.Packet) {
 	if err := pkt.Unmarshal(raw); err != nil {
 		return
 	}
+	if f.audio {
+		f.noteVoice(&pkt.Header)
+	}
 	// The publisher's header extensions (its transport-wide sequence
 	// numbers, mid and rid) mean nothing on a subscriber's connection.
 	pkt.Header.Extension = false
@@ -241,8 +255,11 @@ func (f *forwarder) forward(l *layer, raw []byte, pkt *rtp.Packet) {
 	downs := *f.downs.Load()
 	var sent uint64
 	if f.audio {
+		now := time.Now().UnixNano()
+		seq, ts := pkt.SequenceNumber, pkt.Timestamp
 		for _, d := range downs {
-			if d.writeAudio(pkt) {
+			pkt.SequenceNumber, pkt.Timestamp = seq, ts
+			if d.writeAudio(f, pkt, now) {
 				sent++
 			}
 		}
@@ -261,7 +278,7 @@ func (f *forwarder) forward(l *layer, raw []byte, pkt *rtp.Packet) {
 		wantKeyframe := false
 		for _, d := range downs {
 			pkt.SequenceNumber, pkt.Timestamp = seq, ts
-			ok, want := d.writeVideo(l.index, pkt, &vp, now)
+			ok, want := d.writeVideo(f, l.index, pkt, &vp, now)
 			if ok {
 				sent++
 			}
@@ -275,6 +292,23 @@ func (f *forwarder) forward(l *layer, raw []byte, pkt *rtp.Packet) {
 		f.packetsOut[l.index].Add(sent)
 		f.bytesOut[l.index].Add(sent * uint64(len(raw)))
 	}
+}
+
+// voiceLevel is the audio level (in -dBov, lower is louder) up to which a
+// packet counts as voice when its publisher's voice-activity flag is not
+// set: quieter than this is a room's background.
+const voiceLevel = 50
+
+// noteVoice records when f last carried voice, from the packet's audio
+// level (RFC 6464); without the extension every packet counts.
+func (f *forwarder) noteVoice(h *rtp.Header) {
+	if f.levelID != 0 {
+		ext := h.GetExtension(f.levelID)
+		if len(ext) == 0 || (ext[0]&0x80 == 0 && ext[0]&0x7f > voiceLevel) {
+			return
+		}
+	}
+	f.lastVoice.Store(time.Now().UnixNano())
 }
 
 // resend answers a subscriber's NACK: the packets it lists that are still

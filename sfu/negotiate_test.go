@@ -17,6 +17,7 @@ func (o *offerLog) SendCandidate(webrtc.ICECandidateInit)        {}
 func (o *offerLog) SendPublishCandidate(webrtc.ICECandidateInit) {}
 func (o *offerLog) SendLayers([]string)                          {}
 func (o *offerLog) SendPaused([]string)                          {}
+func (o *offerLog) SendSlots(map[string]string)                  {}
 func (o *offerLog) PeerFailed()                                  {}
 
 // client answers a peer's offers as a browser would, without connecting:

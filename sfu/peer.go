@@ -66,6 +66,8 @@ type Peer struct {
 	lastSpatialUp int64 // when a video last went up a layer, held
 
 	pub publishConn // what a v2 client publishes on its own connection
+
+	slots *slotSet // nil unless it asked for slots; set before it joins
 }
 
 // subscription is one forwarded track this peer receives. Its sender is
@@ -115,13 +117,13 @@ func (p *Peer) connectedNow() {
 	p.mu.Lock()
 	downs := make([]*downTrack, 0, len(p.senders))
 	for _, sub := range p.senders {
-		if !sub.down.f.audio {
+		if !sub.down.audio {
 			downs = append(downs, sub.down)
 		}
 	}
 	p.mu.Unlock()
 	for _, d := range downs {
-		d.f.requestKeyframe(int(d.target.Load()))
+		d.requestKeyframe()
 	}
 }
 
@@ -135,6 +137,11 @@ func (p *Peer) addSender(f *forwarder) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
+		return false
+	}
+	if p.slots != nil {
+		// Placed in a slot by the next allocation; nothing to negotiate.
+		p.slots.offered[f] = struct{}{}
 		return false
 	}
 	if _, ok := p.senders[f]; ok {
@@ -151,6 +158,12 @@ func (p *Peer) addSender(f *forwarder) bool {
 func (p *Peer) removeSender(f *forwarder) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.slots != nil {
+		if !p.closed {
+			p.dropFromSlotsLocked(f)
+		}
+		return false
+	}
 	sub, ok := p.senders[f]
 	if !ok {
 		return false
@@ -212,9 +225,11 @@ func drainRTCP(sender *webrtc.RTPSender, d *downTrack) {
 		for _, pkt := range pkts {
 			switch p := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				d.f.requestKeyframe(int(d.target.Load()))
+				d.requestKeyframe()
 			case *rtcp.TransportLayerNack:
-				d.f.resend(d, p)
+				if f := d.source(); f != nil {
+					f.resend(d, p)
+				}
 			case *rtcp.TransportLayerCC:
 				d.conn.feedback.Store(true)
 			}

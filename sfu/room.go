@@ -27,6 +27,9 @@ type Signaler interface {
 	// because its connection has no room for them (by publisher id; empty
 	// when it gets all again).
 	SendPaused(publishers []string)
+	// SendSlots tells a slot subscriber which publisher each of its slots
+	// carries now (by slot stream id; "" for none).
+	SendSlots(slots map[string]string)
 	// PeerFailed says a media connection died (ICE failed); the participant
 	// should reconnect.
 	PeerFailed()
@@ -84,12 +87,28 @@ func (r *Room) SetAudioForwarded(on bool) { r.audioOff.Store(!on) }
 // caller can hand the peer to whoever routes answers first. A participant
 // already in the room must Leave first.
 func (r *Room) Join(id string, sig Signaler) (*Peer, error) {
+	return r.JoinWithSlots(id, sig, Slots{})
+}
+
+// JoinWithSlots is Join for a subscriber that asked for slots (see
+// slots.go); Slots{} is Join.
+func (r *Room) JoinWithSlots(id string, sig Signaler, slots Slots) (*Peer, error) {
+	slots, err := slots.Check()
+	if err != nil {
+		return nil, err
+	}
 	pc, bwe, err := r.router.newPC()
 	if err != nil {
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}
 	p := newPeer(r, id, pc, sig)
 	p.bwe = bwe
+	if slots.Video > 0 {
+		if err := p.addSlots(slots); err != nil {
+			r.router.closePC(pc)
+			return nil, err
+		}
+	}
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
 		_, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
 		if err != nil {

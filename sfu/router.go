@@ -233,6 +233,11 @@ func registerCodecs(m *webrtc.MediaEngine) error {
 			return fmt.Errorf("register header extension %s: %w", uri, err)
 		}
 	}
+	// Audio levels: which publishers are speaking, for a subscriber's
+	// audio slots.
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return fmt.Errorf("register header extension %s: %w", sdp.AudioLevelURI, err)
+	}
 	return nil
 }
 

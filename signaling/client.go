@@ -3,8 +3,10 @@ package signaling
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,9 +33,10 @@ type client struct {
 	id      string // participant id
 	name    string
 	role    string
-	guest   bool   // came by the open link
-	sub     string // the subscriber whose mailed link this is, if any
-	lang    string // the language of its error messages
+	guest   bool      // came by the open link
+	sub     string    // the subscriber whose mailed link this is, if any
+	lang    string    // the language of its error messages
+	slots   sfu.Slots // what it asked for in the websocket URL
 	limiter *rate.Limiter
 	// statusLimit bounds the status messages passed on to the whole room
 	// (each one is a message to everyone).
@@ -92,6 +95,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "forbidden", "websocket from another origin")
 		return
 	}
+	slots, err := slotsParam(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", err.Error())
+		return
+	}
 	conn, err := s.upgrader().Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
@@ -106,6 +114,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		lang:        s.errorLang(r),
 		guest:       adm.claims.Guest,
 		sub:         adm.claims.Subscriber,
+		slots:       slots,
 		limiter:     rate.NewLimiter(rate.Limit(s.cfg.Limits.MessagesPerSecond), s.cfg.Limits.MessageBurst),
 		statusLimit: rate.NewLimiter(statusPerSecond, statusBurst),
 		send:        make(chan []byte, s.cfg.Limits.SendQueue),
@@ -264,6 +273,41 @@ func (c *client) SendLayers(rids []string) { c.sendJSON(msgLayers{Type: "layers"
 // SendPaused implements sfu.Signaler.
 func (c *client) SendPaused(publishers []string) {
 	c.sendJSON(msgPaused{Type: "paused", Participants: publishers})
+}
+
+// SendSlots implements sfu.Signaler.
+func (c *client) SendSlots(slots map[string]string) {
+	m := msgSlots{Type: "slots", Slots: make(map[string]*string, len(slots))}
+	for name, id := range slots {
+		if id == "" {
+			m.Slots[name] = nil
+		} else {
+			m.Slots[name] = &id
+		}
+	}
+	c.sendJSON(m)
+}
+
+// slotsParam reads the slots a client asks for in the websocket URL
+// (video_slots, audio_slots); none when it names none.
+func slotsParam(r *http.Request) (sfu.Slots, error) {
+	var s sfu.Slots
+	q := r.URL.Query()
+	for _, p := range []struct {
+		name string
+		to   *int
+	}{{"video_slots", &s.Video}, {"audio_slots", &s.Audio}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return s, fmt.Errorf("%s must be a positive number", p.name)
+		}
+		*p.to = n
+	}
+	return s.Check()
 }
 
 // PeerFailed implements sfu.Signaler: the media connection is dead, so the

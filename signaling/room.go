@@ -311,7 +311,7 @@ func (r *liveRoom) join(c *client) {
 		r.broadcast(r.turnMessage())
 	}
 
-	peer, err := r.media.Join(c.id, c)
+	peer, err := r.media.JoinWithSlots(c.id, c, c.slots)
 	if err != nil {
 		r.log.Error("media join", zap.Error(err))
 		c.closeWith(websocket.CloseInternalServerErr, "could not set up media")

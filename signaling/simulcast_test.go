@@ -99,11 +99,13 @@ func sendTile(t *testing.T, p *testpeer.Peer, of string, visible bool, width int
 }
 
 // onlyLayer waits until what arrives of the publisher, counted afresh, is
-// from layer alone.
+// from layer alone. A switch to a layer its publisher had stopped (nobody
+// received it) waits for the layers message, the layer's restart and its
+// keyframe: under a loaded -race run that took more than 3 s.
 func onlyLayer(t *testing.T, log *layerLog, layer int, what string) {
 	t.Helper()
 	log.reset()
-	eventually(t, 3*time.Second, what, func() bool {
+	eventually(t, 6*time.Second, what, func() bool {
 		by, _, _, _ := log.snapshot()
 		if by[layer] < 10 {
 			return false

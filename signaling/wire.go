@@ -145,6 +145,13 @@ type msgPaused struct {
 	Participants []string `json:"participants"`
 }
 
+// msgSlots tells a slot subscriber which participant each of its slots
+// carries now, null for none (v2 extension).
+type msgSlots struct {
+	Type  string             `json:"type"`
+	Slots map[string]*string `json:"slots"`
+}
+
 // pcPublish names the publish connection in candidate messages.
 const pcPublish = "publish"
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +66,9 @@ type Options struct {
 	// the TURN servers it lists (ICETransportPolicy relay), as a browser on a
 	// network that lets nothing else through would.
 	RelayOnly bool
+	// Slots, when set, asks for that many video slots (and the server's
+	// default number of audio slots) instead of a track per publisher.
+	Slots int
 }
 
 // Counter counts what arrived on one received track.
@@ -98,6 +102,9 @@ type Peer struct {
 	KeyframeRequests atomic.Int64
 
 	sim *simulcast // the publish connection, when publishing simulcast
+
+	slotRoutes slotRoutes                                        // what each slot carries, when asking for slots
+	onTrack    func(string, string) func(*rtp.Packet, time.Time) // Options.OnTrack
 
 	iceFrom time.Time                 // candidates wait until then (Options.HoldICE)
 	early   []webrtc.ICECandidateInit // candidates that came before the first offer (read loop only)
@@ -196,6 +203,9 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 	if opt.Origin != "" {
 		hdr.Set("Origin", opt.Origin)
 	}
+	if opt.Slots > 0 {
+		wsURL += "&video_slots=" + strconv.Itoa(opt.Slots)
+	}
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
 	conn, resp, err := d.DialContext(ctx, wsURL, hdr)
 	if err != nil {
@@ -228,6 +238,7 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 		readDone: make(chan struct{}),
 		received: make(map[string]*Counter),
 		iceFrom:  time.Now().Add(opt.HoldICE),
+		onTrack:  opt.OnTrack,
 	}
 	err = p.publish(opt)
 	if err == nil && opt.Layers != nil {
@@ -244,6 +255,10 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL string, opt Options) (*Pee
 		}
 	})
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		if isSlot(tr.StreamID()) {
+			p.readSlot(tr.StreamID(), func(b []byte) (int, error) { n, _, err := tr.Read(b); return n, err })
+			return
+		}
 		key := tr.StreamID() + "/" + tr.Kind().String()
 		p.mu.Lock()
 		cnt := p.received[key]
@@ -358,6 +373,8 @@ func (p *Peer) readLoop() {
 					p.mu.Unlock()
 				}
 			}
+		case "slots":
+			p.slotsNotice(msg, p.onTrack)
 		case "layers":
 			if p.sim != nil {
 				p.sim.layersNotice(msg)
