@@ -210,6 +210,45 @@ func (r *Room) allocate() {
 	}
 }
 
+// ReallocateFor looks again at what one peer receives, after its tiles
+// changed; what the others receive does not change with it. When it now
+// needs a layer its publisher was told nobody receives, a whole allocation
+// follows to start it. In a big room every join changes the tiles of many
+// members at once: one peer's pass each keeps that linear in the room.
+func (r *Room) ReallocateFor(p *Peer) {
+	now := time.Now().UnixNano()
+	presence := r.presence.Load()
+	r.mu.Lock()
+	if r.closed || r.peers[p.id] != p {
+		r.mu.Unlock()
+		return
+	}
+	slotted := p.assignSlots(now)
+	used := make(map[*forwarder]*[maxLayers]bool, len(r.tracks))
+	for f := range r.tracks {
+		if !f.audio {
+			used[f] = &[maxLayers]bool{}
+		}
+	}
+	pause, paused := r.allocateFor(p, presence, now, used)
+	stopped := false
+	for f, u := range used {
+		for i, on := range u {
+			stopped = stopped || (on && !f.used[i] && f.layered)
+		}
+	}
+	r.mu.Unlock()
+	if slotted != nil {
+		p.sig.SendSlots(slotted.slots)
+	}
+	if paused {
+		p.sig.SendPaused(pause.publishers)
+	}
+	if stopped {
+		r.allocate()
+	}
+}
+
 // usedRIDs lists the rids of f's layers someone receives, lowest first;
 // never nil.
 func (f *forwarder) usedRIDs() []string {

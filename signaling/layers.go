@@ -96,7 +96,7 @@ func (c *client) handleTiles(raw map[string]json.RawMessage) {
 	if peer := c.peer.Load(); peer != nil {
 		peer.SetTiles(next)
 		if room := c.room.Load(); room != nil {
-			room.media.Reallocate()
+			room.media.ReallocateFor(peer)
 		}
 	}
 }

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/worktogether/worktogether/internal/testpeer"
 )
 
 // Simulcast and tiles: what a browser in a big room does, for the load tool.
@@ -52,6 +55,23 @@ func tilesFor(o options, i int, publishers []string) map[string]any {
 		tiles = append(tiles, t)
 	}
 	return map[string]any{"type": "tiles", "tiles": tiles}
+}
+
+// growingTiles sends the tiles of a slot subscriber as a browser would: the
+// one who just joined says what it shows of who is there, and everyone
+// who shows the newcomer says so again. ids are everyone joined so far.
+func (o *options) growingTiles(peers []*testpeer.Peer, ids []string) error {
+	i := len(ids) - 1
+	known := ids[:min(len(ids), o.p)]
+	for j := range peers {
+		if j != i && (i >= o.p || !slices.Contains(o.shown(j), i)) {
+			continue
+		}
+		if err := peers[j].Send(tilesFor(*o, j, known)); err != nil {
+			return fmt.Errorf("participant %d: tiles: %w", j, err)
+		}
+	}
+	return nil
 }
 
 // expectedStreams is how many video streams the subscribers should

@@ -49,6 +49,7 @@ type options struct {
 	rcvbuf    int
 	layers    string // simulcast: IVF files, lowest layer first
 	tiles     int    // each subscriber shows this many publishers' tiles, small; 0: no tiles message
+	slots     int    // each peer asks for this many video slots (protocol v2); 0: a section per track
 	work      bool   // the session is in its work phase (presence video) from the start
 	workVideo string
 	// One more subscriber behind a shaped downlink, when weakRate > 0.
@@ -76,6 +77,7 @@ func main() {
 	flag.IntVar(&o.rcvbuf, "rcvbuf", 4<<20, "receive buffer in bytes for each peer's UDP socket (past net.core.rmem_max when run as root, else capped by it); 0 keeps the kernel's default")
 	flag.StringVar(&o.layers, "layers", "", "publish VP8 simulcast instead of -ivf: IVF files, lowest layer first, comma separated (e.g. testdata/v180.ivf,testdata/v180.ivf,testdata/v360.ivf)")
 	flag.IntVar(&o.tiles, "tiles", 0, "each subscriber shows this many publishers as small tiles (320x180) and hides the rest, as a paged grid does; 0 sends no tiles message")
+	flag.IntVar(&o.slots, "slots", 0, "each peer asks for this many video slots (and the default audio slots) instead of a media section per published track; with -tiles, tiles are sent as the room grows, as a browser does")
 	flag.BoolVar(&o.work, "work", false, "run the load in the session's work phase (audio dropped; presence video unless -work-video full)")
 	flag.StringVar(&o.workVideo, "work-video", "presence", "the session's work-phase video: presence or full")
 	flag.IntVar(&o.weakRate, "weak-rate", 0, "add one subscriber behind a shaped downlink of this many bits per second (its own row, -row with -weak-header); 0: none")
@@ -346,7 +348,7 @@ func run(ctx context.Context, o options) (*report, error) {
 			return nil, fmt.Errorf("invite: %w", err)
 		}
 		joined := time.Now()
-		opt := testpeer.Options{OnTrack: l.onTrack(i, joined, layers != nil), Stamp: true}
+		opt := testpeer.Options{OnTrack: l.onTrack(i, joined, layers != nil), Stamp: true, Slots: o.slots}
 		if i < o.p {
 			if layers != nil {
 				opt.Layers = layers
@@ -378,7 +380,13 @@ func run(ctx context.Context, o options) (*report, error) {
 		ids = append(ids, w.You.ID)
 		// Tiles name publishers, who join first: the last of them and
 		// everyone after say what they show once all publishers are known.
-		if o.tiles > 0 && i >= o.p-1 {
+		// A slot subscriber gets only what it names, so it says so as
+		// the room grows, as a browser does (see growingTiles).
+		if o.tiles > 0 && o.slots > 0 {
+			if err := o.growingTiles(peers, ids); err != nil {
+				return nil, err
+			}
+		} else if o.tiles > 0 && i >= o.p-1 {
 			from := i
 			if i == o.p-1 {
 				from = 0
