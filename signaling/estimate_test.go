@@ -137,20 +137,32 @@ func TestAWeakLineKeepsEveryTileMoving(t *testing.T) {
 	_, ww := h.joinWith(weakAPI, h.invite(sess.ID, "Weak", "").Token, testpeer.Options{OnTrack: weakLogs.onTrack})
 	h.join(h.invite(sess.ID, "Strong", "").Token, testpeer.Options{OnTrack: strongLogs.onTrack})
 
-	// Settled: nothing dropped at the weak line's bottleneck for 3 s, and its
-	// estimate back above two thirds of the line (after the first seconds'
-	// overload it climbs by about 8 % a second).
+	// Settled: over 3 s, at most one packet in 200 dropped at the weak
+	// line's bottleneck, and its estimate back above two thirds of the line
+	// (after the first seconds' overload it climbs by about 8 % a second).
+	// Not none at all: on a loaded machine the shaper itself runs late now
+	// and then, and a late token bucket drops a burst that would have fit.
 	weakID := ww.You.ID
-	lastDrops, since := uint64(0), time.Now()
+	type sample struct {
+		at             time.Time
+		packets, drops uint64
+	}
+	mark := sample{at: time.Now()}
 	eventually(t, 40*time.Second, "the weak line settles", func() bool {
-		if d := link.LinkStats().TailDrops; d != lastDrops || d == 0 {
-			lastDrops, since = d, time.Now()
+		st := link.LinkStats()
+		now := sample{time.Now(), st.Packets + st.TailDrops, st.TailDrops}
+		if now.at.Sub(mark.at) < 3*time.Second {
+			return false
 		}
 		e, ok := 0, false
 		if p := h.router.PeerOf(sess.ID, weakID); p != nil {
 			e, ok = p.Estimate()
 		}
-		return time.Since(since) >= 3*time.Second && ok && e > weakRate*2/3
+		drops, packets := now.drops-mark.drops, now.packets-mark.packets
+		t.Logf("weak line, last %v: %d of %d packets dropped, estimate %d (known %v)",
+			now.at.Sub(mark.at).Round(time.Millisecond), drops, packets, e, ok)
+		mark = now
+		return packets > 0 && drops*200 <= packets && ok && e > weakRate*2/3
 	})
 	for _, id := range pubs {
 		weakLogs.of(id).take()
