@@ -54,6 +54,9 @@ layers=testdata/v180.ivf,testdata/v180.ivf,testdata/v360.ivf
 run "50-person room, simulcast, full video (top layer)" 50 50 testdata/v360.ivf -layers "$layers"
 run "50-person work phase, simulcast, presence video" 50 50 testdata/v360.ivf -layers "$layers" -work
 run "100-person work phase, presence, 25 tiles each" 100 100 testdata/v360.ivf -layers "$layers" -work -tiles 25
+# The same with 25 video slots each (protocol v2 slots): one offer per
+# subscriber, whatever the room does after.
+run "100-person work phase, presence, 25 tiles in 25 slots" 100 100 testdata/v360.ivf -layers "$layers" -work -tiles 25 -slots 25
 # A weak line: nine simulcast publishers and one more person whose downlink
 # is shaped to 1.5 Mbit/s (a token bucket with a 200 ms queue, 40 ms delay):
 # what they receive beside what everyone else does.
