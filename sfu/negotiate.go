@@ -100,15 +100,8 @@ func (p *Peer) offer() {
 			adds = append(adds, added{f, sub})
 		}
 	}
-	unsent := p.unsent
-	p.unsent = nil
 	p.mu.Unlock()
 
-	for _, s := range unsent {
-		if err := p.pc.RemoveTrack(s); err != nil {
-			p.log.Debug("remove forwarded track", zap.Error(err))
-		}
-	}
 	for _, a := range adds {
 		p.addTransceiver(a)
 	}
@@ -137,7 +130,7 @@ func (p *Peer) offer() {
 // addTransceiver gives a new subscription its sender on the connection.
 // Called with negMu held.
 func (p *Peer) addTransceiver(a added) {
-	tr, err := p.pc.AddTransceiverFromTrack(a.sub.down, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	tr, sender, err := p.sendOn(a.sub.down)
 	p.mu.Lock()
 	current := !p.closed && p.senders[a.f] == a.sub
 	switch {
@@ -146,17 +139,17 @@ func (p *Peer) addTransceiver(a added) {
 		delete(p.senders, a.f)
 		a.f.removeDown(a.sub.down)
 	case err == nil && current:
-		a.sub.sender = tr.Sender()
+		a.sub.tr, a.sub.sender = tr, sender
+	case err == nil && !p.closed:
+		// Taken away again while it was being added: idle at once.
+		p.parkLocked(&subscription{tr: tr, sender: sender, down: a.sub.down})
 	}
 	p.mu.Unlock()
 	switch {
 	case err != nil:
 		p.log.Warn("add forwarded track", zap.Error(err))
-	case !current:
-		// Taken away again while it was being added.
-		_ = p.pc.RemoveTrack(tr.Sender())
 	default:
-		go drainRTCP(tr.Sender(), a.sub.down)
+		go drainRTCP(sender, a.sub.down)
 	}
 }
 

@@ -52,8 +52,8 @@ type Peer struct {
 	lastOffer     time.Time   // when the last offer was sent
 	offerTimer    *time.Timer // sends the pending offer once minOfferGap has passed
 	senders       map[*forwarder]*subscription
-	unsent        []*webrtc.RTPSender // senders of tracks taken away, to remove at the next offer
-	tiles         map[string]Tile     // by publisher id
+	idle          []*subscription // sections whose track ended, to reuse (reuse.go)
+	tiles         map[string]Tile // by publisher id
 	// pausedForBandwidth are the publishers whose video it does not get
 	// because its estimate has no room for them, sorted; what it was told.
 	pausedForBandwidth []string
@@ -70,9 +70,10 @@ type Peer struct {
 	slots *slotSet // nil unless it asked for slots; set before it joins
 }
 
-// subscription is one forwarded track this peer receives. Its sender is
-// nil until the next offer adds it to the connection.
+// subscription is one forwarded track this peer receives. Its sender and
+// transceiver are nil until the next offer adds it to the connection.
 type subscription struct {
+	tr     *webrtc.RTPTransceiver
 	sender *webrtc.RTPSender
 	down   *downTrack
 }
@@ -153,8 +154,9 @@ func (p *Peer) addSender(f *forwarder) bool {
 	return true
 }
 
-// removeSender stops sending f's track; the caller renegotiates when it
-// returns true. Called with Room.mu held.
+// removeSender stops sending f's track; its section waits, idle, for the
+// next track (reuse.go), so nothing is renegotiated: it returns false but
+// for a slot peer. Called with Room.mu held.
 func (p *Peer) removeSender(f *forwarder) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -170,11 +172,10 @@ func (p *Peer) removeSender(f *forwarder) bool {
 	}
 	delete(p.senders, f)
 	f.removeDown(sub.down)
-	if p.closed || sub.sender == nil {
-		return false
+	if !p.closed && sub.sender != nil {
+		p.parkLocked(sub)
 	}
-	p.unsent = append(p.unsent, sub.sender)
-	return true
+	return false
 }
 
 // subscription returns this peer's downTrack of f and the tile it shows of
@@ -252,7 +253,7 @@ func (p *Peer) close() {
 		f.removeDown(sub.down)
 	}
 	p.senders = nil
-	p.unsent = nil
+	p.idle = nil
 	p.mu.Unlock()
 	p.room.router.closePC(p.pc)
 	p.pub.close(p.room.router)

@@ -89,15 +89,16 @@ func TestPublishOfferReachesMembersBeforeMedia(t *testing.T) {
 		}
 	}
 	// nextOffer answers Bo's offers until one passes check.
-	nextOffer := func(what string, check func(map[string]int) bool) {
+	nextOffer := func(what string, check func(map[string]int) bool) string {
 		t.Helper()
+		var o msgOffer
 		_, err := bo.ExpectWhere(h.ctx(5*time.Second), "offer", func(m testpeer.Message) bool {
-			var o msgOffer
 			return m.Decode(&o) == nil && check(sectionsOf(t, o.SDP, id))
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
+		return o.SDP
 	}
 
 	publish()
@@ -114,13 +115,25 @@ func TestPublishOfferReachesMembersBeforeMedia(t *testing.T) {
 		t.Fatalf("%d packets arrived from a publisher that never connected", n)
 	}
 
+	// Her video stops before it sent anything: its section at Bo's waits,
+	// idle, for the next video (nothing to renegotiate for it), and the
+	// next video Bo receives, Cy's, is carried there: Bo's connection gains
+	// a section for Cy's audio only, and no longer names Ada's video.
+	sections := strings.Count(bo.PC().RemoteDescription().SDP, "\nm=")
 	if err := pc.RemoveTrack(vt.Sender()); err != nil {
 		t.Fatal(err)
 	}
 	publish()
-	nextOffer("Ada's video, stopped before it sent anything, is taken from Bo", func(k map[string]int) bool {
+	_, cw := h.join(h.invite(sess.ID, "Cy", "").Token, media)
+	sdp := nextOffer("Cy's video reaches Bo in the section of Ada's", func(k map[string]int) bool {
 		return k["audio"] == 1 && k["video"] == 0
 	})
+	if k := sectionsOf(t, sdp, cw.You.ID); k["audio"] != 1 || k["video"] != 1 {
+		t.Errorf("Bo's offer has %d audio and %d video sections of Cy's, want 1 and 1", k["audio"], k["video"])
+	}
+	if n := strings.Count(sdp, "\nm="); n != sections+1 {
+		t.Errorf("Bo's connection went from %d sections to %d, want one more (Cy's audio)", sections, n)
+	}
 }
 
 // A simulcast publisher's tracks, announced in one offer, flow once it

@@ -32,6 +32,8 @@ let phase = null;
 const people = new Map();
 /** Whose video the server holds back for lack of bandwidth on this connection. */
 let pausedForBandwidth = new Set();
+/** @type {Map<string, MediaStream>} each participant's stream on this connection: one who comes back may get it again without a new track event */
+const remoteStreams = new Map();
 const want = { audio: true, video: true };
 /** A raised hand, and "be right back" (camera off, a note on the tile). */
 const mine = { hand: false, away: false };
@@ -390,6 +392,7 @@ function onStatus(s) {
 /** @param {import('./protocol.js').Welcome} w */
 function onWelcome(w) {
   watcher.resend();
+  remoteStreams.clear();
   you = w.you;
   plan = w.session.plan;
   turn = /** @type {any} */ (w).turn || null;
@@ -504,12 +507,8 @@ function onParticipant(p) {
 
 /** @param {{participant: string, stream: MediaStream}} t */
 function onTrack(t) {
-  const tile = ensureTile(t.participant);
-  if (tile.stream !== t.stream) {
-    tile.stream = t.stream;
-    tile.video.srcObject = t.stream;
-    t.stream.onremovetrack = () => updateTile(t.participant);
-  }
+  remoteStreams.set(t.participant, t.stream);
+  ensureTile(t.participant);
   updateTile(t.participant);
 }
 
@@ -562,6 +561,12 @@ function onBye(reason) {
 function ensureTile(id) {
   const tile = grid.ensure(id, id === you?.id, localStream);
   if (id === you?.id) tile.root.classList.toggle('self-hidden', selfHidden);
+  const known = remoteStreams.get(id);
+  if (id !== you?.id && known && tile.stream !== known) {
+    tile.stream = known;
+    tile.video.srcObject = known;
+    known.onremovetrack = () => updateTile(id);
+  }
   return tile;
 }
 
