@@ -139,7 +139,7 @@ func TestBothEnginesHaveTheSameSchema(t *testing.T) {
 			cols["phase_log"] = cols["phase_log"][1:]
 		}
 		got[e] = fmt.Sprint(cols)
-		v, err := st.SchemaVersion(context.Background())
+		v, err := st.schemaVersion(context.Background())
 		if err != nil || v != len(steps) {
 			t.Fatalf("%s: schema version %d (%v), want %d", e, v, err, len(steps))
 		}

@@ -55,7 +55,7 @@ func testMigrateInPlace(t *testing.T, tdb testDB) {
 	}
 
 	st := tdb.open(t)
-	if version, err := st.SchemaVersion(ctx); err != nil || version != len(steps) {
+	if version, err := st.schemaVersion(ctx); err != nil || version != len(steps) {
 		t.Fatalf("schema version %d (%v), want %d", version, err, len(steps))
 	}
 	p, err := st.GetParticipant(ctx, "s1", ada)

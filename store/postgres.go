@@ -105,8 +105,8 @@ func (e *engine) setSchemaVersion(ctx context.Context, tx *txn, v int) error {
 	return err
 }
 
-// SchemaVersion is how many migration steps the database has taken.
-func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+// schemaVersion is how many migration steps the database has taken.
+func (s *Store) schemaVersion(ctx context.Context) (int, error) {
 	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("schema version: %w", err)

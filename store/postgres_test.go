@@ -149,7 +149,7 @@ func TestServersMigrateOnePostgresDatabaseAtOnce(t *testing.T) {
 		}
 	}
 	st := db.open(t)
-	if v, err := st.SchemaVersion(context.Background()); err != nil || v != len(steps) {
+	if v, err := st.schemaVersion(context.Background()); err != nil || v != len(steps) {
 		t.Fatalf("schema version %d (%v)", v, err)
 	}
 }

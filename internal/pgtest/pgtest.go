@@ -6,6 +6,7 @@
 //
 // Without PostgreSQL on the machine a test is skipped, but when CI=true it
 // fails: CI installs PostgreSQL (.ci/run), so its absence there is a fault.
+// One that is installed but does not start is always a failure.
 package pgtest
 
 import (
@@ -53,6 +54,9 @@ type Server struct {
 // PATH, then Debian's /usr/lib/postgresql/<version>/bin (newest first).
 func binDir() (string, error) {
 	if d := os.Getenv("PG_BIN"); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err != nil {
+			return "", fmt.Errorf("%w: no initdb in PG_BIN=%s", ErrNotInstalled, d)
+		}
 		return d, nil
 	}
 	if p, err := exec.LookPath("initdb"); err == nil {
@@ -266,11 +270,15 @@ func (s *Server) Stop() {
 	os.RemoveAll(s.dir)
 }
 
-// Unavailable ends t when there is no server (err from Start): a skip,
-// or under CI=true a failure.
+// Unavailable ends t when Start failed with err: a skip when PostgreSQL is
+// not installed (a failure under CI=true), a failure when it is but would
+// not start.
 func Unavailable(t testing.TB, err error) {
 	t.Helper()
-	if strings.EqualFold(os.Getenv("CI"), "true") {
+	switch {
+	case !errors.Is(err, ErrNotInstalled):
+		t.Fatalf("PostgreSQL would not start: %v", err)
+	case strings.EqualFold(os.Getenv("CI"), "true"):
 		t.Fatalf("PostgreSQL is needed in CI: %v", err)
 	}
 	t.Skipf("skipped: %v", err)
