@@ -21,7 +21,8 @@ var ErrInvalidText = errors.New("text holds a NUL byte or is not valid UTF-8")
 // engine is what differs between the databases the store runs on. Every
 // query is written once, in the spelling both accept, with ? for its
 // parameters; the engine rebinds them (PostgreSQL wants $1, $2, …), once
-// per query string.
+// per query string. The queries are this package's own, so the cache stays
+// small (IN lists add one entry per length, up to inChunk).
 type engine struct {
 	name  string   // engineSQLite or enginePostgres
 	bound sync.Map // query → its rebound form (PostgreSQL)

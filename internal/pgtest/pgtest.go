@@ -1,8 +1,10 @@
 // Package pgtest runs a real PostgreSQL server for a test binary: initdb
 // into a temporary directory, the server on a free port of 127.0.0.1 only
 // (and its socket in that directory), as an unprivileged user, with a
-// random password. Each test gets a database of its own. It knows nothing
-// of the schema; the store under test brings its own.
+// random password; it ends with the test binary even when that dies. Each
+// test gets a database of its own. It knows nothing of the schema; the
+// store under test brings its own. The binaries are found in PG_BIN, on
+// PATH, or in Debian's /usr/lib/postgresql/<version>/bin.
 //
 // Without PostgreSQL on the machine a test is skipped, but when CI=true it
 // fails: CI installs PostgreSQL (.ci/run), so its absence there is a fault.
