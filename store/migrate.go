@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -115,10 +114,12 @@ var sqlSteps = []string{
 }
 
 // step brings the schema one version up, inside a transaction.
-type step func(ctx context.Context, tx *sql.Tx) error
+type step func(ctx context.Context, tx *txn) error
 
-// steps are applied in order; the database remembers how many ran (PRAGMA
-// user_version), so an old database is brought up to date in place.
+// steps are applied in order; the database remembers how many ran (SQLite:
+// PRAGMA user_version; PostgreSQL: the schema_version table), so an old
+// database is brought up to date in place. Both engines take the same steps:
+// their DDL is written for SQLite and translated for PostgreSQL (ddl).
 var steps = append(sqlAsSteps(sqlSteps),
 	addSubscriberIDs,   // 5: participants.subscriber_id, filled in for rows that exist
 	typedOutbox,        // 6: the outbox's lead and sequence as columns, not in kind
@@ -128,41 +129,51 @@ var steps = append(sqlAsSteps(sqlSteps),
 func sqlAsSteps(list []string) []step {
 	out := make([]step, len(list))
 	for i, q := range list {
-		out[i] = func(ctx context.Context, tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, q)
+		out[i] = func(ctx context.Context, tx *txn) error {
+			_, err := tx.ExecContext(ctx, tx.eng.ddl(q))
 			return err
 		}
 	}
 	return out
 }
 
-// migrate applies the steps up to version to.
+// migrate applies the steps up to version to, each in its own transaction
+// that first reads the version under the schema lock: two servers starting
+// on one PostgreSQL database take each step once.
 func (s *Store) migrate(ctx context.Context, to int) error {
-	var version int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	for i := version; i < to; i++ {
-		if err := s.apply(ctx, i); err != nil {
-			return fmt.Errorf("migrate to %d: %w", i+1, err)
+	for {
+		done, err := s.migrateOne(ctx, to)
+		if err != nil || done {
+			return err
 		}
 	}
-	return nil
 }
 
-func (s *Store) apply(ctx context.Context, i int) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// migrateOne applies the next step, if the schema is not at version to
+// yet.
+func (s *Store) migrateOne(ctx context.Context, to int) (done bool, err error) {
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
-		return err
+		return false, fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback()
-	if err := steps[i](ctx, tx); err != nil {
-		return err
+	version, err := tx.eng.lockSchema(ctx, tx)
+	if err != nil {
+		return false, fmt.Errorf("read schema version: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-		return err
+	if version >= to {
+		return true, tx.Commit()
 	}
-	return tx.Commit()
+	if err := steps[version](ctx, tx); err != nil {
+		return false, fmt.Errorf("migrate to %d: %w", version+1, err)
+	}
+	if err := tx.eng.setSchemaVersion(ctx, tx, version+1); err != nil {
+		return false, fmt.Errorf("migrate to %d: %w", version+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migrate to %d: %w", version+1, err)
+	}
+	return false, nil
 }
 
 // SubscriberParticipantID is the participant id a subscriber has in a
@@ -175,9 +186,9 @@ func SubscriberParticipantID(subscriberID, sessionID string) string {
 // addSubscriberIDs gives participants the subscriber whose mailed link
 // brought them. Rows that exist get it by recomputing, once, the id every
 // subscriber has in every session.
-func addSubscriberIDs(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `ALTER TABLE participants ADD COLUMN subscriber_id TEXT NOT NULL DEFAULT '';
-		CREATE INDEX participants_subscriber ON participants(subscriber_id) WHERE subscriber_id != '';`); err != nil {
+func addSubscriberIDs(ctx context.Context, tx *txn) error {
+	if _, err := tx.ExecContext(ctx, tx.eng.ddl(`ALTER TABLE participants ADD COLUMN subscriber_id TEXT NOT NULL DEFAULT '';
+		CREATE INDEX participants_subscriber ON participants(subscriber_id) WHERE subscriber_id != '';`)); err != nil {
 		return err
 	}
 	// The participants that could be a subscriber's: their ids, by session.
@@ -237,8 +248,8 @@ func addSubscriberIDs(ctx context.Context, tx *sql.Tx) error {
 // typedOutbox rebuilds the outbox with the reminder's lead, the session's
 // sequence and the time a repeatable mail was asked for as columns; kind
 // becomes the bare kind. Old rows are split once here.
-func typedOutbox(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE outbox_typed (
+func typedOutbox(ctx context.Context, tx *txn) error {
+	if _, err := tx.ExecContext(ctx, tx.eng.ddl(`CREATE TABLE outbox_typed (
 		id              INTEGER PRIMARY KEY AUTOINCREMENT,
 		kind            TEXT NOT NULL, -- confirm, announce, reminder, update, cancel, resend
 		lead_seconds    INTEGER NOT NULL DEFAULT 0, -- reminder: how long before the start
@@ -254,7 +265,7 @@ func typedOutbox(ctx context.Context, tx *sql.Tx) error {
 		created_at      INTEGER NOT NULL,
 		sent_at         INTEGER,
 		UNIQUE (subscriber_id, session_id, kind, lead_seconds, sequence, requested_at)
-	)`); err != nil {
+	)`)); err != nil {
 		return err
 	}
 	type row struct {
@@ -293,6 +304,9 @@ func typedOutbox(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("outbox row %d (%q): %w", r.id, r.kind, err)
 		}
 	}
+	if err := tx.eng.idsTaken(ctx, tx, "outbox_typed"); err != nil {
+		return err
+	}
 	_, err = tx.ExecContext(ctx, `DROP TABLE outbox;
 		ALTER TABLE outbox_typed RENAME TO outbox;
 		CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
@@ -329,14 +343,14 @@ func splitOldKind(kind string) (base string, lead, seq, req int64) {
 
 // privateAndFollowed adds private sessions and series (invite links only,
 // never announced) and the series a subscriber no longer follows.
-func privateAndFollowed(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `ALTER TABLE sessions ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+func privateAndFollowed(ctx context.Context, tx *txn) error {
+	_, err := tx.ExecContext(ctx, tx.eng.ddl(`ALTER TABLE sessions ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
 		ALTER TABLE series ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
 		CREATE TABLE unfollowed (
 			subscriber_id TEXT NOT NULL,
 			series_id     TEXT NOT NULL,
 			at            INTEGER NOT NULL,
 			PRIMARY KEY (subscriber_id, series_id)
-		);`)
+		);`))
 	return err
 }

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -13,13 +11,11 @@ import (
 // subscribers recomputed from a hash, the reminder's lead and sequence
 // packed into the outbox kind), then opens it with today's code and checks
 // every row survived and reads in the new columns.
-func TestMigrateOldDatabaseInPlace(t *testing.T) {
+func TestMigrateOldDatabaseInPlace(t *testing.T) { forEachEngine(t, testMigrateInPlace) }
+
+func testMigrateInPlace(t *testing.T, tdb testDB) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := tdb.raw(t)
 	old := &Store{db: db}
 	if err := old.migrate(ctx, len(sqlSteps)); err != nil {
 		t.Fatal(err)
@@ -58,13 +54,8 @@ func TestMigrateOldDatabaseInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	st, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var version int
-	if err := st.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version != len(steps) {
+	st := tdb.open(t)
+	if version, err := st.schemaVersion(ctx); err != nil || version != len(steps) {
 		t.Fatalf("schema version %d (%v), want %d", version, err, len(steps))
 	}
 	p, err := st.GetParticipant(ctx, "s1", ada)

@@ -62,8 +62,17 @@ func (q queued) args() []any {
 	return []any{q.kind, int64(q.lead / time.Second), q.seq, req}
 }
 
-const outboxInsert = `INSERT OR IGNORE INTO outbox (kind, lead_seconds, sequence, requested_at, subscriber_id, session_id,
+// outboxInsert, with a SELECT or VALUES after it and onDup at the end,
+// queues mails; a mail already there (the same subscriber, session, kind,
+// lead, sequence and request time) is left as it is.
+const outboxInsert = `INSERT INTO outbox (kind, lead_seconds, sequence, requested_at, subscriber_id, session_id,
 	send_after, next_attempt_at, created_at) `
+
+// onDup ends an insert that leaves an existing row alone (SQLite's INSERT
+// OR IGNORE, in the spelling both engines take). In SQLite an INSERT …
+// SELECT before it needs a WHERE, or ON would read as a join's.
+const onDup = `
+	ON CONFLICT DO NOTHING`
 
 // followers picks, from subscribers aliased sub, the confirmed ones who
 // still follow the series of session ? (all of them for a single session).
@@ -74,7 +83,7 @@ const followers = `sub.status = 'confirmed' AND NOT EXISTS (SELECT 1 FROM unfoll
 // follows the session's series. A mail already queued or sent is left alone.
 func queueForFollowers(ctx context.Context, tx execer, q queued, sessionID string, sendAfter, now time.Time) error {
 	args := append(q.args(), sessionID, ms(sendAfter), ms(sendAfter), ms(now), sessionID)
-	_, err := tx.ExecContext(ctx, outboxInsert+`SELECT ?, ?, ?, ?, sub.id, ?, ?, ?, ? FROM subscribers sub WHERE `+followers, args...)
+	_, err := tx.ExecContext(ctx, outboxInsert+`SELECT ?, ?, ?, ?, sub.id, ?, ?, ?, ? FROM subscribers sub WHERE `+followers+onDup, args...)
 	if err != nil {
 		return fmt.Errorf("queue %s mails: %w", q.kind, err)
 	}
@@ -84,7 +93,7 @@ func queueForFollowers(ctx context.Context, tx execer, q queued, sessionID strin
 // queueFor queues one mail for one subscriber.
 func queueFor(ctx context.Context, tx execer, q queued, subscriberID, sessionID string, sendAfter, now time.Time) error {
 	args := append(q.args(), subscriberID, sessionID, ms(sendAfter), ms(sendAfter), ms(now))
-	_, err := tx.ExecContext(ctx, outboxInsert+`VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	_, err := tx.ExecContext(ctx, outboxInsert+`VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`+onDup, args...)
 	if err != nil {
 		return fmt.Errorf("queue %s mail: %w", q.kind, err)
 	}

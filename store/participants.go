@@ -9,11 +9,6 @@ import (
 	"time"
 )
 
-// execer is what both *sql.DB and *sql.Tx offer for writes.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 func insertParticipant(ctx context.Context, db execer, p Participant, at time.Time) error {
 	_, err := db.ExecContext(ctx, `INSERT INTO participants (id, session_id, name, role, subscriber_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		p.ID, p.SessionID, p.Name, p.Role, p.SubscriberID, ms(at))
@@ -34,8 +29,8 @@ func (s *Store) AddParticipant(ctx context.Context, p Participant, at time.Time)
 func (s *Store) MarkJoined(ctx context.Context, p Participant, at time.Time) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO participants (id, session_id, name, role, subscriber_id, created_at, joined_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET joined_at = COALESCE(joined_at, excluded.joined_at),
-			subscriber_id = CASE WHEN subscriber_id = '' THEN excluded.subscriber_id ELSE subscriber_id END`,
+		ON CONFLICT(id) DO UPDATE SET joined_at = COALESCE(participants.joined_at, excluded.joined_at),
+			subscriber_id = CASE WHEN participants.subscriber_id = '' THEN excluded.subscriber_id ELSE participants.subscriber_id END`,
 		p.ID, p.SessionID, p.Name, p.Role, p.SubscriberID, ms(at), ms(at))
 	if err != nil {
 		return fmt.Errorf("mark %s joined: %w", p.ID, err)

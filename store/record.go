@@ -25,9 +25,7 @@ func inList(ids []string) (string, []any) {
 }
 
 // subscriberExists returns ErrNotFound for no such subscriber.
-func subscriberExists(ctx context.Context, q interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}, id string) error {
+func subscriberExists(ctx context.Context, q rowQueryer, id string) error {
 	var one int
 	err := q.QueryRowContext(ctx, `SELECT 1 FROM subscribers WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -44,7 +42,7 @@ func subscriberExists(ctx context.Context, q interface {
 // they joined with a mail's link, their participant, commitment and report.
 // It returns ErrNotFound for no such subscriber.
 func (s *Store) ForgetSubscriber(ctx context.Context, subscriberID string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("forget subscriber: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,13 +13,11 @@ import (
 // TestSubscriberRecordAcrossManySessions checks the record finds a
 // subscriber's sessions among hundreds by their subscriber_id, newest first,
 // and leaves out cancelled sessions and ones they never joined.
-func TestSubscriberRecordAcrossManySessions(t *testing.T) {
+func TestSubscriberRecordAcrossManySessions(t *testing.T) { forEachEngine(t, testRecordAcrossMany) }
+
+func testRecordAcrossMany(t *testing.T, db testDB) {
 	ctx := context.Background()
-	st, err := Open(ctx, filepath.Join(t.TempDir(), "wt.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := db.open(t)
 	signup := time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
 	if err := st.Subscribe(ctx, Subscriber{ID: "sub", Email: "a@example.org", Name: "Ada", Lang: "en", TZ: "UTC"}, signup); err != nil {
 		t.Fatal(err)
@@ -104,13 +101,11 @@ func TestSubscriberRecordAcrossManySessions(t *testing.T) {
 
 // TestOutcomesAndMailCounts tallies several sessions at once, among more
 // ids than one query takes.
-func TestOutcomesAndMailCounts(t *testing.T) {
+func TestOutcomesAndMailCounts(t *testing.T) { forEachEngine(t, testOutcomesAndMailCounts) }
+
+func testOutcomesAndMailCounts(t *testing.T, db testDB) {
 	ctx := context.Background()
-	st, err := Open(ctx, filepath.Join(t.TempDir(), "wt.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := db.open(t)
 	now := time.Date(2027, 1, 5, 8, 0, 0, 0, time.UTC)
 	for _, sub := range []string{"a", "b"} {
 		if err := st.Subscribe(ctx, Subscriber{ID: sub, Email: sub + "@example.org", Name: sub, Lang: "en", TZ: "UTC"}, now); err != nil {

@@ -47,14 +47,14 @@ func (s *Store) CreateSeries(ctx context.Context, ser Series, occ []Occurrence, 
 	if err != nil {
 		return fmt.Errorf("encode plan: %w", err)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("create series: %w", err)
 	}
 	defer tx.Rollback()
 	_, err = tx.ExecContext(ctx, `INSERT INTO series (id, title, rrule, start_local, timezone, plan, capacity, lobby_seconds, created_at, horizon, work_video, private)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ser.ID, ser.Title, ser.RRule, ser.First.Format(LocalLayout), ser.TZ,
-		string(plan), ser.Capacity, ser.LobbySeconds, ms(ser.CreatedAt), ms(ser.Horizon), workVideo(ser.WorkVideo), ser.Private)
+		string(plan), ser.Capacity, ser.LobbySeconds, ms(ser.CreatedAt), ms(ser.Horizon), workVideo(ser.WorkVideo), flag(ser.Private))
 	if err != nil {
 		return fmt.Errorf("create series: %w", err)
 	}
@@ -69,7 +69,7 @@ func (s *Store) CreateSeries(ctx context.Context, ser Series, occ []Occurrence, 
 // ExtendSeries adds occurrences (those already there are skipped) and moves
 // the series' horizon, in one transaction.
 func (s *Store) ExtendSeries(ctx context.Context, id string, occ []Occurrence, horizon time.Time, n *Notify) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("extend series: %w", err)
 	}
@@ -229,7 +229,7 @@ func (f followScanner) Scan(dest ...any) error { return f.rows.Scan(append(dest,
 // announcements and reminders still ahead. It returns ErrNotFound for no
 // such subscriber or series.
 func (s *Store) SetFollowing(ctx context.Context, subscriberID, seriesID string, follow bool, n Notify) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("follow series: %w", err)
 	}
@@ -247,7 +247,7 @@ func (s *Store) SetFollowing(ctx context.Context, subscriberID, seriesID string,
 	}
 	if !follow {
 		inSeries := `session_id IN (SELECT id FROM sessions WHERE series_id = ?)`
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO unfollowed (subscriber_id, series_id, at) VALUES (?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO unfollowed (subscriber_id, series_id, at) VALUES (?, ?, ?)`+onDup,
 			subscriberID, seriesID, ms(n.Now)); err != nil {
 			return fmt.Errorf("unfollow series: %w", err)
 		}

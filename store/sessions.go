@@ -99,11 +99,20 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
+// flag is how a boolean is stored on every engine: 1 or 0 (it reads back
+// into a bool).
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // CreateSession stores a new session together with its host participant and,
 // when n is not nil, queues its announcement and reminders to every confirmed
 // subscriber in the same transaction.
 func (s *Store) CreateSession(ctx context.Context, sess Session, host Participant, n *Notify) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -127,7 +136,7 @@ func createSessionTx(ctx context.Context, tx execer, sess Session, host Particip
 		(id, title, starts_at, plan, capacity, lobby_seconds, host_participant, created_at, series_id, work_video, private)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		sess.ID, sess.Title, ms(sess.StartsAt), string(plan), sess.Capacity, sess.LobbySeconds,
-		sess.HostParticipant, ms(sess.CreatedAt), sess.SeriesID, workVideo(sess.WorkVideo), sess.Private)
+		sess.HostParticipant, ms(sess.CreatedAt), sess.SeriesID, workVideo(sess.WorkVideo), flag(sess.Private))
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -238,7 +247,7 @@ func (s *Store) querySessions(ctx context.Context, what, where string, args ...a
 // told of it is sent a cancellation. It returns ErrNotFound when there is no
 // such session or it was cancelled already.
 func (s *Store) CancelSession(ctx context.Context, id string, at time.Time, n *Notify) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("cancel session %s: %w", id, err)
 	}
@@ -254,9 +263,11 @@ func (s *Store) CancelSession(ctx context.Context, id string, at time.Time, n *N
 		if err := skipQueued(ctx, tx, id, "cancelled"); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, outboxInsert+`SELECT DISTINCT ?, 0, 0, 0, o.subscriber_id, ?, ?, ?, ?
+		// The casts: PostgreSQL cannot tell a parameter's type under DISTINCT.
+		_, err = tx.ExecContext(ctx, outboxInsert+`SELECT DISTINCT CAST(? AS TEXT), 0, 0, 0, o.subscriber_id,
+			CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
 			FROM outbox o JOIN subscribers sub ON sub.id = o.subscriber_id
-			WHERE o.session_id = ? AND o.status = 'sent' AND sub.status = 'confirmed'`,
+			WHERE o.session_id = ? AND o.status = 'sent' AND sub.status = 'confirmed'`+onDup,
 			KindCancel, id, ms(n.Now), ms(n.Now), ms(n.Now), id)
 		if err != nil {
 			return fmt.Errorf("queue cancellations: %w", err)
@@ -269,7 +280,7 @@ func (s *Store) CancelSession(ctx context.Context, id string, at time.Time, n *N
 // and with n, in the same transaction, replaces its pending reminders and
 // queues an update to every confirmed subscriber.
 func (s *Store) RescheduleSession(ctx context.Context, id, title string, startsAt time.Time, n *Notify) (Session, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return Session{}, fmt.Errorf("reschedule %s: %w", id, err)
 	}
@@ -309,7 +320,7 @@ func rescheduleMails(ctx context.Context, tx execer, sess Session, n Notify) err
 	// marked sent): every follower but those whose announcement still waits.
 	_, err := tx.ExecContext(ctx, outboxInsert+`SELECT ?, 0, ?, 0, sub.id, ?, ?, ?, ?
 		FROM subscribers sub WHERE `+followers+` AND NOT EXISTS (SELECT 1 FROM outbox w
-			WHERE w.subscriber_id = sub.id AND w.session_id = ? AND w.kind = ? AND w.status = 'queued' AND w.next_attempt_at > ?)`,
+			WHERE w.subscriber_id = sub.id AND w.session_id = ? AND w.kind = ? AND w.status = 'queued' AND w.next_attempt_at > ?)`+onDup,
 		KindUpdate, sess.Sequence, sess.ID, ms(n.Now), ms(n.Now), ms(n.Now), sess.ID, sess.ID, KindAnnounce, ms(n.Now))
 	if err != nil {
 		return fmt.Errorf("queue updates: %w", err)
@@ -330,7 +341,7 @@ func rescheduleMails(ctx context.Context, tx execer, sess Session, n Notify) err
 // SavePhase stores the session machine's state and logs why it changed
 // (clock, advance, extend, end).
 func (s *Store) SavePhase(ctx context.Context, id string, st session.State, cause string, at time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("save phase of %s: %w", id, err)
 	}

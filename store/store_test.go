@@ -3,20 +3,17 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/worktogether/worktogether/session"
 )
 
-func TestSessionsAndParticipantsSurviveReopen(t *testing.T) {
+func TestSessionsAndParticipantsSurviveReopen(t *testing.T) { forEachEngine(t, testSurviveReopen) }
+
+func testSurviveReopen(t *testing.T, db testDB) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "data", "wt.db")
-	st, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := db.open(t)
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	sess := Session{ID: "s1", Title: "Morning", StartsAt: now.Add(time.Hour), Plan: session.DefaultPlan(),
 		Capacity: 10, LobbySeconds: 600, HostParticipant: "h1", CreatedAt: now}
@@ -53,11 +50,7 @@ func TestSessionsAndParticipantsSurviveReopen(t *testing.T) {
 	}
 	st.Close()
 
-	st, err = Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = db.open(t)
 	got, err := st.GetSession(ctx, "s1")
 	if err != nil {
 		t.Fatal(err)
@@ -104,23 +97,21 @@ func TestSessionsAndParticipantsSurviveReopen(t *testing.T) {
 }
 
 // TestReadsGoOnBesideAWrite holds a write transaction open and reads from
-// other goroutines meanwhile: the readers have their own connections (WAL),
-// so they answer with the last committed data instead of queueing behind
+// other goroutines meanwhile: the readers have their own connections (WAL,
+// or PostgreSQL's snapshots), so they answer with the last committed data instead of queueing behind
 // the writer.
-func TestReadsGoOnBesideAWrite(t *testing.T) {
+func TestReadsGoOnBesideAWrite(t *testing.T) { forEachEngine(t, testReadsBesideAWrite) }
+
+func testReadsBesideAWrite(t *testing.T, db testDB) {
 	ctx := context.Background()
-	st, err := Open(ctx, filepath.Join(t.TempDir(), "wt.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := db.open(t)
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	sess := Session{ID: "s1", Title: "Morning", StartsAt: now.Add(time.Hour), Plan: session.DefaultPlan(),
 		Capacity: 10, LobbySeconds: 600, HostParticipant: "h1", CreatedAt: now}
 	if err := st.CreateSession(ctx, sess, Participant{ID: "h1", SessionID: "s1", Name: "Host", Role: "host"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	tx, err := st.db.BeginTx(ctx, nil)
+	tx, err := st.db.BeginTx(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

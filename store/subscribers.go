@@ -54,7 +54,7 @@ func (s *Store) GetSubscriber(ctx context.Context, id string) (Subscriber, error
 // (at most one every ten minutes); one that unsubscribed starts over; a
 // confirmed one is left as it is. The caller answers the same in every case.
 func (s *Store) Subscribe(ctx context.Context, sub Subscriber, now time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
@@ -98,7 +98,7 @@ func (s *Store) Subscribe(ctx context.Context, sub Subscriber, now time.Time) er
 // Confirming twice changes nothing. It returns ErrNotFound for an unknown id
 // and for someone who has since unsubscribed.
 func (s *Store) Confirm(ctx context.Context, id string, n Notify) (Subscriber, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return Subscriber{}, fmt.Errorf("confirm: %w", err)
 	}
@@ -157,7 +157,7 @@ func (s *Store) Confirm(ctx context.Context, id string, n Notify) (Subscriber, e
 // Unsubscribe takes a subscriber off the list and drops their queued mails.
 // Doing it again is harmless; an unknown id is ErrNotFound.
 func (s *Store) Unsubscribe(ctx context.Context, id string, now time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("unsubscribe: %w", err)
 	}

@@ -16,12 +16,14 @@ import (
 	"time"
 
 	"github.com/worktogether/worktogether/signaling"
+	"github.com/worktogether/worktogether/store"
 )
 
 // config is everything the server is told at start.
 type config struct {
 	Addr         string
 	Data         string
+	Database     string // a postgres:// URL; empty: SQLite in Data
 	HostKey      string
 	PublicURL    string
 	UDPPort      int
@@ -53,6 +55,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.SetOutput(out)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "HTTP and websocket listen address")
 	fs.StringVar(&c.Data, "data", "./data", "data directory (database, host key, mail outbox)")
+	fs.StringVar(&c.Database, "database", "", "PostgreSQL database, postgres://user:pass@host:5432/name (default: SQLite in the data directory)")
 	fs.StringVar(&c.HostKey, "host-key", "", "host key (default: generated once and kept in the data directory)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "base of every link in pages and mails (default http://<addr>)")
 	fs.IntVar(&c.UDPPort, "udp-port", 8081, "the one UDP port for all media (ICE-TCP on the same number); 0 picks a free one")
@@ -93,6 +96,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return config{}, fmt.Errorf("-addr %q: %w", c.Addr, err)
+	}
+	if c.Database != "" && !store.IsPostgresURL(c.Database) {
+		// Not the value itself: it may carry a password.
+		return config{}, errors.New("-database: want a postgres:// or postgresql:// URL, or nothing for SQLite in the data directory")
 	}
 	if c.UDPPort < 0 || c.UDPPort > 65535 {
 		return config{}, fmt.Errorf("-udp-port %d is not a port", c.UDPPort)

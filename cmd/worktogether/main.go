@@ -113,7 +113,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		}
 	}
 
-	st, err := store.Open(ctx, filepath.Join(cfg.Data, "worktogether.db"))
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -202,7 +202,8 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	go func() { served <- httpSrv.Serve(ln) }()
 
 	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("public_url", cfg.PublicURL),
-		zap.Int("media_port", router.Port()), zap.Bool("loopback_only", cfg.LoopbackOnly))
+		zap.Int("media_port", router.Port()), zap.Bool("loopback_only", cfg.LoopbackOnly),
+		zap.String("database", cfg.databaseKind()))
 	if len(turn.urls) > 0 {
 		log.Info("turn relay", zap.Strings("urls", turn.urls), zap.Bool("built_in", turn.server != nil))
 	}
@@ -264,6 +265,27 @@ func printDemo(ctx context.Context, srv *signaling.Server, stdout io.Writer) err
 	}
 	fmt.Fprintf(stdout, "Demo room, open it in two browser windows: %s\n", link)
 	return nil
+}
+
+// openStore opens the database -database names, or SQLite in the data
+// directory, and brings its schema up to date.
+func openStore(ctx context.Context, cfg config) (*store.Store, error) {
+	if cfg.Database == "" {
+		return store.Open(ctx, filepath.Join(cfg.Data, "worktogether.db"))
+	}
+	st, err := store.OpenPostgres(ctx, cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("-database: %w", err)
+	}
+	return st, nil
+}
+
+// databaseKind names the engine for the log, never the URL.
+func (c config) databaseKind() string {
+	if c.Database == "" {
+		return "sqlite"
+	}
+	return "postgres"
 }
 
 // listensOnLoopback tells whether addr serves only this machine.

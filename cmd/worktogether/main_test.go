@@ -189,12 +189,14 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		"WORKTOGETHER_LOOPBACK_ONLY": "true",
 		"WORKTOGETHER_PUBLIC_URL":    "https://cowork.example.org/",
 		"WORKTOGETHER_ICE_SERVERS":   "stun:stun.example.org:3478, turn:ann:secret@turn.example.org:3478",
+		"WORKTOGETHER_DATABASE":      "postgresql://wt:pw@db.example.org/wt",
 	}
 	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:7000"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Addr != "127.0.0.1:7000" || cfg.UDPPort != 9001 || !cfg.LoopbackOnly || cfg.PublicURL != "https://cowork.example.org" || cfg.Data != "./data" {
+	if cfg.Addr != "127.0.0.1:7000" || cfg.UDPPort != 9001 || !cfg.LoopbackOnly || cfg.PublicURL != "https://cowork.example.org" || cfg.Data != "./data" ||
+		cfg.Database != "postgresql://wt:pw@db.example.org/wt" {
 		t.Fatalf("config %+v", cfg)
 	}
 	ice, err := cfg.iceServers()
@@ -221,6 +223,7 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		"unknown flag":  {"-colour"},
 		"bad ice":       {"-ice-servers", "http://x"},
 		"bad log level": {"-log-level", "loud"},
+		"bad database":  {"-database", "mysql://u:p@127.0.0.1/db"},
 	} {
 		cfg, err := parseConfig(args, func(string) string { return "" }, io.Discard)
 		if err == nil {

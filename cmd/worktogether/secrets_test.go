@@ -227,6 +227,11 @@ func TestConfigErrorsHideThePassword(t *testing.T) {
 		"bad escape": {"-smtp", "smtp://mailer:" + password + "%zz@127.0.0.1:25"},
 		"bad ice":    {"-ice-servers", "tun:user:" + password + "@127.0.0.1:3478"},
 		"bad env":    {"-ice-servers", "stun:127.0.0.1:3478,trun:user:" + password + "@127.0.0.1"},
+		// A database the server cannot use is an error at start-up.
+		"database scheme":      {"-database", "mysql://wt:" + password + "@127.0.0.1/wt"},
+		"database port":        {"-database", "postgres://wt:" + password + "@127.0.0.1:notaport/wt"},
+		"database escape":      {"-database", "postgres://wt:" + password + "%zz@127.0.0.1/wt"},
+		"database unreachable": {"-database", "postgres://wt:" + password + "@127.0.0.1:1/wt?sslmode=disable"},
 	} {
 		var out bytes.Buffer
 		cmd := exec.Command(binary, append([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-udp-port", "0", "-loopback-only"}, args...)...)
