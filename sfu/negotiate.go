@@ -205,5 +205,5 @@ func (p *Peer) AddCandidate(c webrtc.ICECandidateInit) error {
 	if closed {
 		return ErrPeerClosed
 	}
-	return p.candidates.add(p.pc, c, "answer")
+	return p.candidates.add(p.pc, c, "answer", p.room.router.reach)
 }

@@ -203,7 +203,7 @@ func (p *Peer) AddPublishCandidate(cand webrtc.ICECandidateInit) error {
 	if c.closed {
 		return ErrPeerClosed
 	}
-	return c.candidates.add(c.pc, cand, "offer")
+	return c.candidates.add(c.pc, cand, "offer", p.room.router.reach)
 }
 
 func (c *publishConn) close(r *Router) {

@@ -60,11 +60,12 @@ type Router struct {
 	closers    sync.WaitGroup // peer connections closing in the background
 	totals     totals
 	estimators sync.Map // connection id -> its cc.BandwidthEstimator, until newPC takes it
+	reach      *reach   // which candidates' addresses it sends to
 }
 
 // NewRouter opens the media port and builds the API.
 func NewRouter(cfg Config, log *zap.Logger) (*Router, error) {
-	r := &Router{log: log}
+	r := &Router{log: log, reach: newReach(cfg)}
 	if err := r.listen(cfg); err != nil {
 		return nil, err
 	}
