@@ -54,6 +54,7 @@ var (
 	layerPacketsDesc = desc("video_layer_packets_forwarded_total", "Video RTP packets written to subscribers, by simulcast layer (0 lowest).", "layer")
 	layerBytesDesc   = desc("video_layer_bytes_forwarded_total", "Video RTP bytes written to subscribers, by simulcast layer (0 lowest).", "layer")
 	droppedDesc      = desc("audio_packets_dropped_total", "Audio packets not forwarded, by reason: quiet (work phase) or muted (by a host).", "reason")
+	overCapDesc      = desc("publish_packets_dropped_total", "Packets not forwarded because their publisher sent more than the per-publisher cap (-publish-kbps).")
 	negotiationDesc  = desc("negotiation_failures_total", "Offers that could not be made and answers refused.")
 	offersDesc       = desc("offers_total", "Offers the server made to subscribers: one per renegotiation.")
 	queueDropsDesc   = desc("websocket_send_queue_drops_total", "Clients dropped for not reading their messages.")
@@ -67,7 +68,7 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{sessionsDesc, participantsDesc, roomsDesc, peersDesc, tracksDesc, packetsInDesc,
-		packetsOutDesc, bytesOutDesc, layerPacketsDesc, layerBytesDesc, droppedDesc, negotiationDesc, offersDesc, queueDropsDesc, outboxDesc,
+		packetsOutDesc, bytesOutDesc, layerPacketsDesc, layerBytesDesc, droppedDesc, overCapDesc, negotiationDesc, offersDesc, queueDropsDesc, outboxDesc,
 		relayAllocDesc, relayRefusedDesc, relayDropDesc} {
 		ch <- d
 	}
@@ -97,6 +98,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(droppedDesc, st.AudioDroppedQuiet, "quiet")
 	counter(droppedDesc, st.AudioDroppedMuted, "muted")
+	counter(overCapDesc, st.DroppedOverCap)
 	counter(negotiationDesc, st.NegotiationFailures)
 	counter(offersDesc, st.Offers)
 

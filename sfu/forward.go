@@ -60,6 +60,7 @@ type forwarder struct {
 	in           atomic.Uint64
 	droppedQuiet atomic.Uint64
 	droppedMuted atomic.Uint64
+	droppedCap   atomic.Uint64            // above its publisher's cap (ingress.go)
 	packetsOut   [maxLayers]atomic.Uint64 // video by layer; audio in [0]
 	bytesOut     [maxLayers]atomic.Uint64
 }
@@ -77,6 +78,7 @@ type layer struct {
 	width           atomic.Uint32 // of its keyframes, once seen
 	lastKeyframeReq atomic.Int64
 	keyframeQueued  atomic.Bool
+	overCap         bool // the picture being received is dropped: its publisher is over its cap (read loop only)
 
 	// Its bitrate, measured by the room's allocator (under Room.mu).
 	rate      float64 // bits per second, smoothed; 0 until measured
@@ -246,6 +248,10 @@ func (f *forwarder) forward(l *layer, raw []byte, pkt *rtp.Packet) {
 		return
 	}
 	if f.audio {
+		if !f.publisher.ingress.take(len(raw), true, time.Now().UnixNano()) {
+			f.droppedCap.Add(1)
+			return
+		}
 		f.noteVoice(&pkt.Header)
 	}
 	// The publisher's header extensions (its transport-wide sequence
@@ -269,6 +275,16 @@ func (f *forwarder) forward(l *layer, raw []byte, pkt *rtp.Packet) {
 			return
 		}
 		now := time.Now().UnixNano()
+		// A picture starts only within the cap, and is then sent whole.
+		if vp.start {
+			l.overCap = !f.publisher.ingress.take(len(raw), true, now)
+		} else if !l.overCap {
+			f.publisher.ingress.take(len(raw), false, now)
+		}
+		if l.overCap {
+			f.droppedCap.Add(1)
+			return
+		}
 		l.lastPacket.Store(now)
 		if vp.width != 0 {
 			l.width.Store(uint32(vp.width))

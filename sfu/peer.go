@@ -38,9 +38,10 @@ type Peer struct {
 	sig  Signaler
 	log  *zap.Logger
 
-	muted  atomic.Bool           // host mute: this peer's audio is not forwarded
-	egress egress                // what its downTracks share: connection up, transport-wide numbering
-	bwe    cc.BandwidthEstimator // of its receiving connection; nil when none
+	muted   atomic.Bool           // host mute: this peer's audio is not forwarded
+	ingress *ingress              // what it may publish (ingress.go)
+	egress  egress                // what its downTracks share: connection up, transport-wide numbering
+	bwe     cc.BandwidthEstimator // of its receiving connection; nil when none
 
 	negMu      sync.Mutex     // serializes work on pc; taken before mu, never under Room.mu
 	candidates candidateQueue // under negMu
@@ -87,6 +88,7 @@ func newPeer(r *Room, id string, pc *webrtc.PeerConnection, sig Signaler) *Peer 
 		log:     r.log.With(zap.String("participant", id)),
 		senders: make(map[*forwarder]*subscription),
 		tiles:   make(map[string]Tile),
+		ingress: newIngress(r.router.publishBitrate),
 	}
 	pc.OnTrack(func(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 		r.publish(p, pc, remote, receiver)

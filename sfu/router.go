@@ -45,7 +45,15 @@ type Config struct {
 	IncludeLoopback bool
 	// DisableTCP turns ICE-TCP off.
 	DisableTCP bool
+	// PublishBitrate caps what one publisher sends, all its tracks
+	// together, in bits per second: 0 is DefaultPublishBitrate, below 0 no
+	// cap.
+	PublishBitrate int
 }
+
+// PublishBitrate is the cap on what one publisher sends, in bits per
+// second; 0 when there is none.
+func (r *Router) PublishBitrate() int { return r.publishBitrate }
 
 // Router makes rooms that share one webrtc.API and one media port.
 type Router struct {
@@ -61,11 +69,16 @@ type Router struct {
 	totals     totals
 	estimators sync.Map // connection id -> its cc.BandwidthEstimator, until newPC takes it
 	reach      *reach   // which candidates' addresses it sends to
+	// publishBitrate caps each publisher, in bits per second; 0: none.
+	publishBitrate int
 }
 
 // NewRouter opens the media port and builds the API.
 func NewRouter(cfg Config, log *zap.Logger) (*Router, error) {
-	r := &Router{log: log, reach: newReach(cfg)}
+	r := &Router{log: log, reach: newReach(cfg), publishBitrate: max(cfg.PublishBitrate, 0)}
+	if cfg.PublishBitrate == 0 {
+		r.publishBitrate = DefaultPublishBitrate
+	}
 	if err := r.listen(cfg); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ type Stats struct {
 	VideoLayerBytesOut   [maxLayers]uint64
 	AudioDroppedQuiet    uint64 // audio packets dropped by the quiet of the work phase
 	AudioDroppedMuted    uint64 // audio packets dropped by a host's mute
+	DroppedOverCap       uint64 // packets dropped because their publisher sent more than its cap
 	NegotiationFailures  uint64 // offers that could not be made, answers refused
 	Offers               uint64 // offers made to subscribers (each renegotiation is one)
 }
@@ -56,6 +57,7 @@ func (s *Stats) addForwarder(f *forwarder) {
 	s.PacketsIn += f.in.Load()
 	s.AudioDroppedQuiet += f.droppedQuiet.Load()
 	s.AudioDroppedMuted += f.droppedMuted.Load()
+	s.DroppedOverCap += f.droppedCap.Load()
 	for i := range f.packetsOut {
 		packets, bytes := f.packetsOut[i].Load(), f.bytesOut[i].Load()
 		if f.audio {

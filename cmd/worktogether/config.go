@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/worktogether/worktogether/sfu"
 	"github.com/worktogether/worktogether/signaling"
 	"github.com/worktogether/worktogether/store"
 )
@@ -30,6 +31,7 @@ type config struct {
 	PublicIP     string
 	LoopbackOnly bool
 	DisableTCP   bool
+	PublishKbps  int // per publisher; 0 no cap
 	ICEServers   string
 	LogLevel     string
 	SMTP         string
@@ -62,6 +64,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.PublicIP, "public-ip", "", "public IP to announce for media when behind 1:1 NAT")
 	fs.BoolVar(&c.LoopbackOnly, "loopback-only", false, "ICE candidates on 127.0.0.1 only (tests, demos)")
 	fs.BoolVar(&c.DisableTCP, "no-ice-tcp", false, "do not listen for ICE over TCP")
+	fs.IntVar(&c.PublishKbps, "publish-kbps", sfu.DefaultPublishBitrate/1000, "cap on what one participant publishes, all tracks together, in kbit/s (what is above is dropped); 0: no cap")
 	fs.StringVar(&c.ICEServers, "ice-servers", "", "comma-separated STUN/TURN URLs handed to browsers (turn:user:pass@host:port for TURN with credentials)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.SMTP, "smtp", "", "smtp://user:pass@host:port or smtps://… (default: mails go to <data>/outbox as .eml)")
@@ -103,6 +106,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if c.UDPPort < 0 || c.UDPPort > 65535 {
 		return config{}, fmt.Errorf("-udp-port %d is not a port", c.UDPPort)
+	}
+	if c.PublishKbps < 0 || c.PublishKbps > 1_000_000 {
+		return config{}, fmt.Errorf("-publish-kbps %d: give 0 (no cap) to 1000000", c.PublishKbps)
 	}
 	if err := c.Relay.validate(); err != nil {
 		return config{}, err

@@ -121,7 +121,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 
 	router, err := sfu.NewRouter(sfu.Config{
 		UDPPort: cfg.UDPPort, PublicIP: cfg.PublicIP, LoopbackOnly: cfg.LoopbackOnly, DisableTCP: cfg.DisableTCP,
-		IncludeLoopback: listensOnLoopback(cfg.Addr),
+		IncludeLoopback: listensOnLoopback(cfg.Addr), PublishBitrate: publishBitrate(cfg.PublishKbps),
 	}, log.Named("sfu"))
 	if err != nil {
 		return err
@@ -299,4 +299,13 @@ func listensOnLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// publishBitrate is the router's PublishBitrate for -publish-kbps: 0 there
+// means no cap, which the router spells below 0.
+func publishBitrate(kbps int) int {
+	if kbps == 0 {
+		return -1
+	}
+	return kbps * 1000
 }

@@ -1,0 +1,54 @@
+package sfu
+
+import (
+	"sync"
+	"time"
+)
+
+// What one publisher may send: a token bucket over everything its tracks
+// carry, in bytes, refilled at the router's cap and holding a second of
+// it (a keyframe is a burst). A video picture starts only while the bucket
+// has credit, and is then forwarded whole; an audio packet passes only
+// with credit. What is above the cap is dropped before the fan-out, so a
+// publisher who sends far more than any browser would (a broken or hostile
+// client) costs the server and its subscribers no more than the cap. The
+// browser client is told the cap in welcome and keeps its encodings under
+// it.
+
+// DefaultPublishBitrate is the cap on what one publisher sends, in bits
+// per second, unless the router is told otherwise: about three times what
+// the browser client's three layers need together.
+const DefaultPublishBitrate = 6_000_000
+
+// ingress is one publisher's bucket.
+type ingress struct {
+	mu     sync.Mutex
+	rate   float64 // bytes per second; 0: no cap
+	tokens float64
+	last   int64 // unix nanoseconds of the last refill
+}
+
+func newIngress(bitrate int) *ingress {
+	r := float64(bitrate) / 8
+	return &ingress{rate: r, tokens: r}
+}
+
+// take spends n bytes received at now, and tells whether they may be
+// forwarded: always when start is false (the rest of a picture that
+// started), else only with credit left.
+func (g *ingress) take(n int, start bool, now int64) bool {
+	if g == nil || g.rate == 0 {
+		return true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.last != 0 {
+		g.tokens = min(g.rate, g.tokens+g.rate*float64(now-g.last)/float64(time.Second))
+	}
+	g.last = now
+	if start && g.tokens <= 0 {
+		return false
+	}
+	g.tokens -= float64(n)
+	return true
+}
