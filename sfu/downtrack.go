@@ -63,7 +63,7 @@ type downTrack struct {
 	lastPic uint16
 	lastTL0 uint8
 	lastAt  int64 // unix nanoseconds of the last packet sent
-	sent    [sentRing]sentPacket
+	sent    *[sentRing]sentPacket // video only: audio is not resent
 	scratch []byte
 	twccID  uint8   // the transport-wide sequence number's extension id; 0 when not negotiated
 	twccBuf [2]byte // its value, for the packet being written
@@ -119,6 +119,7 @@ func newLocalTrack(id, stream string, kind webrtc.RTPCodecType, codec webrtc.RTP
 	d.maxTID.Store(allTemporal)
 	if !d.audio {
 		d.scratch = make([]byte, 1500)
+		d.sent = new([sentRing]sentPacket)
 	}
 	return d
 }
@@ -143,8 +144,8 @@ func (d *downTrack) retarget(f *forwarder) {
 	d.src.Store(f)
 	d.current, d.dropping, d.needKey, d.audioSwitch = noLayer, false, true, true
 	// Resends map to the cache of the source they were sent from.
-	for i := range d.sent {
-		d.sent[i].valid = false
+	if d.sent != nil {
+		*d.sent = [sentRing]sentPacket{}
 	}
 }
 
@@ -346,6 +347,9 @@ func (d *downTrack) number(h *rtp.Header) {
 func (d *downTrack) resend(seq uint16, pkt *rtp.Packet) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.sent == nil {
+		return // audio: nothing is resent
+	}
 	s := d.sent[seq%sentRing]
 	if !s.valid || s.seq != seq {
 		return // never sent, or long ago
