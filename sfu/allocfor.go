@@ -163,8 +163,15 @@ func (p *Peer) limitedBy(full float64, now int64) bool {
 		return false
 	}
 	e := float64(estimate)
+	congested := p.congested()
+	// Resends: none while the line loses packets, else a share of it.
+	if congested {
+		p.egress.resends.set(e * resendShare / 2 / 8)
+	} else {
+		p.egress.resends.set(e * resendShare / 8)
+	}
 	switch {
-	case !p.limited && p.congested():
+	case !p.limited && congested:
 		p.limited, p.calmSince = true, 0
 	case p.limited && e*headroom >= full:
 		if p.calmSince == 0 {

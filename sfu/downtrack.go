@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"time"
 	"encoding/binary"
 	"strings"
 	"sync"
@@ -91,6 +92,10 @@ type egress struct {
 	// feedback is whether the subscriber has sent transport-wide feedback:
 	// only then does its estimate mean anything.
 	feedback atomic.Bool
+	// resends is what the connection may spend on resends (its share of
+	// the estimate, set by the allocator): on a full line they only add to
+	// what is lost.
+	resends resendBudget
 }
 
 // sentPacket is where a sent sequence number came from and what it carried.
@@ -364,6 +369,9 @@ func (d *downTrack) resend(seq uint16, pkt *rtp.Packet) {
 	}
 	var vp vp8Desc
 	if parseVP8(pkt.Payload, &vp) != nil {
+		return
+	}
+	if !d.conn.resends.take(len(pkt.Payload)+12, time.Now().UnixNano()) {
 		return
 	}
 	d.send(pkt, &vp, seq, s)

@@ -52,3 +52,45 @@ func (g *ingress) take(n int, start bool, now int64) bool {
 	g.tokens -= float64(n)
 	return true
 }
+
+// resendShare is the part of a subscriber's estimate its resends may take:
+// within the allocator's headroom, beside RTCP.
+const resendShare = 0.10
+
+// resendBudget is a subscriber connection's bucket for resends, in bytes,
+// holding a fifth of a second of its rate. Until the allocator sets a rate
+// (the connection's estimate is known) it limits nothing; the forwarder's
+// own limit holds either way.
+type resendBudget struct {
+	mu      sync.Mutex
+	limited bool
+	rate    float64 // bytes per second
+	tokens  float64
+	last    int64 // unix nanoseconds of the last refill
+}
+
+// set makes the budget rate bytes per second (0: nothing is resent).
+// Called by the allocator.
+func (b *resendBudget) set(rate float64) {
+	b.mu.Lock()
+	b.limited, b.rate = true, rate
+	b.mu.Unlock()
+}
+
+// take spends n bytes at now if the budget has them.
+func (b *resendBudget) take(n int, now int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.limited {
+		return true
+	}
+	if b.last != 0 {
+		b.tokens = min(b.rate/5, b.tokens+b.rate*float64(now-b.last)/float64(time.Second))
+	}
+	b.last = now
+	if b.tokens < float64(n) {
+		return false
+	}
+	b.tokens -= float64(n)
+	return true
+}
