@@ -96,11 +96,18 @@ func (r *Room) allocateFor(sub *Peer, presence bool, now int64, used map[*forwar
 	}
 	limited := sub.limitedBy(full, now)
 	if limited {
-		estimate, _ := sub.Estimate()
-		spatialUp := time.Duration(now-sub.lastSpatialUp) >= spatialUpEvery
-		if _, up := fit(wants, float64(estimate)*headroom-audio, spatialUp); up {
+		estimate := sub.probe.spend
+		spatialUp := time.Duration(now-sub.lastSpatialUp) >= spatialUpEvery || sub.probe.level > 0
+		if _, up := fit(wants, estimate*headroom-audio, spatialUp); up {
 			sub.lastSpatialUp = now
 		}
+		sending := audio
+		for _, w := range wants {
+			if w.chosen >= 0 {
+				sending += w.costs[w.chosen]
+			}
+		}
+		sub.probe.sending = sending
 	}
 	var paused []string
 	for _, w := range wants {
@@ -162,9 +169,10 @@ func (p *Peer) limitedBy(full float64, now int64) bool {
 	if !known {
 		return false
 	}
-	e := float64(estimate)
 	congested := p.congested()
-	// Resends: none while the line loses packets, else a share of it.
+	p.probe.spend = p.probe.estimate(float64(estimate), full, congested, now)
+	e := max(float64(estimate), p.probe.floor) // what the line is known to take
+	// Resends: a share of it, half that while the line loses packets.
 	if congested {
 		p.egress.resends.set(e * resendShare / 2 / 8)
 	} else {

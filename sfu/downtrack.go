@@ -1,11 +1,11 @@
 package sfu
 
 import (
-	"time"
 	"encoding/binary"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
@@ -63,7 +63,7 @@ type downTrack struct {
 	lastTS  uint32
 	lastPic uint16
 	lastTL0 uint8
-	lastAt  int64 // unix nanoseconds of the last packet sent
+	lastAt  int64                 // unix nanoseconds of the last packet sent
 	sent    *[sentRing]sentPacket // video only: audio is not resent
 	scratch []byte
 	twccID  uint8   // the transport-wide sequence number's extension id; 0 when not negotiated

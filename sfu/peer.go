@@ -65,6 +65,7 @@ type Peer struct {
 	limited       bool
 	calmSince     int64
 	lastSpatialUp int64 // when a video last went up a layer, held
+	probe         prober
 
 	pub publishConn // what a v2 client publishes on its own connection
 

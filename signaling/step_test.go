@@ -132,7 +132,7 @@ func (l *frameLog) gaps(d time.Duration, from, to time.Time) [][2]time.Time {
 // to be paused (each switch down waits for a keyframe of the low layer,
 // and six at once are more than the line takes: about 1.0-1.2 s here), and
 // how far what the server sends climbs in the 15 s after the line comes
-// back (the estimate grows by about 8 % a second without probing).
+// back (with probing, back to what it was in most runs here).
 func TestALineThatFallsIsSteppedDownWithin2s(t *testing.T) {
 	h := newHarness(t, Limits{})
 	sess := h.runningSession(0)

@@ -1,0 +1,69 @@
+package sfu
+
+import "time"
+
+// Probing. A subscriber's estimate (GCC's delay-based target) grows by
+// about 8 % a second, and it only learns what the line takes from what is
+// sent: a line that came back from 0.5 to 5 Mbit/s would take half a
+// minute to be used again. So the allocator probes with the video itself:
+// once the line has lost nothing for probeCalm while its tiles ask for
+// more than the estimate gives, it spends up to probeGain times what it
+// sends now; what it then sent for probeHold without loss becomes a floor
+// under the estimate. Loss ends it all: the floor goes, and the next probe
+// waits twice as long as the last (from probeCalm up to maxProbeWait), so
+// a line that is full stays calm most of the time.
+
+const (
+	probeCalm    = 8 * time.Second
+	probeHold    = 2 * time.Second
+	maxProbeWait = 40 * time.Second
+	probeGain    = 1.5
+)
+
+// prober is one subscriber's probing state, owned by the allocator (under
+// Room.mu).
+type prober struct {
+	floor   float64 // bits per second sent for probeHold without loss
+	level   float64 // what the probe under way may send; 0: none
+	since   int64   // when it began
+	wait    time.Duration
+	calmAt  int64   // when the next probe may begin
+	sending float64 // what the last allocation chose, bits per second
+	spend   float64 // what this allocation spends from, bits per second
+}
+
+// estimate is what the allocator spends from, given the estimator's e, at
+// now: the estimate or the floor, and more while a probe is under way.
+// congested says the line loses packets now; full is what everything asked
+// would cost.
+func (p *prober) estimate(e, full float64, congested bool, now int64) float64 {
+	if congested {
+		if p.wait == 0 {
+			p.wait = probeCalm
+		} else if p.level > 0 || p.floor > 0 {
+			p.wait = min(2*p.wait, maxProbeWait)
+		}
+		p.floor, p.level = 0, 0
+		p.calmAt = now + int64(p.wait)
+		return e
+	}
+	if p.calmAt == 0 {
+		p.wait, p.calmAt = probeCalm, now+int64(probeCalm)
+	}
+	base := max(e, p.floor)
+	switch {
+	case p.level > 0 && time.Duration(now-p.since) >= probeHold:
+		// Held without loss: what was sent is proven, and the next probe
+		// may follow at once.
+		p.floor = max(p.floor, p.sending)
+		p.level = 0
+		base = max(e, p.floor)
+	case p.level > 0:
+		return max(base, p.level/headroom)
+	}
+	if now < p.calmAt || full <= base*headroom || p.sending == 0 {
+		return base
+	}
+	p.level, p.since = p.sending*probeGain, now
+	return max(base, p.level/headroom)
+}
