@@ -11,7 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/worktogether/worktogether/relay"
 	"github.com/worktogether/worktogether/sfu"
-	"github.com/worktogether/worktogether/signaling"
+	"github.com/worktogether/worktogether/web"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 )
@@ -19,18 +19,18 @@ import (
 // withTCPRelay runs the built-in relay on loopback with its TCP listener
 // only, and hands out its credentials: the only way to the SFU left to a
 // browser whose network blocks UDP.
-func withTCPRelay(got **relay.Server) func(*testing.T, *signaling.Config, *sfu.Router) func() {
+func withTCPRelay(got **relay.Server) func(*testing.T, *web.Config, *sfu.Router) func() {
 	return withRelay(got, false)
 }
 
 // withRelay is withTCPRelay with a UDP listener too when udp is set.
-func withRelay(got **relay.Server, udp bool) func(*testing.T, *signaling.Config, *sfu.Router) func() {
+func withRelay(got **relay.Server, udp bool) func(*testing.T, *web.Config, *sfu.Router) func() {
 	return withShapedRelay(got, udp, nil)
 }
 
 // withShapedRelay is withRelay whose relayed sockets pass shape (nil: none).
-func withShapedRelay(got **relay.Server, udp bool, shape func(net.PacketConn) net.PacketConn) func(*testing.T, *signaling.Config, *sfu.Router) func() {
-	return func(t *testing.T, cfg *signaling.Config, router *sfu.Router) func() {
+func withShapedRelay(got **relay.Server, udp bool, shape func(net.PacketConn) net.PacketConn) func(*testing.T, *web.Config, *sfu.Router) func() {
+	return func(t *testing.T, cfg *web.Config, router *sfu.Router) func() {
 		secret := []byte("e2e relay secret, long enough")
 		udpAddr := ""
 		if udp {
@@ -51,9 +51,9 @@ func withShapedRelay(got **relay.Server, udp bool, shape func(net.PacketConn) ne
 		}
 		*got = rs
 		is := relay.Issuer{URLs: rs.URLs("127.0.0.1"), Secret: secret}
-		cfg.TURN = func(id string, now time.Time, ttl time.Duration) []signaling.ICEServer {
+		cfg.TURN = func(id string, now time.Time, ttl time.Duration) []web.ICEServer {
 			s := is.Issue(id, now.Add(ttl))
-			return []signaling.ICEServer{{URLs: s.URLs, Username: s.Username, Credential: s.Credential}}
+			return []web.ICEServer{{URLs: s.URLs, Username: s.Username, Credential: s.Credential}}
 		}
 		return func() { rs.Close() }
 	}
@@ -188,9 +188,9 @@ func TestConnectionCheckSaysWhatGetsThrough(t *testing.T) {
 	closed.Close()
 	var rs2 *relay.Server
 	tcpOnly := withTCPRelay(&rs2)
-	blocked := startServerWith(t, func(t *testing.T, cfg *signaling.Config, router *sfu.Router) func() {
+	blocked := startServerWith(t, func(t *testing.T, cfg *web.Config, router *sfu.Router) func() {
 		stop := tcpOnly(t, cfg, router)
-		cfg.ICEServers = []signaling.ICEServer{{URLs: []string{deadUDP}, Username: "1:x", Credential: "x"}}
+		cfg.ICEServers = []web.ICEServer{{URLs: []string{deadUDP}, Username: "1:x", Credential: "x"}}
 		return stop
 	})
 	if verdict, items, _ := runCheck(t, browser, blocked, "Bo"); verdict != "tcp_only" || fmt.Sprint(items) != "[udp=false tcp=true]" {

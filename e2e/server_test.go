@@ -16,10 +16,10 @@ import (
 	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/session"
 	"github.com/worktogether/worktogether/sfu"
-	"github.com/worktogether/worktogether/signaling"
 	"github.com/worktogether/worktogether/static"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
+	"github.com/worktogether/worktogether/web"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 )
@@ -41,7 +41,7 @@ type server struct {
 	links *links.Maker
 	// tune, when set, changes the signaling config once the router is up
 	// (each start); what it returns is called on stop.
-	tune func(t *testing.T, cfg *signaling.Config, router *sfu.Router) (stop func())
+	tune func(t *testing.T, cfg *web.Config, router *sfu.Router) (stop func())
 }
 
 func startServer(t *testing.T) *server {
@@ -49,7 +49,7 @@ func startServer(t *testing.T) *server {
 }
 
 // startServerWith starts the server with tune (see server.tune).
-func startServerWith(t *testing.T, tune func(*testing.T, *signaling.Config, *sfu.Router) func()) *server {
+func startServerWith(t *testing.T, tune func(*testing.T, *web.Config, *sfu.Router) func()) *server {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -88,7 +88,7 @@ func (s *server) start(t *testing.T) {
 	if s.links, err = links.New(s.url, signer); err != nil {
 		t.Fatal(err)
 	}
-	cfg := signaling.Config{
+	cfg := web.Config{
 		PublicURL: s.url,
 		HostKey:   hostKey,
 		Store:     st,
@@ -101,7 +101,7 @@ func (s *server) start(t *testing.T) {
 	if s.tune != nil {
 		stopTune = s.tune(t, &cfg, router)
 	}
-	srv, err := signaling.New(cfg)
+	srv, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

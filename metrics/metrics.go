@@ -17,17 +17,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/worktogether/worktogether/relay"
 	"github.com/worktogether/worktogether/sfu"
-	"github.com/worktogether/worktogether/signaling"
+	"github.com/worktogether/worktogether/web"
 	"go.uber.org/zap"
 )
 
 // Sources are where the numbers come from.
 type Sources struct {
-	SFU       func() sfu.Stats
-	Signaling func(context.Context) (signaling.Stats, error)
-	Outbox    func(context.Context) (map[string]int, error) // mails by status
-	Relay     func() relay.Stats                            // nil without the built-in relay
-	Log       *zap.Logger
+	SFU      func() sfu.Stats
+	Sessions func(context.Context) (web.Stats, error)
+	Outbox   func(context.Context) (map[string]int, error) // mails by status
+	Relay    func() relay.Stats                            // nil without the built-in relay
+	Log      *zap.Logger
 }
 
 // Handler returns the /metrics handler.
@@ -102,7 +102,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(negotiationDesc, st.NegotiationFailures)
 	counter(offersDesc, st.Offers)
 
-	if sig, err := c.src.Signaling(ctx); err != nil {
+	if sig, err := c.src.Sessions(ctx); err != nil {
 		c.src.Log.Warn("metrics: sessions", zap.Error(err))
 	} else {
 		for _, phase := range []string{"lobby", "commitment", "work", "break", "closing"} {

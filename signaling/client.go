@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pion/webrtc/v4"
 	"github.com/worktogether/worktogether/sfu"
+	"github.com/worktogether/worktogether/store"
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 )
@@ -27,7 +26,7 @@ const maxFrame = 64 << 10
 // connection; everyone else queues. The reader runs in the HTTP handler's
 // goroutine.
 type client struct {
-	srv     *Server
+	hub     *Hub
 	conn    *websocket.Conn
 	log     *zap.Logger
 	id      string // participant id
@@ -59,72 +58,53 @@ type client struct {
 
 var _ sfu.Signaler = (*client)(nil)
 
-func (s *Server) upgrader() *websocket.Upgrader {
-	return &websocket.Upgrader{
+// Join is a websocket the web layer has admitted: who it is, in which
+// session, and what it asked for.
+type Join struct {
+	Session     store.Session
+	Participant string
+	Name        string
+	Role        string
+	Guest       bool      // came by the open link
+	Subscriber  string    // the subscriber whose mailed link this is, if any
+	Lang        string    // the language of its error messages
+	Slots       sfu.Slots // from the websocket URL (SlotsParam)
+}
+
+// ServeWS upgrades an admitted request to a websocket and runs its client
+// in the session's room until it goes.
+func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, j Join) {
+	up := &websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
-		CheckOrigin:     s.checkOrigin,
+		CheckOrigin:     h.cfg.CheckOrigin,
 	}
-}
-
-// checkOrigin admits clients without an Origin (not browsers), and browsers on
-// the server's own origin: its public URL or the host they asked for.
-func (s *Server) checkOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	if err != nil {
-		return false
-	}
-	if base := s.links.Base(); strings.EqualFold(u.Scheme, base.Scheme) && strings.EqualFold(u.Host, base.Host) {
-		return true
-	}
-	return strings.EqualFold(u.Host, r.Host)
-}
-
-// serveWS admits the token, upgrades and runs the client until it goes.
-func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	adm, err := s.admit(r.Context(), tokenParam(r), r.URL.Query().Get("session"), false)
-	if err != nil {
-		s.refuse(w, r, err)
-		return
-	}
-	if !s.checkOrigin(r) {
-		writeError(w, http.StatusForbidden, "forbidden", "websocket from another origin")
-		return
-	}
-	slots, err := slotsParam(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid", err.Error())
-		return
-	}
-	conn, err := s.upgrader().Upgrade(w, r, nil)
+	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
+	limits := h.cfg.Limits
 	c := &client{
-		srv:         s,
+		hub:         h,
 		conn:        conn,
-		log:         s.log.With(zap.String("session", adm.session.ID), zap.String("participant", adm.claims.Participant)),
-		id:          adm.claims.Participant,
-		name:        adm.claims.Name,
-		role:        adm.claims.Role,
-		lang:        s.errorLang(r),
-		guest:       adm.claims.Guest,
-		sub:         adm.claims.Subscriber,
-		slots:       slots,
-		limiter:     rate.NewLimiter(rate.Limit(s.cfg.Limits.MessagesPerSecond), s.cfg.Limits.MessageBurst),
-		statusLimit: rate.NewLimiter(statusPerSecond, statusBurst),
-		send:        make(chan []byte, s.cfg.Limits.SendQueue),
+		log:         h.log.With(zap.String("session", j.Session.ID), zap.String("participant", j.Participant)),
+		id:          j.Participant,
+		name:        j.Name,
+		role:        j.Role,
+		lang:        j.Lang,
+		guest:       j.Guest,
+		sub:         j.Subscriber,
+		slots:       j.Slots,
+		limiter:     rate.NewLimiter(rate.Limit(limits.MessagesPerSecond), limits.MessageBurst),
+		statusLimit: rate.NewLimiter(StatusPerSecond, StatusBurst),
+		send:        make(chan []byte, limits.SendQueue),
 		closing:     make(chan struct{}),
 		writerDone:  make(chan struct{}),
 		closeCode:   websocket.CloseNormalClosure,
 	}
 	go c.writeLoop()
-	if err := s.hub.join(r.Context(), adm, c); errors.Is(err, errRoomOver) {
-		c.sendBye(byeEnded)
+	if err := h.join(r.Context(), j.Session, c); errors.Is(err, errRoomOver) {
+		c.sendBye(ByeEnded)
 	} else if err != nil {
 		c.log.Warn("join", zap.Error(err))
 		c.closeWith(websocket.CloseInternalServerErr, "could not join the room")
@@ -154,7 +134,7 @@ func (c *client) sendJSON(v any) {
 	case c.send <- b:
 	default:
 		c.log.Warn("client too slow, dropping it", zap.Int("queued", len(c.send)))
-		c.srv.queueDrops.Add(1)
+		c.hub.queueDrops.Add(1)
 		c.drop()
 	}
 }
@@ -162,12 +142,12 @@ func (c *client) sendJSON(v any) {
 // sendError tells the client why a message was refused: msg in English as
 // the detail, the catalog's words in the client's language as the message.
 func (c *client) sendError(code, msg, ref string) {
-	c.sendJSON(msgError{Type: "error", Code: code, Message: c.srv.errorText(c.lang, code, ref, msg), Ref: ref, Detail: msg})
+	c.sendJSON(MsgError{Type: "error", Code: code, Message: c.hub.cfg.ErrorText(c.lang, code, ref, msg), Ref: ref, Detail: msg})
 }
 
 // sendBye queues bye and closes the connection once the queue is flushed.
 func (c *client) sendBye(reason string) {
-	c.sendJSON(msgBye{Type: "bye", Reason: reason})
+	c.sendJSON(MsgBye{Type: "bye", Reason: reason})
 	c.closeWith(websocket.CloseNormalClosure, reason)
 }
 
@@ -191,7 +171,7 @@ func (c *client) drop() {
 func (c *client) writeLoop() {
 	defer close(c.writerDone)
 	defer c.conn.Close()
-	limits := c.srv.cfg.Limits
+	limits := c.hub.cfg.Limits
 	ping := time.NewTicker(limits.PingInterval)
 	defer ping.Stop()
 	for {
@@ -229,12 +209,12 @@ func (c *client) writeLoop() {
 }
 
 func (c *client) write(b []byte) bool {
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.srv.cfg.Limits.WriteTimeout))
+	_ = c.conn.SetWriteDeadline(time.Now().Add(c.hub.cfg.Limits.WriteTimeout))
 	return c.conn.WriteMessage(websocket.TextMessage, b) == nil
 }
 
 func (c *client) readLoop() {
-	limits := c.srv.cfg.Limits
+	limits := c.hub.cfg.Limits
 	c.conn.SetReadLimit(maxFrame)
 	_ = c.conn.SetReadDeadline(time.Now().Add(limits.PongWait))
 	c.conn.SetPongHandler(func(string) error {
@@ -247,7 +227,7 @@ func (c *client) readLoop() {
 		}
 		_ = c.conn.SetReadDeadline(time.Now().Add(limits.PongWait))
 		if kind != websocket.TextMessage {
-			c.sendError(codeBadMessage, "messages are JSON text frames", "")
+			c.sendError(CodeBadMessage, "messages are JSON text frames", "")
 			continue
 		}
 		c.handle(data)
@@ -255,7 +235,7 @@ func (c *client) readLoop() {
 }
 
 // SendOffer implements sfu.Signaler.
-func (c *client) SendOffer(sdp string) { c.sendJSON(msgOffer{Type: "offer", SDP: sdp}) }
+func (c *client) SendOffer(sdp string) { c.sendJSON(MsgOffer{Type: "offer", SDP: sdp}) }
 
 // SendCandidate implements sfu.Signaler.
 func (c *client) SendCandidate(cand webrtc.ICECandidateInit) {
@@ -288,9 +268,9 @@ func (c *client) SendSlots(slots map[string]string) {
 	c.sendJSON(m)
 }
 
-// slotsParam reads the slots a client asks for in the websocket URL
+// SlotsParam reads the slots a client asks for in the websocket URL
 // (video_slots, audio_slots); none when it names none.
-func slotsParam(r *http.Request) (sfu.Slots, error) {
+func SlotsParam(r *http.Request) (sfu.Slots, error) {
 	var s sfu.Slots
 	q := r.URL.Query()
 	for _, p := range []struct {

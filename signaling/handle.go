@@ -48,18 +48,18 @@ func (c *client) handle(data []byte) {
 		// Tell a flooding client once a second, not once a message.
 		now := time.Now().UnixNano()
 		if last := c.lastLimited.Load(); now-last >= int64(rateLimitNotice) && c.lastLimited.CompareAndSwap(last, now) {
-			c.sendError(codeRateLimited, "too many messages; slow down", "")
+			c.sendError(CodeRateLimited, "too many messages; slow down", "")
 		}
 		return
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		c.sendError(codeBadMessage, "message is not a JSON object", "")
+		c.sendError(CodeBadMessage, "message is not a JSON object", "")
 		return
 	}
 	var typ string
 	if err := json.Unmarshal(raw["type"], &typ); err != nil || typ == "" {
-		c.sendError(codeBadMessage, "message has no type", "")
+		c.sendError(CodeBadMessage, "message has no type", "")
 		return
 	}
 	switch typ {
@@ -74,12 +74,12 @@ func (c *client) handle(data []byte) {
 	case "commit", "report", "host", "pass", "status":
 		room := c.room.Load()
 		if room == nil {
-			c.sendError(codeNotAllowed, "not in a room yet", typ)
+			c.sendError(CodeNotAllowed, "not in a room yet", typ)
 			return
 		}
 		room.do(func() { room.handle(c, typ, raw) })
 	default:
-		c.sendError(codeBadMessage, fmt.Sprintf("unknown message type %q", typ), typ)
+		c.sendError(CodeBadMessage, fmt.Sprintf("unknown message type %q", typ), typ)
 	}
 }
 
@@ -88,11 +88,11 @@ func (c *client) handle(data []byte) {
 func (c *client) sdpOf(raw map[string]json.RawMessage, ref string) (string, bool) {
 	var sdp string
 	if err := fields(raw, []string{"sdp"}); err != nil {
-		c.sendError(codeBadMessage, err.Error(), ref)
+		c.sendError(CodeBadMessage, err.Error(), ref)
 		return "", false
 	}
 	if err := json.Unmarshal(raw["sdp"], &sdp); err != nil || sdp == "" {
-		c.sendError(codeBadMessage, "sdp must be a non-empty string", ref)
+		c.sendError(CodeBadMessage, "sdp must be a non-empty string", ref)
 		return "", false
 	}
 	return sdp, true
@@ -105,38 +105,38 @@ func (c *client) handleAnswer(raw map[string]json.RawMessage) {
 	}
 	peer := c.peer.Load()
 	if peer == nil {
-		c.sendError(codeNotAllowed, "no offer is waiting for an answer", "answer")
+		c.sendError(CodeNotAllowed, "no offer is waiting for an answer", "answer")
 		return
 	}
 	switch err := peer.HandleAnswer(sdp); {
 	case err == nil, errors.Is(err, sfu.ErrPeerClosed):
 	case errors.Is(err, sfu.ErrNoOffer):
-		c.sendError(codeNotAllowed, err.Error(), "answer")
+		c.sendError(CodeNotAllowed, err.Error(), "answer")
 	default:
-		c.sendError(codeInvalid, err.Error(), "answer")
+		c.sendError(CodeInvalid, err.Error(), "answer")
 	}
 }
 
 func (c *client) handleCandidate(raw map[string]json.RawMessage) {
 	if err := fields(raw, []string{"candidate"}, "pc"); err != nil {
-		c.sendError(codeBadMessage, err.Error(), "candidate")
+		c.sendError(CodeBadMessage, err.Error(), "candidate")
 		return
 	}
 	var which string
 	if pc, ok := raw["pc"]; ok {
 		if err := json.Unmarshal(pc, &which); err != nil || which != pcPublish {
-			c.sendError(codeBadMessage, `pc must be "publish" when given`, "candidate")
+			c.sendError(CodeBadMessage, `pc must be "publish" when given`, "candidate")
 			return
 		}
 	}
 	var cand webrtc.ICECandidateInit
 	if err := json.Unmarshal(raw["candidate"], &cand); err != nil || string(raw["candidate"]) == "null" {
-		c.sendError(codeBadMessage, "candidate must be an RTCIceCandidateInit object", "candidate")
+		c.sendError(CodeBadMessage, "candidate must be an RTCIceCandidateInit object", "candidate")
 		return
 	}
 	peer := c.peer.Load()
 	if peer == nil {
-		c.sendError(codeNotAllowed, "no media connection yet", "candidate")
+		c.sendError(CodeNotAllowed, "no media connection yet", "candidate")
 		return
 	}
 	add := peer.AddCandidate
@@ -144,6 +144,6 @@ func (c *client) handleCandidate(raw map[string]json.RawMessage) {
 		add = peer.AddPublishCandidate
 	}
 	if err := add(cand); err != nil && !errors.Is(err, sfu.ErrPeerClosed) {
-		c.sendError(codeInvalid, err.Error(), "candidate")
+		c.sendError(CodeInvalid, err.Error(), "candidate")
 	}
 }

@@ -14,22 +14,22 @@ import (
 func sessionError(c *client, ref string, err error) {
 	switch {
 	case errors.Is(err, session.ErrWrongPhase):
-		c.sendError(codeNotAllowed, err.Error(), ref)
+		c.sendError(CodeNotAllowed, err.Error(), ref)
 	case errors.Is(err, session.ErrInvalid):
-		c.sendError(codeInvalid, err.Error(), ref)
+		c.sendError(CodeInvalid, err.Error(), ref)
 	default:
-		c.sendError(codeInvalid, err.Error(), ref)
+		c.sendError(CodeInvalid, err.Error(), ref)
 	}
 }
 
 func (r *liveRoom) hostAction(c *client, raw map[string]json.RawMessage) {
-	if c.role != roleHost {
-		c.sendError(codeNotAllowed, "only a host can do that", "host")
+	if c.role != RoleHost {
+		c.sendError(CodeNotAllowed, "only a host can do that", "host")
 		return
 	}
 	var action string
 	if err := json.Unmarshal(raw["action"], &action); err != nil {
-		c.sendError(codeBadMessage, "action must be a string", "host")
+		c.sendError(CodeBadMessage, "action must be a string", "host")
 		return
 	}
 	var required []string
@@ -40,14 +40,14 @@ func (r *liveRoom) hostAction(c *client, raw map[string]json.RawMessage) {
 	case "mute", "unmute", "remove":
 		required = []string{"participant"}
 	default:
-		c.sendError(codeBadMessage, fmt.Sprintf("unknown host action %q", action), "host")
+		c.sendError(CodeBadMessage, fmt.Sprintf("unknown host action %q", action), "host")
 		return
 	}
 	if err := fields(raw, append([]string{"action"}, required...)); err != nil {
-		c.sendError(codeBadMessage, err.Error(), "host")
+		c.sendError(CodeBadMessage, err.Error(), "host")
 		return
 	}
-	now := r.srv.now()
+	now := r.hub.now()
 	switch action {
 	case "advance":
 		r.changePhase(c, action, func() error { return r.machine.Advance(now) })
@@ -56,19 +56,19 @@ func (r *liveRoom) hostAction(c *client, raw map[string]json.RawMessage) {
 	case "extend":
 		var secs int
 		if err := json.Unmarshal(raw["seconds"], &secs); err != nil {
-			c.sendError(codeBadMessage, "seconds must be a whole number", "host")
+			c.sendError(CodeBadMessage, "seconds must be a whole number", "host")
 			return
 		}
 		r.changePhase(c, action, func() error { return r.machine.Extend(secs) })
 	case "mute", "unmute", "remove":
 		var id string
 		if err := json.Unmarshal(raw["participant"], &id); err != nil {
-			c.sendError(codeBadMessage, "participant must be a participant id", "host")
+			c.sendError(CodeBadMessage, "participant must be a participant id", "host")
 			return
 		}
 		target := r.members[id]
 		if target == nil {
-			c.sendError(codeInvalid, "no such participant in this session", "host")
+			c.sendError(CodeInvalid, "no such participant in this session", "host")
 			return
 		}
 		switch action {
@@ -91,7 +91,7 @@ func (r *liveRoom) changePhase(c *client, cause string, change func() error) {
 	if err := r.savePhase(cause); err != nil {
 		r.log.Error("store host change", zap.Error(err))
 		r.machine = session.New(r.sess.Plan, r.sess.StartsAt, r.sess.LobbySeconds, &before)
-		c.sendError(codeInvalid, "the change could not be saved; try again", "host")
+		c.sendError(CodeInvalid, "the change could not be saved; try again", "host")
 		return
 	}
 	r.phaseChanged(before.Index)
@@ -113,11 +113,11 @@ func (r *liveRoom) hostMute(c *client, target *member, muted bool) {
 		phase = &idx
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	err := r.srv.cfg.Store.SetMuted(ctx, r.id, target.p.ID, phase)
+	err := r.hub.cfg.Store.SetMuted(ctx, r.id, target.p.ID, phase)
 	cancel()
 	if err != nil {
 		r.log.Error("store mute", zap.Bool("muted", muted), zap.Error(err))
-		c.sendError(codeInvalid, "the change could not be saved; try again", "host")
+		c.sendError(CodeInvalid, "the change could not be saved; try again", "host")
 		return
 	}
 	target.muted = muted
@@ -125,20 +125,20 @@ func (r *liveRoom) hostMute(c *client, target *member, muted bool) {
 }
 
 func (r *liveRoom) remove(c *client, target *member) {
-	if target.p.Role == roleHost {
-		c.sendError(codeNotAllowed, "a host cannot be removed", "host")
+	if target.p.Role == RoleHost {
+		c.sendError(CodeNotAllowed, "a host cannot be removed", "host")
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	err := r.srv.cfg.Store.SetRemoved(ctx, r.id, target.p.ID, r.srv.now())
+	err := r.hub.cfg.Store.SetRemoved(ctx, r.id, target.p.ID, r.hub.now())
 	cancel()
 	if err != nil {
 		r.log.Error("store removal", zap.Error(err))
-		c.sendError(codeInvalid, "the removal could not be saved; try again", "host")
+		c.sendError(CodeInvalid, "the removal could not be saved; try again", "host")
 		return
 	}
 	if tc := target.client; tc != nil {
-		tc.sendBye(byeRemoved)
+		tc.sendBye(ByeRemoved)
 		if p := tc.peer.Load(); p != nil {
 			r.media.Leave(p)
 		}

@@ -1,13 +1,106 @@
+// Package signaling is the room core: the websocket protocol and, per live
+// session, one room actor goroutine that owns the session's state machine and
+// its SFU room. It stores before it broadcasts, and maps the session and SFU
+// packages' errors to the wire contract's codes.
+//
+// It depends on a narrow Store (defined here: just what a room reads and
+// writes), a clock, the SFU router and a logger. It must not know HTTP pages,
+// the JSON API, mail, tokens or links: the web layer admits a join link and
+// hands the connection over with ServeWS; nothing here reaches back up.
 package signaling
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/worktogether/worktogether/session"
+	"github.com/worktogether/worktogether/sfu"
 	"github.com/worktogether/worktogether/store"
+	"go.uber.org/zap"
 )
+
+// Store is what a room reads and writes.
+type Store interface {
+	GetSession(ctx context.Context, id string) (store.Session, error)
+	JoinedParticipants(ctx context.Context, sessionID string) ([]store.Participant, error)
+	PendingInvitees(ctx context.Context, sessionID string) (int, error)
+	MarkJoined(ctx context.Context, p store.Participant, at time.Time) error
+	SavePhase(ctx context.Context, id string, st session.State, cause string, at time.Time) error
+	SaveCommitment(ctx context.Context, sessionID, id string, tasks []string, at time.Time) error
+	SaveReport(ctx context.Context, sessionID, id string, r store.Report, at time.Time) error
+	SetMuted(ctx context.Context, sessionID, id string, phase *int) error
+	SetRemoved(ctx context.Context, sessionID, id string, at time.Time) error
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Limits bound what one websocket may cost the server.
+type Limits struct {
+	SendQueue         int           // messages queued for a client before it is dropped as too slow
+	WriteTimeout      time.Duration // one write to a client
+	PingInterval      time.Duration // how often the server pings
+	PongWait          time.Duration // silence after which a client is taken for dead
+	MessagesPerSecond float64       // steady rate of client messages
+	MessageBurst      int           // burst of client messages
+}
+
+// DefaultLimits suit browsers on ordinary networks.
+func DefaultLimits() Limits {
+	return Limits{
+		SendQueue:         256,
+		WriteTimeout:      10 * time.Second,
+		PingInterval:      15 * time.Second,
+		PongWait:          45 * time.Second,
+		MessagesPerSecond: 50,
+		MessageBurst:      200,
+	}
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.SendQueue <= 0 {
+		l.SendQueue = d.SendQueue
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = d.WriteTimeout
+	}
+	if l.PingInterval <= 0 {
+		l.PingInterval = d.PingInterval
+	}
+	if l.PongWait <= 0 {
+		l.PongWait = d.PongWait
+	}
+	if l.MessagesPerSecond <= 0 {
+		l.MessagesPerSecond = d.MessagesPerSecond
+	}
+	if l.MessageBurst <= 0 {
+		l.MessageBurst = d.MessageBurst
+	}
+	return l
+}
+
+// Config is everything the room core needs.
+type Config struct {
+	Store  Store
+	Router *sfu.Router
+	Log    *zap.Logger
+	Now    func() time.Time // the server clock; time.Now when nil
+	Limits Limits           // zero fields take DefaultLimits
+	// ICEServers are the STUN/TURN servers a participant's connections may
+	// use, handed out in welcome; none when nil.
+	ICEServers func(participant string) []ICEServer
+	// CheckOrigin tells whether a browser's websocket may come from the
+	// Origin it names; the upgrader's same-host check when nil.
+	CheckOrigin func(r *http.Request) bool
+	// ErrorText is what a person reads for an error message: msg is the
+	// English detail, code and ref what it answers. msg itself when nil.
+	ErrorText func(lang, code, ref, msg string) string
+}
 
 // errShuttingDown refuses joins while the server stops.
 var errShuttingDown = errors.New("server is shutting down")
@@ -16,7 +109,9 @@ var errShuttingDown = errors.New("server is shutting down")
 // participant arrives and stops when the session ends, is cancelled, or the
 // server shuts down.
 type Hub struct {
-	srv *Server
+	cfg        Config
+	log        *zap.Logger
+	queueDrops atomic.Uint64
 
 	mu      sync.Mutex
 	rooms   map[string]*liveRoom
@@ -24,8 +119,29 @@ type Hub struct {
 	running sync.WaitGroup
 }
 
-func newHub(s *Server) *Hub {
-	return &Hub{srv: s, rooms: make(map[string]*liveRoom)}
+// NewHub checks cfg and builds the hub.
+func NewHub(cfg Config) (*Hub, error) {
+	if cfg.Store == nil || cfg.Router == nil || cfg.Log == nil {
+		return nil, errors.New("signaling: store, router and logger are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ICEServers == nil {
+		cfg.ICEServers = func(string) []ICEServer { return []ICEServer{} }
+	}
+	if cfg.ErrorText == nil {
+		cfg.ErrorText = func(_, _, _, msg string) string { return msg }
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	return &Hub{cfg: cfg, log: cfg.Log, rooms: make(map[string]*liveRoom)}, nil
+}
+
+func (h *Hub) now() time.Time { return h.cfg.Now().UTC() }
+
+// machineFor builds the session's state machine where the clock says it is.
+func (h *Hub) machineFor(sess store.Session) *session.Machine {
+	return sess.Machine(h.now())
 }
 
 // roomFor returns the session's running room, starting it if needed.
@@ -38,7 +154,7 @@ func (h *Hub) roomFor(ctx context.Context, sess store.Session) (*liveRoom, error
 	if r := h.rooms[sess.ID]; r != nil {
 		return r, nil
 	}
-	r, err := newLiveRoom(ctx, h.srv, sess)
+	r, err := newLiveRoom(ctx, h, sess)
 	if err != nil {
 		return nil, err
 	}
@@ -52,19 +168,19 @@ func (h *Hub) roomFor(ctx context.Context, sess store.Session) (*liveRoom, error
 }
 
 // join hands a new client to its session's room.
-func (h *Hub) join(ctx context.Context, adm admission, c *client) error {
+func (h *Hub) join(ctx context.Context, sess store.Session, c *client) error {
 	// A room that is finishing refuses; the next attempt starts a fresh one
 	// (which then sees the session's end for itself).
 	for attempt := 0; attempt < 3; attempt++ {
-		r, err := h.roomFor(ctx, adm.session)
+		r, err := h.roomFor(ctx, sess)
 		if err != nil {
-			return fmt.Errorf("join %s: %w", adm.session.ID, err)
+			return fmt.Errorf("join %s: %w", sess.ID, err)
 		}
 		if r.do(func() { r.join(c) }) {
 			return nil
 		}
 	}
-	return fmt.Errorf("join %s: %w", adm.session.ID, errRoomOver)
+	return fmt.Errorf("join %s: %w", sess.ID, errRoomOver)
 }
 
 // errRoomOver is a join whose room kept finishing under it: rooms finish
@@ -81,8 +197,19 @@ func (h *Hub) forget(r *liveRoom) {
 	}
 }
 
-// present is how many participants are connected to a session now.
-func (h *Hub) present(id string) int {
+// running lists the rooms running now.
+func (h *Hub) live() []*liveRoom {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rooms := make([]*liveRoom, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	return rooms
+}
+
+// Present is how many participants are connected to a session now.
+func (h *Hub) Present(id string) int {
 	h.mu.Lock()
 	r := h.rooms[id]
 	h.mu.Unlock()
@@ -92,9 +219,22 @@ func (h *Hub) present(id string) int {
 	return int(r.present.Load())
 }
 
-// closeRoom ends a session's room (if running) with bye reason, and waits
+// Participants is how many participants are connected now, in every room.
+func (h *Hub) Participants() int {
+	n := 0
+	for _, r := range h.live() {
+		n += int(r.present.Load())
+	}
+	return n
+}
+
+// QueueDrops is how many clients were dropped for not reading their
+// messages.
+func (h *Hub) QueueDrops() uint64 { return h.queueDrops.Load() }
+
+// CloseRoom ends a session's room (if running) with bye reason, and waits
 // until it has stopped or ctx is done.
-func (h *Hub) closeRoom(ctx context.Context, id, reason string) {
+func (h *Hub) CloseRoom(ctx context.Context, id, reason string) {
 	h.mu.Lock()
 	r := h.rooms[id]
 	h.mu.Unlock()
@@ -108,33 +248,40 @@ func (h *Hub) closeRoom(ctx context.Context, id, reason string) {
 	}
 }
 
-// dropEverywhere takes the participant idFor(session) out of every live
+// Reload gives a running room the session as it now stands (a new time or
+// title), and tells everyone in it.
+func (h *Hub) Reload(sess store.Session) {
+	h.mu.Lock()
+	r := h.rooms[sess.ID]
+	h.mu.Unlock()
+	if r == nil {
+		return
+	}
+	r.do(func() {
+		r.sess = sess
+		r.machine = h.machineFor(sess)
+		r.broadcast(MsgState{Type: "state", WireState: r.stateNow()})
+		r.armTimer()
+	})
+}
+
+// DropEverywhere takes the participant idFor(session) out of every live
 // room at once (a subscriber who deleted their data): bye removed, gone
 // from the members, refused if the same link comes back to that room.
-func (h *Hub) dropEverywhere(idFor func(sessionID string) string) {
-	h.mu.Lock()
-	rooms := make([]*liveRoom, 0, len(h.rooms))
-	for _, r := range h.rooms {
-		rooms = append(rooms, r)
-	}
-	h.mu.Unlock()
-	for _, r := range rooms {
+func (h *Hub) DropEverywhere(idFor func(sessionID string) string) {
+	for _, r := range h.live() {
 		id := idFor(r.id)
 		r.do(func() { r.drop(id) })
 	}
 }
 
-// shutdown says bye to everyone and waits for every room to stop.
-func (h *Hub) shutdown(ctx context.Context) error {
+// Shutdown says bye to everyone and waits for every room to stop.
+func (h *Hub) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing = true
-	rooms := make([]*liveRoom, 0, len(h.rooms))
-	for _, r := range h.rooms {
-		rooms = append(rooms, r)
-	}
 	h.mu.Unlock()
-	for _, r := range rooms {
-		r.do(func() { r.finish(byeShutdown) })
+	for _, r := range h.live() {
+		r.do(func() { r.finish(ByeShutdown) })
 	}
 	done := make(chan struct{})
 	go func() {

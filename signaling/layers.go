@@ -41,7 +41,7 @@ func (c *client) handlePublishOffer(raw map[string]json.RawMessage) {
 	}
 	peer := c.peer.Load()
 	if peer == nil {
-		c.sendError(codeNotAllowed, "no media connection yet: send publish_offer after the first offer", "publish_offer")
+		c.sendError(CodeNotAllowed, "no media connection yet: send publish_offer after the first offer", "publish_offer")
 		return
 	}
 	answer, err := peer.HandlePublishOffer(sdp)
@@ -50,32 +50,32 @@ func (c *client) handlePublishOffer(raw map[string]json.RawMessage) {
 		c.sendJSON(msgPublishAnswer{Type: "publish_answer", SDP: answer})
 	case errors.Is(err, sfu.ErrPeerClosed):
 	default:
-		c.sendError(codeInvalid, err.Error(), "publish_offer")
+		c.sendError(CodeInvalid, err.Error(), "publish_offer")
 	}
 }
 
 func (c *client) handleTiles(raw map[string]json.RawMessage) {
 	if err := fields(raw, []string{"tiles"}); err != nil {
-		c.sendError(codeBadMessage, err.Error(), "tiles")
+		c.sendError(CodeBadMessage, err.Error(), "tiles")
 		return
 	}
 	var tiles []wireTile
 	if err := json.Unmarshal(raw["tiles"], &tiles); err != nil {
-		c.sendError(codeBadMessage, "tiles must be a list of {participant, visible, width, height, pinned}", "tiles")
+		c.sendError(CodeBadMessage, "tiles must be a list of {participant, visible, width, height, pinned}", "tiles")
 		return
 	}
 	if len(tiles) > maxTilesPerMessage {
-		c.sendError(codeInvalid, fmt.Sprintf("at most %d tiles in one message", maxTilesPerMessage), "tiles")
+		c.sendError(CodeInvalid, fmt.Sprintf("at most %d tiles in one message", maxTilesPerMessage), "tiles")
 		return
 	}
 	next := make(map[string]sfu.Tile, len(tiles))
 	for _, t := range tiles {
 		if t.Participant == "" || len(t.Participant) > 64 || t.Visible == nil {
-			c.sendError(codeInvalid, "each tile needs a participant id and visible", "tiles")
+			c.sendError(CodeInvalid, "each tile needs a participant id and visible", "tiles")
 			return
 		}
 		if t.Width < 0 || t.Height < 0 || t.Width > maxTileSide || t.Height > maxTileSide {
-			c.sendError(codeInvalid, fmt.Sprintf("tile sizes must be 0 to %d pixels", maxTileSide), "tiles")
+			c.sendError(CodeInvalid, fmt.Sprintf("tile sizes must be 0 to %d pixels", maxTileSide), "tiles")
 			return
 		}
 		next[t.Participant] = sfu.Tile{Visible: *t.Visible, Width: t.Width, Height: t.Height, Pinned: t.Pinned}

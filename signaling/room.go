@@ -30,7 +30,7 @@ type member struct {
 // session machine, the members and the SFU room, and runs every change in
 // order. Others talk to it through do.
 type liveRoom struct {
-	srv *Server
+	hub *Hub
 	id  string
 	log *zap.Logger
 
@@ -50,27 +50,27 @@ type liveRoom struct {
 	dropped  map[string]bool // participants whose data was deleted: never let in again
 }
 
-func newLiveRoom(ctx context.Context, s *Server, sess store.Session) (*liveRoom, error) {
+func newLiveRoom(ctx context.Context, h *Hub, sess store.Session) (*liveRoom, error) {
 	// The session as stored now, not as the joining link found it: a host's
 	// end may have come in between.
-	sess, err := s.cfg.Store.GetSession(ctx, sess.ID)
+	sess, err := h.cfg.Store.GetSession(ctx, sess.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load room: %w", err)
 	}
-	joined, err := s.cfg.Store.JoinedParticipants(ctx, sess.ID)
+	joined, err := h.cfg.Store.JoinedParticipants(ctx, sess.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load room %s: %w", sess.ID, err)
 	}
 	r := &liveRoom{
-		srv:     s,
+		hub:     h,
 		id:      sess.ID,
-		log:     s.log.With(zap.String("session", sess.ID)),
+		log:     h.log.With(zap.String("session", sess.ID)),
 		inbox:   make(chan func()),
 		done:    make(chan struct{}),
 		sess:    sess,
-		machine: s.machineFor(sess),
+		machine: h.machineFor(sess),
 		members: make(map[string]*member, len(joined)),
-		media:   s.cfg.Router.NewRoom(sess.ID),
+		media:   h.cfg.Router.NewRoom(sess.ID),
 	}
 	st := r.machine.State()
 	for _, p := range joined {
@@ -123,7 +123,7 @@ func (r *liveRoom) armTimer() {
 	if !ok {
 		return
 	}
-	wait := next.Sub(r.srv.now())
+	wait := next.Sub(r.hub.now())
 	if wait < 0 {
 		wait = 0
 	}
@@ -133,7 +133,7 @@ func (r *liveRoom) armTimer() {
 // tick follows the clock: phases whose time is up end.
 func (r *liveRoom) tick() {
 	before := r.machine.State().Index
-	if r.machine.Tick(r.srv.now()) {
+	if r.machine.Tick(r.hub.now()) {
 		if err := r.savePhase("clock"); err != nil {
 			// The clock-driven state is recomputed the same way after a
 			// restart; log and carry on rather than freeze the room.
@@ -146,7 +146,7 @@ func (r *liveRoom) tick() {
 func (r *liveRoom) savePhase(cause string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	return r.srv.cfg.Store.SavePhase(ctx, r.id, r.machine.State(), cause, r.srv.now())
+	return r.hub.cfg.Store.SavePhase(ctx, r.id, r.machine.State(), cause, r.hub.now())
 }
 
 // phaseChanged applies and announces a stored change of state; before is the
@@ -171,12 +171,12 @@ func (r *liveRoom) phaseChanged(before int) {
 			r.turns = session.NewTurns(r.presentIDs(), st)
 		}
 	}
-	r.broadcast(msgState{Type: "state", wireState: r.wireState()})
+	r.broadcast(MsgState{Type: "state", WireState: r.stateNow()})
 	if roundChanged {
 		r.broadcast(r.turnMessage())
 	}
 	if r.machine.Ended() {
-		r.finish(byeEnded)
+		r.finish(ByeEnded)
 	}
 }
 
@@ -205,16 +205,16 @@ func (r *liveRoom) finish(reason string) {
 	r.present.Store(0)
 	r.media.Close()
 	r.finished = true
-	r.srv.hub.forget(r)
+	r.hub.forget(r)
 	r.log.Info("room closed", zap.String("reason", reason))
 }
 
-func (r *liveRoom) wireState() wireState {
-	return wireState{Phase: toWirePhase(r.machine.State()), ServerTime: r.srv.now()}
+func (r *liveRoom) stateNow() WireState {
+	return WireState{Phase: ToWirePhase(r.machine.State()), ServerTime: r.hub.now()}
 }
 
-func (r *liveRoom) wireParticipant(m *member) wireParticipant {
-	w := toWireParticipant(m.p, m.client != nil, m.muted)
+func (r *liveRoom) participantOf(m *member) WireParticipant {
+	w := ToWireParticipant(m.p, m.client != nil, m.muted)
 	m.status.wire(&w, m.client != nil)
 	return w
 }
@@ -228,7 +228,7 @@ func (r *liveRoom) broadcast(v any) {
 }
 
 func (r *liveRoom) broadcastParticipant(m *member) {
-	r.broadcast(msgParticipant{Type: "participant", wireParticipant: r.wireParticipant(m)})
+	r.broadcast(msgParticipant{Type: "participant", WireParticipant: r.participantOf(m)})
 }
 
 func (r *liveRoom) countPresent() int32 {
@@ -250,34 +250,34 @@ func (r *liveRoom) join(c *client) {
 		// The session ended between the link's check and this room (a
 		// room made for a session the clock or the store says is over):
 		// nobody is welcomed into it.
-		r.finish(byeEnded)
+		r.finish(ByeEnded)
 	}
 	if !r.finished && r.sess.Cancelled {
-		r.finish(byeCancelled)
+		r.finish(ByeCancelled)
 	}
 	if r.finished {
-		c.sendBye(byeEnded)
+		c.sendBye(ByeEnded)
 		return
 	}
 	if r.dropped[c.id] {
-		c.sendBye(byeRemoved)
+		c.sendBye(ByeRemoved)
 		return
 	}
 	m := r.members[c.id]
 	if m != nil && m.client != nil {
 		old := m.client
-		old.sendBye(byeReplaced)
+		old.sendBye(ByeReplaced)
 		if p := old.peer.Load(); p != nil {
 			r.media.Leave(p)
 		}
 		m.client = nil
-	} else if c.role != roleHost && int(r.countPresent()) >= r.sess.Capacity {
-		c.sendError(codeFull, fmt.Sprintf("this session is full (%d people)", r.sess.Capacity), "")
+	} else if c.role != RoleHost && int(r.countPresent()) >= r.sess.Capacity {
+		c.sendError(CodeFull, fmt.Sprintf("this session is full (%d people)", r.sess.Capacity), "")
 		c.closeWith(websocket.CloseTryAgainLater, "full")
 		return
 	} else if c.guest {
 		if msg := r.guestRefusal(m == nil); msg != "" {
-			c.sendError(codeGuestsFull, msg, "")
+			c.sendError(CodeGuestsFull, msg, "")
 			c.closeWith(websocket.CloseTryAgainLater, "guests full")
 			return
 		}
@@ -285,7 +285,7 @@ func (r *liveRoom) join(c *client) {
 	if m == nil {
 		p := store.Participant{ID: c.id, SessionID: r.id, Name: c.name, Role: c.role, SubscriberID: c.sub}
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-		err := r.srv.cfg.Store.MarkJoined(ctx, p, r.srv.now())
+		err := r.hub.cfg.Store.MarkJoined(ctx, p, r.hub.now())
 		cancel()
 		if err != nil {
 			r.log.Error("store join", zap.Error(err))
@@ -303,7 +303,7 @@ func (r *liveRoom) join(c *client) {
 	c.sendJSON(r.welcome(c))
 	for _, other := range r.members {
 		if other.client != nil && other != m {
-			other.client.sendJSON(msgParticipant{Type: "participant", wireParticipant: r.wireParticipant(m)})
+			other.client.sendJSON(msgParticipant{Type: "participant", WireParticipant: r.participantOf(m)})
 		}
 	}
 
@@ -326,24 +326,24 @@ func (r *liveRoom) join(c *client) {
 	c.log.Info("joined", zap.String("role", c.role), zap.Int32("present", r.present.Load()))
 }
 
-func (r *liveRoom) welcome(c *client) msgWelcome {
-	desc := toWireSession(r.sess)
-	ph := toWirePhase(r.machine.State())
+func (r *liveRoom) welcome(c *client) MsgWelcome {
+	desc := ToWireSession(r.sess)
+	ph := ToWirePhase(r.machine.State())
 	desc.Phase = &ph
 	desc.Participants = int(r.present.Load())
-	parts := make([]wireParticipant, 0, len(r.order))
+	parts := make([]WireParticipant, 0, len(r.order))
 	for _, id := range r.order {
-		parts = append(parts, r.wireParticipant(r.members[id]))
+		parts = append(parts, r.participantOf(r.members[id]))
 	}
-	ice := r.srv.iceServers(c.id, r.srv.cfg.TURNTTL)
-	return msgWelcome{
+	ice := r.hub.cfg.ICEServers(c.id)
+	return MsgWelcome{
 		Type:         "welcome",
-		You:          wireYou{ID: c.id, Name: c.name, Role: c.role},
+		You:          WireYou{ID: c.id, Name: c.name, Role: c.role},
 		Session:      desc,
-		State:        r.wireState(),
+		State:        r.stateNow(),
 		Participants: parts,
 		ICEServers:   ice,
-		Turn:         r.wireTurn(),
+		Turn:         r.turnNow(),
 	}
 }
 
@@ -375,7 +375,7 @@ func (r *liveRoom) drop(id string) {
 		return
 	}
 	if c := m.client; c != nil {
-		c.sendBye(byeRemoved)
+		c.sendBye(ByeRemoved)
 		if p := c.peer.Load(); p != nil {
 			r.media.Leave(p)
 		}
@@ -383,7 +383,7 @@ func (r *liveRoom) drop(id string) {
 	delete(r.members, id)
 	r.order = slices.DeleteFunc(r.order, func(o string) bool { return o == id })
 	r.present.Store(r.countPresent())
-	r.broadcast(msgParticipant{Type: "participant", wireParticipant: wireParticipant{ID: id, Role: m.p.Role}})
+	r.broadcast(msgParticipant{Type: "participant", WireParticipant: WireParticipant{ID: id, Role: m.p.Role}})
 }
 
 func (r *liveRoom) setMuted(m *member, muted bool) {

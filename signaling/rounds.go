@@ -39,12 +39,12 @@ func (r *liveRoom) handle(c *client, typ string, raw map[string]json.RawMessage)
 // commit stores a participant's tasks, then shows them to everyone.
 func (r *liveRoom) commit(c *client, m *member, raw map[string]json.RawMessage) {
 	if err := fields(raw, []string{"tasks"}); err != nil {
-		c.sendError(codeBadMessage, err.Error(), "commit")
+		c.sendError(CodeBadMessage, err.Error(), "commit")
 		return
 	}
 	var tasks []string
 	if err := json.Unmarshal(raw["tasks"], &tasks); err != nil || tasks == nil {
-		c.sendError(codeBadMessage, "tasks must be an array of strings", "commit")
+		c.sendError(CodeBadMessage, "tasks must be an array of strings", "commit")
 		return
 	}
 	tasks, err := session.CheckCommit(r.machine.State().Kind, tasks)
@@ -53,11 +53,11 @@ func (r *liveRoom) commit(c *client, m *member, raw map[string]json.RawMessage) 
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	err = r.srv.cfg.Store.SaveCommitment(ctx, r.id, m.p.ID, tasks, r.srv.now())
+	err = r.hub.cfg.Store.SaveCommitment(ctx, r.id, m.p.ID, tasks, r.hub.now())
 	cancel()
 	if err != nil {
 		r.log.Error("store commitment", zap.Error(err))
-		c.sendError(codeInvalid, "your commitment could not be saved; try again", "commit")
+		c.sendError(CodeInvalid, "your commitment could not be saved; try again", "commit")
 		return
 	}
 	m.p.Commitment = tasks
@@ -67,17 +67,17 @@ func (r *liveRoom) commit(c *client, m *member, raw map[string]json.RawMessage) 
 // report stores what a participant got done, then shows it to everyone.
 func (r *liveRoom) report(c *client, m *member, raw map[string]json.RawMessage) {
 	if err := fields(raw, []string{"done"}, "note"); err != nil {
-		c.sendError(codeBadMessage, err.Error(), "report")
+		c.sendError(CodeBadMessage, err.Error(), "report")
 		return
 	}
 	var rep store.Report
 	if err := json.Unmarshal(raw["done"], &rep.Done); err != nil || rep.Done == nil {
-		c.sendError(codeBadMessage, "done must be an array of booleans", "report")
+		c.sendError(CodeBadMessage, "done must be an array of booleans", "report")
 		return
 	}
 	if n, ok := raw["note"]; ok {
 		if err := json.Unmarshal(n, &rep.Note); err != nil {
-			c.sendError(codeBadMessage, "note must be a string", "report")
+			c.sendError(CodeBadMessage, "note must be a string", "report")
 			return
 		}
 	}
@@ -88,11 +88,11 @@ func (r *liveRoom) report(c *client, m *member, raw map[string]json.RawMessage) 
 	}
 	rep.Note = note
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	err = r.srv.cfg.Store.SaveReport(ctx, r.id, m.p.ID, rep, r.srv.now())
+	err = r.hub.cfg.Store.SaveReport(ctx, r.id, m.p.ID, rep, r.hub.now())
 	cancel()
 	if err != nil {
 		r.log.Error("store report", zap.Error(err))
-		c.sendError(codeInvalid, "your report could not be saved; try again", "report")
+		c.sendError(CodeInvalid, "your report could not be saved; try again", "report")
 		return
 	}
 	m.p.Report = &rep
@@ -103,30 +103,30 @@ func (r *liveRoom) report(c *client, m *member, raw map[string]json.RawMessage) 
 // may (extension).
 func (r *liveRoom) pass(c *client, raw map[string]json.RawMessage) {
 	if err := fields(raw, nil); err != nil {
-		c.sendError(codeBadMessage, err.Error(), "pass")
+		c.sendError(CodeBadMessage, err.Error(), "pass")
 		return
 	}
 	if r.turns == nil {
-		c.sendError(codeNotAllowed, "turns are taken in the commitment and closing rounds", "pass")
+		c.sendError(CodeNotAllowed, "turns are taken in the commitment and closing rounds", "pass")
 		return
 	}
-	if c.role != roleHost && r.turns.Speaker() != c.id {
-		c.sendError(codeNotAllowed, "only the speaker or a host can pass the turn", "pass")
+	if c.role != RoleHost && r.turns.Speaker() != c.id {
+		c.sendError(CodeNotAllowed, "only the speaker or a host can pass the turn", "pass")
 		return
 	}
 	present := func(id string) bool { return r.members[id] != nil && r.members[id].client != nil }
-	if !r.turns.Pass(r.srv.now(), present) {
-		c.sendError(codeNotAllowed, "everyone has had their turn", "pass")
+	if !r.turns.Pass(r.hub.now(), present) {
+		c.sendError(CodeNotAllowed, "everyone has had their turn", "pass")
 		return
 	}
 	r.broadcast(r.turnMessage())
 }
 
-func (r *liveRoom) wireTurn() *wireTurn {
+func (r *liveRoom) turnNow() *WireTurn {
 	if r.turns == nil {
 		return nil
 	}
-	return &wireTurn{
+	return &WireTurn{
 		Order:     append([]string{}, r.turns.Order...),
 		Current:   r.turns.Current,
 		Speaker:   r.turns.Speaker(),
@@ -135,6 +135,6 @@ func (r *liveRoom) wireTurn() *wireTurn {
 	}
 }
 
-func (r *liveRoom) turnMessage() msgTurn {
-	return msgTurn{Type: "turn", Turn: r.wireTurn()}
+func (r *liveRoom) turnMessage() MsgTurn {
+	return MsgTurn{Type: "turn", Turn: r.turnNow()}
 }

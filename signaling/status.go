@@ -16,11 +16,11 @@ type status struct {
 	away   bool
 }
 
-// Each status goes to everyone in the room: a burst of statusBurst, then
-// statusPerSecond per client; beyond it the message is refused (rate_limited).
+// Each status goes to everyone in the room: a burst of StatusBurst, then
+// StatusPerSecond per client; beyond it the message is refused (rate_limited).
 const (
-	statusPerSecond = 4
-	statusBurst     = 12
+	StatusPerSecond = 4
+	StatusBurst     = 12
 )
 
 // statusFields are the fields a status message may carry, each a boolean.
@@ -30,11 +30,11 @@ var statusFields = []string{"mic", "camera", "hand", "away"}
 // something changed.
 func (r *liveRoom) setStatus(c *client, m *member, raw map[string]json.RawMessage) {
 	if err := fields(raw, nil, statusFields...); err != nil {
-		c.sendError(codeBadMessage, err.Error(), "status")
+		c.sendError(CodeBadMessage, err.Error(), "status")
 		return
 	}
 	if len(raw) == 1 {
-		c.sendError(codeBadMessage, "status needs at least one of mic, camera, hand, away", "status")
+		c.sendError(CodeBadMessage, "status needs at least one of mic, camera, hand, away", "status")
 		return
 	}
 	next := m.status
@@ -45,7 +45,7 @@ func (r *liveRoom) setStatus(c *client, m *member, raw map[string]json.RawMessag
 		}
 		var b bool
 		if err := json.Unmarshal(v, &b); err != nil || string(v) == "null" {
-			c.sendError(codeBadMessage, fmt.Sprintf("%s must be true or false", f), "status")
+			c.sendError(CodeBadMessage, fmt.Sprintf("%s must be true or false", f), "status")
 			return
 		}
 		switch f {
@@ -63,7 +63,7 @@ func (r *liveRoom) setStatus(c *client, m *member, raw map[string]json.RawMessag
 		return
 	}
 	if !c.statusLimit.Allow() {
-		c.sendError(codeRateLimited, "too many status changes; slow down", "status")
+		c.sendError(CodeRateLimited, "too many status changes; slow down", "status")
 		return
 	}
 	m.status = next
@@ -88,7 +88,7 @@ func (r *liveRoom) lowerHands() {
 
 // wire puts the status into a participant message; someone away from the
 // room has no status at all.
-func (s status) wire(w *wireParticipant, present bool) {
+func (s status) wire(w *WireParticipant, present bool) {
 	if !present {
 		return
 	}

@@ -10,14 +10,14 @@ import (
 
 // The shapes of the wire contract (../shared/protocol.md, docs/protocol.md).
 
-type wirePhase struct {
+type WirePhase struct {
 	Index     int       `json:"index"`
 	Kind      string    `json:"kind"`
 	StartedAt time.Time `json:"started_at"`
 	EndsAt    time.Time `json:"ends_at"`
 }
 
-type wireSession struct {
+type WireSession struct {
 	ID           string         `json:"id"`
 	Title        string         `json:"title"`
 	StartsAt     time.Time      `json:"starts_at"`
@@ -30,36 +30,36 @@ type wireSession struct {
 	OpenURL      string         `json:"open_url,omitempty"` // extension: one link anyone may use to join
 	Mail         map[string]int `json:"mail,omitempty"`     // extension, host only: the session's mails by status`
 	Participants int            `json:"participants"`
-	Phase        *wirePhase     `json:"phase,omitempty"`
+	Phase        *WirePhase     `json:"phase,omitempty"`
 }
 
-type wireState struct {
-	Phase      wirePhase `json:"phase"`
+type WireState struct {
+	Phase      WirePhase `json:"phase"`
 	ServerTime time.Time `json:"server_time"`
 }
 
-type wireYou struct {
+type WireYou struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	Role string `json:"role"`
 }
 
-type wireCommitment struct {
+type WireCommitment struct {
 	Tasks []string `json:"tasks"`
 }
 
-type wireReport struct {
+type WireReport struct {
 	Done []bool `json:"done"`
 	Note string `json:"note"`
 }
 
-type wireParticipant struct {
+type WireParticipant struct {
 	ID         string          `json:"id"`
 	Name       string          `json:"name"`
 	Role       string          `json:"role"`
 	Present    bool            `json:"present"`
-	Commitment *wireCommitment `json:"commitment"`
-	Report     *wireReport     `json:"report"`
+	Commitment *WireCommitment `json:"commitment"`
+	Report     *WireReport     `json:"report"`
 	Muted      bool            `json:"muted"`
 	// Extension: what the participant says of themselves (status message);
 	// mic and camera are null until they say.
@@ -69,7 +69,7 @@ type wireParticipant struct {
 	Away   bool  `json:"away"`
 }
 
-type wireICEServer struct {
+type ICEServer struct {
 	URLs       []string `json:"urls"`
 	Username   string   `json:"username,omitempty"`
 	Credential string   `json:"credential,omitempty"`
@@ -77,19 +77,19 @@ type wireICEServer struct {
 
 // Server -> client messages.
 
-type msgWelcome struct {
+type MsgWelcome struct {
 	Type         string            `json:"type"`
-	You          wireYou           `json:"you"`
-	Session      wireSession       `json:"session"`
-	State        wireState         `json:"state"`
-	Participants []wireParticipant `json:"participants"`
-	ICEServers   []wireICEServer   `json:"ice_servers"`
-	Turn         *wireTurn         `json:"turn"` // extension: the speaking order, null outside rounds
+	You          WireYou           `json:"you"`
+	Session      WireSession       `json:"session"`
+	State        WireState         `json:"state"`
+	Participants []WireParticipant `json:"participants"`
+	ICEServers   []ICEServer       `json:"ice_servers"`
+	Turn         *WireTurn         `json:"turn"` // extension: the speaking order, null outside rounds
 }
 
-// wireTurn is the speaking order of a commitment or closing round
+// WireTurn is the speaking order of a commitment or closing round
 // (extension).
-type wireTurn struct {
+type WireTurn struct {
 	Order     []string  `json:"order"`   // participant ids
 	Current   int       `json:"current"` // index into order; len(order) once everyone has spoken
 	Speaker   string    `json:"speaker"` // who is on, "" once everyone has spoken
@@ -97,24 +97,24 @@ type wireTurn struct {
 	Seconds   int       `json:"seconds"` // suggested speaking time each
 }
 
-// msgTurn announces the speaking order (extension): when a round starts or
+// MsgTurn announces the speaking order (extension): when a round starts or
 // ends, when the turn passes, when a latecomer is added.
-type msgTurn struct {
+type MsgTurn struct {
 	Type string    `json:"type"`
-	Turn *wireTurn `json:"turn"`
+	Turn *WireTurn `json:"turn"`
 }
 
-type msgState struct {
+type MsgState struct {
 	Type string `json:"type"`
-	wireState
+	WireState
 }
 
 type msgParticipant struct {
 	Type string `json:"type"`
-	wireParticipant
+	WireParticipant
 }
 
-type msgOffer struct {
+type MsgOffer struct {
 	Type string `json:"type"`
 	SDP  string `json:"sdp"`
 }
@@ -155,7 +155,7 @@ type msgSlots struct {
 // pcPublish names the publish connection in candidate messages.
 const pcPublish = "publish"
 
-type msgError struct {
+type MsgError struct {
 	Type    string `json:"type"`
 	Code    string `json:"code"`
 	Message string `json:"message"`          // for people, in the client's language
@@ -163,53 +163,53 @@ type msgError struct {
 	Detail  string `json:"detail,omitempty"` // extension: for developers, in English
 }
 
-type msgBye struct {
+type MsgBye struct {
 	Type   string `json:"type"`
 	Reason string `json:"reason"`
 }
 
 // Error codes of the contract.
 const (
-	codeBadMessage  = "bad_message"
-	codeNotAllowed  = "not_allowed"
-	codeInvalid     = "invalid"
-	codeFull        = "full"
-	codeGuestsFull  = "guests_full" // extension: the open link's share of the room is taken
-	codeRateLimited = "rate_limited"
+	CodeBadMessage  = "bad_message"
+	CodeNotAllowed  = "not_allowed"
+	CodeInvalid     = "invalid"
+	CodeFull        = "full"
+	CodeGuestsFull  = "guests_full" // extension: the open link's share of the room is taken
+	CodeRateLimited = "rate_limited"
 )
 
 // Reasons of bye.
 const (
-	byeEnded     = "ended"
-	byeRemoved   = "removed"
-	byeReplaced  = "replaced"
-	byeCancelled = "cancelled"
-	byeShutdown  = "shutdown"
+	ByeEnded     = "ended"
+	ByeRemoved   = "removed"
+	ByeReplaced  = "replaced"
+	ByeCancelled = "cancelled"
+	ByeShutdown  = "shutdown"
 )
 
 // Roles.
 const (
-	roleParticipant = "participant"
-	roleHost        = "host"
+	RoleParticipant = "participant"
+	RoleHost        = "host"
 )
 
-func toWirePhase(st session.State) wirePhase {
-	return wirePhase{Index: st.Index, Kind: st.Kind.String(), StartedAt: st.StartedAt.UTC(), EndsAt: st.EndsAt.UTC()}
+func ToWirePhase(st session.State) WirePhase {
+	return WirePhase{Index: st.Index, Kind: st.Kind.String(), StartedAt: st.StartedAt.UTC(), EndsAt: st.EndsAt.UTC()}
 }
 
-func toWireParticipant(p store.Participant, present, muted bool) wireParticipant {
-	w := wireParticipant{ID: p.ID, Name: p.Name, Role: p.Role, Present: present, Muted: muted}
+func ToWireParticipant(p store.Participant, present, muted bool) WireParticipant {
+	w := WireParticipant{ID: p.ID, Name: p.Name, Role: p.Role, Present: present, Muted: muted}
 	if p.Commitment != nil {
-		w.Commitment = &wireCommitment{Tasks: p.Commitment}
+		w.Commitment = &WireCommitment{Tasks: p.Commitment}
 	}
 	if p.Report != nil {
-		w.Report = &wireReport{Done: p.Report.Done, Note: p.Report.Note}
+		w.Report = &WireReport{Done: p.Report.Done, Note: p.Report.Note}
 	}
 	return w
 }
 
-func toWireSession(s store.Session) wireSession {
-	return wireSession{
+func ToWireSession(s store.Session) WireSession {
+	return WireSession{
 		ID:           s.ID,
 		Title:        s.Title,
 		StartsAt:     s.StartsAt.UTC(),

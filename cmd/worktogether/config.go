@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/worktogether/worktogether/sfu"
-	"github.com/worktogether/worktogether/signaling"
 	"github.com/worktogether/worktogether/store"
+	"github.com/worktogether/worktogether/web"
 )
 
 // config is everything the server is told at start.
@@ -169,8 +169,8 @@ func (c config) mailFrom() (*mail.Address, error) {
 }
 
 // iceServers turns the -ice-servers list into what clients get.
-func (c config) iceServers() ([]signaling.ICEServer, error) {
-	var out []signaling.ICEServer
+func (c config) iceServers() ([]web.ICEServer, error) {
+	var out []web.ICEServer
 	for _, raw := range strings.Split(c.ICEServers, ",") {
 		raw = strings.TrimSpace(raw)
 		if raw == "" {
@@ -181,11 +181,11 @@ func (c config) iceServers() ([]signaling.ICEServer, error) {
 			// Not the entry itself: it may carry a password.
 			return nil, fmt.Errorf("-ice-servers: entry %d is not a stun: or turn: URL", len(out)+1)
 		}
-		s := signaling.ICEServer{URLs: []string{raw}}
+		s := web.ICEServer{URLs: []string{raw}}
 		// turn:user:pass@host:port carries credentials.
 		if cred, host, ok := strings.Cut(rest, "@"); ok && strings.HasPrefix(scheme, "turn") {
 			user, pass, _ := strings.Cut(cred, ":")
-			s = signaling.ICEServer{URLs: []string{scheme + ":" + host}, Username: user, Credential: pass}
+			s = web.ICEServer{URLs: []string{scheme + ":" + host}, Username: user, Credential: pass}
 		}
 		out = append(out, s)
 	}

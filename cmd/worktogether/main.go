@@ -26,10 +26,10 @@ import (
 	"github.com/worktogether/worktogether/newsletter"
 	"github.com/worktogether/worktogether/relay"
 	"github.com/worktogether/worktogether/sfu"
-	"github.com/worktogether/worktogether/signaling"
 	"github.com/worktogether/worktogether/static"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
+	"github.com/worktogether/worktogether/web"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -161,7 +161,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	})
 	defer background(mailer.Run)()
 
-	var srv *signaling.Server // read by the metrics at scrape time, set below
+	var srv *web.Server // read by the metrics at scrape time, set below
 	turn, err := startRelay(cfg, router.Port(), cfg.PublicURL, log.Named("relay"))
 	if err != nil {
 		return err
@@ -172,13 +172,13 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		relayStats = turn.server.Stats
 	}
 	metricsHandler := metrics.Handler(metrics.Sources{
-		Relay:     relayStats,
-		SFU:       router.Stats,
-		Signaling: func(ctx context.Context) (signaling.Stats, error) { return srv.Stats(ctx) },
-		Outbox:    func(ctx context.Context) (map[string]int, error) { return st.MailCounts(ctx, "") },
-		Log:       log.Named("metrics"),
+		Relay:    relayStats,
+		SFU:      router.Stats,
+		Sessions: func(ctx context.Context) (web.Stats, error) { return srv.Stats(ctx) },
+		Outbox:   func(ctx context.Context) (map[string]int, error) { return st.MailCounts(ctx, "") },
+		Log:      log.Named("metrics"),
 	})
-	srv, err = signaling.New(signaling.Config{
+	srv, err = web.New(web.Config{
 		PublicURL:  cfg.PublicURL,
 		HostKey:    hostKey,
 		ICEServers: iceServers,
@@ -187,7 +187,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		Store:      st,
 		Signer:     signer,
 		Router:     router,
-		Log:        log.Named("signaling"),
+		Log:        log.Named("web"),
 		Static:     static.Files,
 
 		ReminderLeads: leads,
@@ -270,7 +270,7 @@ func background(loop func(context.Context)) (stop func()) {
 }
 
 // printDemo makes sure a session is open now and prints its open link.
-func printDemo(ctx context.Context, srv *signaling.Server, stdout io.Writer) error {
+func printDemo(ctx context.Context, srv *web.Server, stdout io.Writer) error {
 	link, err := srv.DemoLink(ctx)
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/worktogether/worktogether/relay"
-	"github.com/worktogether/worktogether/signaling"
+	"github.com/worktogether/worktogether/web"
 	"go.uber.org/zap"
 )
 
@@ -95,7 +95,7 @@ func (c relayConfig) externalURLs() []string {
 // relaySetup is what run needs from the relay part: the credentials maker
 // for signaling (nil when no TURN is configured) and what to close.
 type relaySetup struct {
-	turn   func(id string, now time.Time, ttl time.Duration) []signaling.ICEServer
+	turn   func(id string, now time.Time, ttl time.Duration) []web.ICEServer
 	server *relay.Server
 	urls   []string
 }
@@ -184,11 +184,11 @@ func startRelay(cfg config, mediaPort int, publicURL string, log *zap.Logger) (r
 		out.urls = append(out.urls, ext.URLs...)
 	}
 	if len(issuers) > 0 {
-		out.turn = func(id string, now time.Time, ttl time.Duration) []signaling.ICEServer {
-			list := make([]signaling.ICEServer, 0, len(issuers))
+		out.turn = func(id string, now time.Time, ttl time.Duration) []web.ICEServer {
+			list := make([]web.ICEServer, 0, len(issuers))
 			for _, is := range issuers {
 				s := is.Issue(id, now.Add(ttl))
-				list = append(list, signaling.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+				list = append(list, web.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 			}
 			return list
 		}

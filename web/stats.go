@@ -1,0 +1,26 @@
+package web
+
+import (
+	"context"
+)
+
+// Stats is a snapshot of the sessions and connections, for metrics.
+type Stats struct {
+	SessionsByPhase map[string]int // sessions neither over nor cancelled, by phase kind
+	Participants    int            // connected now
+	SendQueueDrops  uint64         // clients dropped for not reading their messages
+}
+
+// Stats reads the present state.
+func (s *Server) Stats(ctx context.Context) (Stats, error) {
+	list, err := s.upcoming(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	out := Stats{SessionsByPhase: map[string]int{}, SendQueueDrops: s.hub.QueueDrops()}
+	for _, sess := range list {
+		out.SessionsByPhase[s.machineFor(sess).State().Kind.String()]++
+	}
+	out.Participants = s.hub.Participants()
+	return out, nil
+}
