@@ -115,6 +115,7 @@ type Hub struct {
 
 	mu      sync.Mutex
 	rooms   map[string]*liveRoom
+	pending map[string]*pendingRoom // rooms being loaded from the store
 	closing bool
 	running sync.WaitGroup
 }
@@ -134,7 +135,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		cfg.ErrorText = func(_, _, _, msg string) string { return msg }
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
-	return &Hub{cfg: cfg, log: cfg.Log, rooms: make(map[string]*liveRoom)}, nil
+	return &Hub{cfg: cfg, log: cfg.Log, rooms: make(map[string]*liveRoom), pending: make(map[string]*pendingRoom)}, nil
 }
 
 func (h *Hub) now() time.Time { return h.cfg.Now().UTC() }
@@ -144,18 +145,60 @@ func (h *Hub) machineFor(sess store.Session) *session.Machine {
 	return sess.Machine(h.now())
 }
 
-// roomFor returns the session's running room, starting it if needed.
+// roomFor returns the session's running room, starting it if needed. The
+// room is loaded from the store without the hub's lock: the first join of a
+// session leaves a pending entry that later joins of the same session wait
+// on, while every other session goes on.
 func (h *Hub) roomFor(ctx context.Context, sess store.Session) (*liveRoom, error) {
+	for {
+		h.mu.Lock()
+		if h.closing {
+			h.mu.Unlock()
+			return nil, errShuttingDown
+		}
+		if r := h.rooms[sess.ID]; r != nil {
+			h.mu.Unlock()
+			return r, nil
+		}
+		if p := h.pending[sess.ID]; p != nil {
+			h.mu.Unlock()
+			select {
+			case <-p.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if p.err != nil && !isContextErr(p.err) {
+				return nil, p.err
+			}
+			continue // loaded (or its loader went away): look again
+		}
+		p := &pendingRoom{done: make(chan struct{})}
+		h.pending[sess.ID] = p
+		h.mu.Unlock()
+		return h.start(ctx, sess, p)
+	}
+}
+
+// pendingRoom is a room being loaded; done closes when it runs or failed.
+type pendingRoom struct {
+	done chan struct{}
+	err  error
+}
+
+// start loads the room of p's session and runs it, unless the hub began to
+// close meanwhile.
+func (h *Hub) start(ctx context.Context, sess store.Session, p *pendingRoom) (*liveRoom, error) {
+	r, err := newLiveRoom(ctx, h, sess)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closing {
-		return nil, errShuttingDown
+	defer close(p.done)
+	delete(h.pending, sess.ID)
+	if err == nil && h.closing {
+		r.media.Close()
+		r, err = nil, errShuttingDown
 	}
-	if r := h.rooms[sess.ID]; r != nil {
-		return r, nil
-	}
-	r, err := newLiveRoom(ctx, h, sess)
 	if err != nil {
+		p.err = err
 		return nil, err
 	}
 	h.rooms[sess.ID] = r
@@ -165,6 +208,10 @@ func (h *Hub) roomFor(ctx context.Context, sess store.Session) (*liveRoom, error
 		r.run()
 	}()
 	return r, nil
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // join hands a new client to its session's room.
@@ -197,7 +244,7 @@ func (h *Hub) forget(r *liveRoom) {
 	}
 }
 
-// running lists the rooms running now.
+// live lists the rooms running now.
 func (h *Hub) live() []*liveRoom {
 	h.mu.Lock()
 	defer h.mu.Unlock()
