@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"github.com/worktogether/worktogether/signaling"
-	"html/template"
 	"net/http"
 	"time"
 
@@ -119,26 +118,6 @@ type recordTask struct {
 	Done bool
 }
 
-var recordTmpl = template.Must(template.Must(pageTmpl.Clone()).New("record").Parse(`<!doctype html>
-<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex"><title>{{.Title}} · Worktogether</title>
-<link rel="stylesheet" href="/static/style.css"></head>
-<body><header class="bar"><a class="brand" href="/">Worktogether</a>{{template "switch" .Switch}}</header>
-<main class="card record"><h1>{{.Heading}}</h1>
-{{if .Rows}}<p class="sub">{{.Totals}}</p>
-<div class="history">{{$v := .}}{{range .Rows}}<section><h2>{{.Title}}</h2><p class="sub">{{.When}}{{if not .Ended}} · {{$v.Running}}{{end}}</p>
-{{if .Committed}}<ul class="look-back">{{$reported := .Reported}}{{range .Tasks}}<li{{if .Done}} class="done"{{else if $reported}} class="not-done"{{end}}>{{if .Done}}✓{{else if $reported}}○{{else}}·{{end}} {{.Text}}</li>{{end}}</ul>
-{{if .Note}}<blockquote>{{.Note}}</blockquote>{{end}}
-{{if and .Ended (not .Reported)}}<p class="sub">{{$v.NoReport}}</p>{{end}}
-{{else}}<p class="sub">{{$v.NoCommitment}}</p>{{end}}</section>{{end}}</div>
-{{else}}<p>{{.Empty}}</p>{{end}}{{$v := .}}
-{{if .Series}}<section id="series" class="series-choice"><h2>{{.SeriesHeading}}</h2><p class="sub">{{.SeriesText}}</p>
-<ul>{{range .Series}}<li><form method="post" action="/record/series?token={{$v.Token}}"><input type="hidden" name="series" value="{{.ID}}">
-<span>{{.Title}}</span> · <span class="sub">{{if .Following}}{{$v.Following}}{{else}}{{$v.NotFollowing}}{{end}}</span>
-{{if .Following}}<input type="hidden" name="follow" value="0"><button type="submit">{{$v.Stop}}</button>{{else}}<input type="hidden" name="follow" value="1"><button type="submit">{{$v.Follow}}</button>{{end}}</form></li>{{end}}</ul></section>{{end}}
-<p><a href="/">{{.Upcoming}}</a> · <a href="/forget?token={{.Token}}">{{.Forget}}</a></p></main></body></html>
-`))
-
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	rec, err := s.record(r)
 	lang := s.pageLang(w, r, rec.Lang)
@@ -180,7 +159,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Content-Language", lang)
-	_ = recordTmpl.ExecuteTemplate(w, "record", view)
+	_ = recordTmpl.ExecuteTemplate(w, "record.html", view)
 }
 
 // forgetPage (GET /forget?token=T, T a record link's token) asks before

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"github.com/worktogether/worktogether/text"
-	"html/template"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -103,17 +102,6 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>{{.Title}} · Worktogether</title>
-<link rel="stylesheet" href="/static/style.css"></head>
-<body><header class="bar"><a class="brand" href="/">Worktogether</a>{{template "switch" .Switch}}</header>
-<main class="card notice"><h1>{{.Title}}</h1><p>{{.Text}}</p>
-{{if .Action}}<form method="post" action="{{.Action}}"><button class="button primary">{{.Button}}</button></form>{{end}}
-<p><a href="/">{{.Upcoming}}</a></p></main></body></html>
-{{define "switch"}}<nav class="lang-switch" aria-label="{{.Label}}">{{range .Links}}{{if .Current}}<span aria-current="true" lang="{{.Lang}}">{{.Name}}</span>{{else}}<a href="{{.URL}}" hreflang="{{.Lang}}" lang="{{.Lang}}">{{.Name}}</a>{{end}} {{end}}</nav>{{end}}
-`))
-
 // page is a one-message page; its texts are catalog keys.
 type page struct {
 	Title, Text    string
@@ -170,7 +158,7 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, lang string, 
 	if p.Button != "" {
 		v.Button = s.text.T(lang, p.Button)
 	}
-	_ = pageTmpl.Execute(w, v)
+	_ = pageTmpl.ExecuteTemplate(w, "page.html", v)
 }
 
 // subscriberLang is the stored language of the subscriber a link names, or
