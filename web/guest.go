@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"github.com/worktogether/worktogether/signaling"
 	"net/http"
 	"time"
@@ -11,7 +9,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/worktogether/worktogether/session"
 	"github.com/worktogether/worktogether/store"
-	"github.com/worktogether/worktogether/token"
 )
 
 // An open link is one link for a whole session that a host can share in a
@@ -23,31 +20,6 @@ import (
 type guestRequest struct {
 	Token string `json:"token"`
 	Name  string `json:"name"`
-}
-
-// verifyOpen checks an open token and returns its session, still running.
-func (s *Server) verifyOpen(r *http.Request, tok string) (store.Session, error) {
-	var o token.Open
-	if err := s.cfg.Signer.Verify(token.PurposeOpen, tok, &o); err != nil || o.Session == "" {
-		return store.Session{}, errRefused{"refused.invalid"}
-	}
-	if s.now().Unix() >= o.Expires {
-		return store.Session{}, errRefused{"refused.expired"}
-	}
-	sess, err := s.cfg.Store.GetSession(r.Context(), o.Session)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Session{}, errRefused{"refused.invalid"}
-	}
-	if err != nil {
-		return store.Session{}, fmt.Errorf("open link: %w", err)
-	}
-	if sess.Cancelled {
-		return store.Session{}, errRefused{"refused.cancelled"}
-	}
-	if s.machineFor(sess).Ended() {
-		return store.Session{}, errRefused{"refused.ended"}
-	}
-	return sess, nil
 }
 
 // createGuest trades an open link and a name for a personal join link.
