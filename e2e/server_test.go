@@ -39,7 +39,7 @@ type server struct {
 	// for what a mail would bring.
 	store *store.Store
 	links *links.Maker
-	// tune, when set, changes the signaling config once the router is up
+	// tune, when set, changes the server config once the router is up
 	// (each start); what it returns is called on stop.
 	tune func(t *testing.T, cfg *web.Config, router *sfu.Router) (stop func())
 }

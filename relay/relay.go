@@ -9,7 +9,7 @@
 // participant, and the only addresses a relayed socket may talk to (the
 // SFU's own media port), so it can never be used as an open relay into the
 // Internet or the operator's private network. It knows nothing of sessions,
-// websockets or the SFU beyond those addresses: signaling asks it for
+// websockets or the SFU beyond those addresses: the web layer asks it for
 // credentials by participant id.
 package relay
 

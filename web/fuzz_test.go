@@ -14,7 +14,7 @@ import (
 // running room, over a real websocket, and checks after each message that
 // the server still answers that connection and its room, and the API. A
 // panic anywhere in the server ends the test process; a hang fails the probe.
-// `go test` runs the seeds below; `go test -fuzz FuzzRoomMessages ./signaling`
+// `go test` runs the seeds below; `go test -fuzz FuzzRoomMessages ./web`
 // searches further.
 func FuzzRoomMessages(f *testing.F) {
 	for _, seed := range []string{

@@ -93,7 +93,7 @@ func (c relayConfig) externalURLs() []string {
 }
 
 // relaySetup is what run needs from the relay part: the credentials maker
-// for signaling (nil when no TURN is configured) and what to close.
+// for the web layer (nil when no TURN is configured) and what to close.
 type relaySetup struct {
 	turn   func(id string, now time.Time, ttl time.Duration) []web.ICEServer
 	server *relay.Server
