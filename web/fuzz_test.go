@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/worktogether/worktogether/signaling"
 	"net/http"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func FuzzRoomMessages(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	h := buildHarness(f, Limits{MessagesPerSecond: 1e6, MessageBurst: 1 << 20}, false)
+	h := buildHarness(f, Limits{Websocket: signaling.Limits{MessagesPerSecond: 1e6, MessageBurst: 1 << 20}}, false)
 	var host *testpeer.Peer
 	var peers []*testpeer.Peer // closed when the fuzzing ends
 	f.Cleanup(func() {

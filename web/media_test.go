@@ -151,7 +151,7 @@ func TestCapacityFull(t *testing.T) {
 }
 
 func TestSlowReaderIsDropped(t *testing.T) {
-	h := newHarness(t, Limits{SendQueue: 8, WriteTimeout: 500 * time.Millisecond, MessagesPerSecond: 1e6, MessageBurst: 1e6})
+	h := newHarness(t, Limits{Websocket: signaling.Limits{SendQueue: 8, WriteTimeout: 500 * time.Millisecond, MessagesPerSecond: 1e6, MessageBurst: 1e6}})
 	sess := h.runningSession(0)
 	a, wa := h.join(h.invite(sess.ID, "Ada", "").Token, media)
 	b, wb := h.join(h.invite(sess.ID, "Bo", "").Token, media)

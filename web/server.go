@@ -32,14 +32,9 @@ type ICEServer = signaling.ICEServer
 
 // Limits bound what one websocket and one HTTP client may cost the server.
 type Limits struct {
-	// The websocket (signaling.Limits): its send queue, write timeout,
-	// pings and message rate.
-	SendQueue         int           // messages queued for a client before it is dropped as too slow
-	WriteTimeout      time.Duration // one write to a client
-	PingInterval      time.Duration // how often the server pings
-	PongWait          time.Duration // silence after which a client is taken for dead
-	MessagesPerSecond float64       // steady rate of client messages
-	MessageBurst      int           // burst of client messages
+	// Websocket is the room core's: send queue, write timeout, pings,
+	// message rate.
+	Websocket signaling.Limits
 
 	// HTTP (HTTPServer): a client's headers, its whole request, one
 	// response, and an idle keep-alive connection.
@@ -59,12 +54,7 @@ type Limits struct {
 // DefaultLimits suit browsers on ordinary networks.
 func DefaultLimits() Limits {
 	return Limits{
-		SendQueue:         256,
-		WriteTimeout:      10 * time.Second,
-		PingInterval:      15 * time.Second,
-		PongWait:          45 * time.Second,
-		MessagesPerSecond: 50,
-		MessageBurst:      200,
+		Websocket:         signaling.DefaultLimits(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeoutHTTP:  60 * time.Second,
@@ -173,14 +163,9 @@ func New(cfg Config) (*Server, error) {
 		checkByParticipant: newKeyedLimiter(20*time.Second, 3, 10000),
 		hostGuard:          newHostGuard(cfg.Limits.HostKeyFailures, cfg.Limits.HostKeyLockout, 10000),
 	}
-	l := cfg.Limits
 	s.hub, err = signaling.NewHub(signaling.Config{
 		Store: cfg.Store, Router: cfg.Router, Log: cfg.Log.Named("rooms"), Now: cfg.Now,
-		Limits: signaling.Limits{
-			SendQueue: l.SendQueue, WriteTimeout: l.WriteTimeout,
-			PingInterval: l.PingInterval, PongWait: l.PongWait,
-			MessagesPerSecond: l.MessagesPerSecond, MessageBurst: l.MessageBurst,
-		},
+		Limits:      cfg.Limits.Websocket,
 		ICEServers:  func(id string) []ICEServer { return s.iceServers(id, cfg.TURNTTL) },
 		CheckOrigin: s.checkOrigin,
 		ErrorText:   s.errorText,
@@ -192,26 +177,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// withDefaults fills the HTTP limits; the room core fills its own.
 func withDefaults(l Limits) Limits {
 	d := DefaultLimits()
-	if l.SendQueue <= 0 {
-		l.SendQueue = d.SendQueue
-	}
-	if l.WriteTimeout <= 0 {
-		l.WriteTimeout = d.WriteTimeout
-	}
-	if l.PingInterval <= 0 {
-		l.PingInterval = d.PingInterval
-	}
-	if l.PongWait <= 0 {
-		l.PongWait = d.PongWait
-	}
-	if l.MessagesPerSecond <= 0 {
-		l.MessagesPerSecond = d.MessagesPerSecond
-	}
-	if l.MessageBurst <= 0 {
-		l.MessageBurst = d.MessageBurst
-	}
 	for _, f := range []struct{ v, d *time.Duration }{
 		{&l.ReadHeaderTimeout, &d.ReadHeaderTimeout}, {&l.ReadTimeout, &d.ReadTimeout},
 		{&l.WriteTimeoutHTTP, &d.WriteTimeoutHTTP}, {&l.IdleTimeout, &d.IdleTimeout},
