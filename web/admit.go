@@ -12,7 +12,9 @@ import (
 )
 
 // Token admission, in one place: a join link (admit) for the websocket, the
-// connection check and /api/me; an open link (verifyOpen) for guests.
+// connection check and /api/me; an open link (verifyOpen) for guests; a
+// subscriber's mailed link (subscriberToken, subscriberLink) for the
+// confirm, unsubscribe, record and forget pages and their JSON twins.
 
 // admission is what a valid join token lets in.
 type admission struct {
@@ -166,4 +168,40 @@ func (s *Server) verifyOpen(r *http.Request, tok string) (store.Session, error) 
 		return store.Session{}, errRefused{"refused.ended"}
 	}
 	return sess, nil
+}
+
+// subscriberToken checks the token (?token=) of a subscriber's mailed link
+// made for purpose.
+func (s *Server) subscriberToken(r *http.Request, purpose string) (token.Subscriber, error) {
+	return s.cfg.Signer.VerifySubscriber(purpose, r.URL.Query().Get("token"), s.now())
+}
+
+// subscriberLang is the stored language of the subscriber a link names, or
+// "" when unknown.
+func (s *Server) subscriberLang(r *http.Request, purpose string) string {
+	claims, err := s.subscriberToken(r, purpose)
+	if err != nil {
+		return ""
+	}
+	sub, err := s.cfg.Store.GetSubscriber(r.Context(), claims.ID)
+	if err != nil {
+		return ""
+	}
+	return sub.Lang
+}
+
+// subscriberLink checks the token of a confirm or unsubscribe link, answering
+// with a page when it is refused; also the page's language.
+func (s *Server) subscriberLink(w http.ResponseWriter, r *http.Request, purpose string) (token.Subscriber, string, bool) {
+	lang := s.pageLang(w, r, s.subscriberLang(r, purpose))
+	sub, err := s.subscriberToken(r, purpose)
+	switch {
+	case errors.Is(err, token.ErrExpired):
+		s.writePage(w, r, lang, http.StatusBadRequest, page{Title: "link.expired.title", Text: "link.expired.text"})
+	case err != nil:
+		s.writePage(w, r, lang, http.StatusBadRequest, page{Title: "link.invalid.title", Text: "link.invalid.text"})
+	default:
+		return sub, lang, true
+	}
+	return token.Subscriber{}, lang, false
 }

@@ -77,7 +77,7 @@ func (s *Server) followForm(w http.ResponseWriter, r *http.Request) {
 // followJSON is followForm for API clients.
 func (s *Server) followJSON(w http.ResponseWriter, r *http.Request) {
 	lang := s.text.Lang(r, s.subscriberLang(r, token.PurposeRecord))
-	claims, err := s.cfg.Signer.VerifySubscriber(token.PurposeRecord, r.URL.Query().Get("token"), s.now())
+	claims, err := s.subscriberToken(r, token.PurposeRecord)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_token", s.text.T(lang, "api.invalid_token"))
 		return

@@ -43,7 +43,7 @@ type recordResponse struct {
 // record gathers the record behind the request's link: a token error when
 // the link is refused, store.ErrNotFound when its subscriber is gone.
 func (s *Server) record(r *http.Request) (recordResponse, error) {
-	claims, err := s.cfg.Signer.VerifySubscriber(token.PurposeRecord, r.URL.Query().Get("token"), s.now())
+	claims, err := s.subscriberToken(r, token.PurposeRecord)
 	if err != nil {
 		return recordResponse{}, err
 	}
@@ -192,7 +192,7 @@ func (s *Server) forget(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) forgetJSON(w http.ResponseWriter, r *http.Request) {
 	lang := s.text.Lang(r, s.subscriberLang(r, token.PurposeRecord))
-	claims, err := s.cfg.Signer.VerifySubscriber(token.PurposeRecord, r.URL.Query().Get("token"), s.now())
+	claims, err := s.subscriberToken(r, token.PurposeRecord)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_token", s.text.T(lang, "api.invalid_token"))
 		return

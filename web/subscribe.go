@@ -161,36 +161,6 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, lang string, 
 	_ = pageTmpl.ExecuteTemplate(w, "page.html", v)
 }
 
-// subscriberLang is the stored language of the subscriber a link names, or
-// "" when unknown.
-func (s *Server) subscriberLang(r *http.Request, purpose string) string {
-	claims, err := s.cfg.Signer.VerifySubscriber(purpose, r.URL.Query().Get("token"), s.now())
-	if err != nil {
-		return ""
-	}
-	sub, err := s.cfg.Store.GetSubscriber(r.Context(), claims.ID)
-	if err != nil {
-		return ""
-	}
-	return sub.Lang
-}
-
-// subscriberLink checks the token of a confirm or unsubscribe link, answering
-// with a page when it is refused; also the page's language.
-func (s *Server) subscriberLink(w http.ResponseWriter, r *http.Request, purpose string) (token.Subscriber, string, bool) {
-	lang := s.pageLang(w, r, s.subscriberLang(r, purpose))
-	sub, err := s.cfg.Signer.VerifySubscriber(purpose, r.URL.Query().Get("token"), s.now())
-	switch {
-	case errors.Is(err, token.ErrExpired):
-		s.writePage(w, r, lang, http.StatusBadRequest, page{Title: "link.expired.title", Text: "link.expired.text"})
-	case err != nil:
-		s.writePage(w, r, lang, http.StatusBadRequest, page{Title: "link.invalid.title", Text: "link.invalid.text"})
-	default:
-		return sub, lang, true
-	}
-	return token.Subscriber{}, lang, false
-}
-
 // thisURL is the link the request came in on, for the button to post to.
 func thisURL(r *http.Request) string {
 	return r.URL.Path + "?" + url.Values{"token": {r.URL.Query().Get("token")}}.Encode()
