@@ -146,10 +146,16 @@ func (p *Peer) addTransceiver(a added) {
 		// Taken away again while it was being added: idle at once.
 		p.parkLocked(&subscription{tr: tr, sender: sender, down: a.sub.down})
 	}
+	closed := p.closed
 	p.mu.Unlock()
 	switch {
 	case err != nil:
 		p.log.Warn("add forwarded track", zap.Error(err))
+	case closed:
+		// The connection closed meanwhile: a sender set on a reused
+		// section after it closed is stopped by nobody else, and its
+		// RTCP reader would wait for ever.
+		_ = sender.Stop()
 	default:
 		go drainRTCP(sender, a.sub.down)
 	}

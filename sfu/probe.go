@@ -11,10 +11,12 @@ import "time"
 // sends now; what it then sent for probeHold without loss becomes a floor
 // under the estimate. Loss ends it all: the floor goes, and the next probe
 // waits twice as long as the last (from probeCalm up to maxProbeWait), so
-// a line that is full stays calm most of the time.
+// a line that is full stays calm most of the time. The first wait is long
+// enough that a line which has just settled stays settled for a while
+// (probes sooner broke the weak-line tests' counting windows).
 
 const (
-	probeCalm    = 8 * time.Second
+	probeCalm    = 12 * time.Second
 	probeHold    = 2 * time.Second
 	maxProbeWait = 40 * time.Second
 	probeGain    = 1.5

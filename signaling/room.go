@@ -344,6 +344,7 @@ func (r *liveRoom) welcome(c *client) MsgWelcome {
 		Participants: parts,
 		ICEServers:   ice,
 		Turn:         r.turnNow(),
+		PublishLimit: r.hub.cfg.Router.PublishBitrate(),
 	}
 }
 

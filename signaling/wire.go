@@ -85,6 +85,9 @@ type MsgWelcome struct {
 	Participants []WireParticipant `json:"participants"`
 	ICEServers   []ICEServer       `json:"ice_servers"`
 	Turn         *WireTurn         `json:"turn"` // extension: the speaking order, null outside rounds
+	// PublishLimit is the cap on what the participant may publish, all
+	// tracks together, in bits per second; 0: none (extension).
+	PublishLimit int `json:"publish_limit"`
 }
 
 // WireTurn is the speaking order of a commitment or closing round

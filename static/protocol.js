@@ -395,7 +395,7 @@ export class RoomClient extends EventTarget {
     const ice = this.welcome?.ice_servers || [];
     this.publisher = new Publisher(ice, (m) => this.send(m), (err) => {
       this.emit('error', { code: 'client', message: `could not publish: ${err}`, ref: 'publish_offer' });
-    }, this.policy);
+    }, this.policy, this.welcome?.publish_limit || 0);
     this.publisher.start(this.local.audio, this.local.video);
   }
 

@@ -15,6 +15,21 @@ export const ENCODINGS = Object.freeze([
   { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: 'L1T3' },
 ]);
 
+/**
+ * The encodings, each held so that all of them and the audio stay within
+ * the server's cap on what one participant publishes (welcome's
+ * publish_limit, bits per second; 0: none). Above it the server drops what
+ * we send, so we would rather send less.
+ * @param {number} limit
+ */
+export function encodingsWithin(limit) {
+  const audio = 64_000;
+  const sum = ENCODINGS.reduce((n, e) => n + e.maxBitrate, 0);
+  const room = limit * 0.9 - audio;
+  const scale = limit > 0 && sum > room ? Math.max(room, 0) / sum : 1;
+  return ENCODINGS.map((e) => ({ ...e, maxBitrate: Math.max(Math.floor(e.maxBitrate * scale), 30_000) }));
+}
+
 /** Whether this browser can send simulcast through a publish connection. */
 export function canPublishSimulcast() {
   return typeof RTCRtpSender !== 'undefined' && typeof RTCRtpSender.getCapabilities === 'function' &&
@@ -27,8 +42,10 @@ export class Publisher {
    * @param {(msg: object) => void} send  sends one message to the server
    * @param {(err: unknown) => void} onError
    * @param {RTCIceTransportPolicy} [policy] 'relay' to connect only through TURN
+   * @param {number} [limit] the server's cap on what we publish, bits per second (0: none)
    */
-  constructor(iceServers, send, onError, policy = 'all') {
+  constructor(iceServers, send, onError, policy = 'all', limit = 0) {
+    this.limit = limit;
     this.send = send;
     this.onError = onError;
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle', iceTransportPolicy: policy });
@@ -56,7 +73,7 @@ export class Publisher {
     this.audio = this.pc.addTransceiver(audio || 'audio', { direction: 'sendonly' });
     this.video = this.pc.addTransceiver(video || 'video', {
       direction: 'sendonly',
-      sendEncodings: ENCODINGS.map((e) => ({ ...e })),
+      sendEncodings: encodingsWithin(this.limit),
     });
     const vp8 = RTCRtpSender.getCapabilities('video')?.codecs.filter((c) => /vp8/i.test(c.mimeType)) || [];
     if (vp8.length && this.video.setCodecPreferences) this.video.setCodecPreferences(vp8);

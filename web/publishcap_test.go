@@ -26,6 +26,9 @@ func TestAPublisherIsHeldToTheCap(t *testing.T) {
 		heavy[i] = append(append([]byte(nil), f...), make([]byte, 80_000-len(f))...)
 	}
 	_, hw := h.join(h.invite(sess.ID, "Heavy", "").Token, testpeer.Options{Frames: heavy})
+	if hw.PublishLimit != capBits {
+		t.Errorf("welcome says the limit is %d, want %d", hw.PublishLimit, capBits)
+	}
 	_, nw := h.join(h.invite(sess.ID, "Normal", "").Token, media)
 	sub, _ := h.join(h.invite(sess.ID, "Sub", "").Token, testpeer.Options{})
 	heavyIn := func() uint64 {

@@ -63,9 +63,12 @@ func TestSlotsCarryWhatTheTilesShowWithoutRenegotiating(t *testing.T) {
 	sess := h.runningSession(0)
 	var pubs []string
 	var peers []*testpeer.Peer
-	for _, name := range []string{"Ada", "Bo", "Cy"} {
+	for i, name := range []string{"Ada", "Bo", "Cy"} {
 		p, w := h.join(h.invite(sess.ID, name, "").Token, media)
 		pubs, peers = append(pubs, w.You.ID), append(peers, p)
+		// Slots go by who published first: each publishes before the next
+		// joins (a track is published when its first packet arrives).
+		eventually(t, 10*time.Second, name+" publishes", func() bool { return h.router.Stats().Tracks == 2*(i+1) })
 	}
 	log := newSeqLog()
 	sub, _ := h.join(h.invite(sess.ID, "Slots", "").Token, testpeer.Options{Slots: 2, OnTrack: log.onTrack})
