@@ -14,38 +14,15 @@ import (
 type frameLog struct {
 	mu     sync.Mutex
 	frames []time.Time
-	top    int // packets of the top layer
-	all    int
 }
 
 func (l *frameLog) add(pkt *rtp.Packet, at time.Time) {
+	if !pkt.Marker {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.all++
-	if seq, _, ok := testpeer.ReadStamp(pkt.Payload); ok && testpeer.StampLayer(seq) == 2 {
-		l.top++
-	}
-	if pkt.Marker {
-		l.frames = append(l.frames, at)
-	}
-}
-
-// longestGap is the longest time without a picture in [from, to].
-func (l *frameLog) longestGap(from, to time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	last, gap := from, time.Duration(0)
-	for _, f := range l.frames {
-		if f.Before(from) {
-			continue
-		}
-		if f.After(to) {
-			break
-		}
-		gap = max(gap, f.Sub(last))
-		last = f
-	}
-	return max(gap, to.Sub(last))
+	l.frames = append(l.frames, at)
 }
 
 // pausedLog records when the server said which tiles it holds back.
