@@ -20,36 +20,46 @@ import (
 // the browser client's three layers need together.
 const DefaultPublishBitrate = 6_000_000
 
-// ingress is one publisher's bucket.
+// bucket is a token bucket in bytes: refilled at rate a second, holding
+// at most size. Its owner's lock guards it.
+type bucket struct {
+	rate, size, tokens float64
+	last               int64 // unix nanoseconds of the last refill
+}
+
+// refill adds what accrued up to now.
+func (b *bucket) refill(now int64) {
+	if b.last != 0 {
+		b.tokens = min(b.size, b.tokens+b.rate*float64(now-b.last)/float64(time.Second))
+	}
+	b.last = now
+}
+
+// ingress is one publisher's bucket, holding a second of its cap.
 type ingress struct {
-	mu     sync.Mutex
-	rate   float64 // bytes per second; 0: no cap
-	tokens float64
-	last   int64 // unix nanoseconds of the last refill
+	mu sync.Mutex
+	b  bucket // rate 0: no cap
 }
 
 func newIngress(bitrate int) *ingress {
 	r := float64(bitrate) / 8
-	return &ingress{rate: r, tokens: r}
+	return &ingress{b: bucket{rate: r, size: r, tokens: r}}
 }
 
 // take spends n bytes received at now, and tells whether they may be
 // forwarded: always when start is false (the rest of a picture that
 // started), else only with credit left.
 func (g *ingress) take(n int, start bool, now int64) bool {
-	if g == nil || g.rate == 0 {
+	if g == nil || g.b.rate == 0 {
 		return true
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.last != 0 {
-		g.tokens = min(g.rate, g.tokens+g.rate*float64(now-g.last)/float64(time.Second))
-	}
-	g.last = now
-	if start && g.tokens <= 0 {
+	g.b.refill(now)
+	if start && g.b.tokens <= 0 {
 		return false
 	}
-	g.tokens -= float64(n)
+	g.b.tokens -= float64(n)
 	return true
 }
 
@@ -64,16 +74,14 @@ const resendShare = 0.10
 type resendBudget struct {
 	mu      sync.Mutex
 	limited bool
-	rate    float64 // bytes per second
-	tokens  float64
-	last    int64 // unix nanoseconds of the last refill
+	b       bucket
 }
 
 // set makes the budget rate bytes per second (0: nothing is resent).
 // Called by the allocator.
 func (b *resendBudget) set(rate float64) {
 	b.mu.Lock()
-	b.limited, b.rate = true, rate
+	b.limited, b.b.rate, b.b.size = true, rate, rate/5
 	b.mu.Unlock()
 }
 
@@ -84,13 +92,10 @@ func (b *resendBudget) take(n int, now int64) bool {
 	if !b.limited {
 		return true
 	}
-	if b.last != 0 {
-		b.tokens = min(b.rate/5, b.tokens+b.rate*float64(now-b.last)/float64(time.Second))
-	}
-	b.last = now
-	if b.tokens < float64(n) {
+	b.b.refill(now)
+	if b.b.tokens < float64(n) {
 		return false
 	}
-	b.tokens -= float64(n)
+	b.b.tokens -= float64(n)
 	return true
 }
