@@ -36,8 +36,18 @@ export function renderControls(s) {
 /** Says text to screen readers (the live region), once. @param {string} text */
 export function announce(text) {
   const box = $('announce');
+  // What arrives together (a phase change and the turn it opens) is read
+  // as one announcement, not the last alone.
+  if (box.pending) {
+    box.pending.push(text);
+    return;
+  }
+  box.pending = [text];
   box.textContent = '';
-  setTimeout(() => (box.textContent = text), 50);
+  setTimeout(() => {
+    box.textContent = box.pending.join(' ');
+    box.pending = null;
+  }, 50);
 }
 
 /**

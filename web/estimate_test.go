@@ -174,7 +174,11 @@ func TestAWeakLineKeepsEveryTileMoving(t *testing.T) {
 	for i, id := range pubs {
 		packets, bytes, frames, gaps, layers := weakLogs.of(id).take()
 		weakBytes += bytes
-		if fps := float64(frames) / window.Seconds(); fps < 5 {
+		// Moving: at least the base temporal layer's 5 fps, less a frame
+		// for where the window's edges fall (the allocator may give a tile
+		// a higher layer at its base frame rate rather than a low one at
+		// full rate).
+		if fps := float64(frames) / window.Seconds(); fps < 4 {
 			t.Errorf("weak line, tile %d: %.1f fps (%d packets, layers %v)", i, fps, packets, layers)
 		}
 		if loss := float64(gaps) / float64(packets+gaps); packets == 0 || loss > 0.02 {
