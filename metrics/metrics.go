@@ -57,7 +57,7 @@ var (
 	overCapDesc      = desc("publish_packets_dropped_total", "Packets not forwarded because their publisher sent more than the per-publisher cap (-publish-kbps).")
 	negotiationDesc  = desc("negotiation_failures_total", "Offers that could not be made and answers refused.")
 	offersDesc       = desc("offers_total", "Offers the server made to subscribers: one per renegotiation.")
-	queueDropsDesc   = desc("websocket_send_queue_drops_total", "Clients dropped for not reading their messages.")
+	queueDropsDesc   = desc("websocket_send_queue_drops_total", "Clients dropped for not reading their messages, by reason: lag (what waited for them had waited too long), full (their queue reached its bound).", "reason")
 	outboxDesc       = desc("mail_outbox", "Mails in the outbox, by status.", "status")
 	relayAllocDesc   = desc("relay_allocations", "TURN allocations open on the built-in relay.")
 	relayRefusedDesc = desc("relay_refused_total", "TURN requests and connections refused, by reason: auth (stale, forged or malformed credentials), quota (allocations per participant), connections (TCP/TLS connections over the bound).", "reason")
@@ -109,7 +109,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(sessionsDesc, float64(sig.SessionsByPhase[phase]), phase)
 		}
 		gauge(participantsDesc, float64(sig.Participants))
-		counter(queueDropsDesc, sig.SendQueueDrops)
+		counter(queueDropsDesc, sig.SlowDrops.Lag, "lag")
+		counter(queueDropsDesc, sig.SlowDrops.Full, "full")
 	}
 	if c.src.Relay != nil {
 		rs := c.src.Relay()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -41,7 +42,7 @@ type client struct {
 	// (each one is a message to everyone).
 	statusLimit *rate.Limiter
 
-	send        chan []byte
+	queue       *sendQueue
 	closing     chan struct{}
 	closeOnce   sync.Once
 	dropped     atomic.Bool // closed without flushing the queue
@@ -84,6 +85,9 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, j Join) {
 		return // the upgrader has answered
 	}
 	limits := h.cfg.Limits
+	if tc, ok := conn.NetConn().(*net.TCPConn); ok && limits.SocketBuffer > 0 {
+		_ = tc.SetWriteBuffer(limits.SocketBuffer)
+	}
 	c := &client{
 		hub:         h,
 		conn:        conn,
@@ -97,7 +101,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, j Join) {
 		slots:       j.Slots,
 		limiter:     rate.NewLimiter(rate.Limit(limits.MessagesPerSecond), limits.MessageBurst),
 		statusLimit: rate.NewLimiter(StatusPerSecond, StatusBurst),
-		send:        make(chan []byte, limits.SendQueue),
+		queue:       newSendQueue(limits),
 		closing:     make(chan struct{}),
 		writerDone:  make(chan struct{}),
 		closeCode:   websocket.CloseNormalClosure,
@@ -117,8 +121,8 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, j Join) {
 	<-c.writerDone
 }
 
-// sendJSON queues a message. A client whose queue is full is too slow and is
-// dropped, so it never holds up the room.
+// sendJSON queues a message. A client too far behind is dropped, so it
+// never holds up the room.
 func (c *client) sendJSON(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -130,11 +134,14 @@ func (c *client) sendJSON(v any) {
 		return
 	default:
 	}
-	select {
-	case c.send <- b:
-	default:
-		c.log.Warn("client too slow, dropping it", zap.Int("queued", len(c.send)))
-		c.hub.queueDrops.Add(1)
+	switch c.queue.push(b, supersedes(v), time.Now()) {
+	case dropLag:
+		c.log.Warn("client too far behind, dropping it", zap.String("why", "a message waited too long"), zap.Duration("lag", c.hub.cfg.Limits.SendLag), zap.Int("queued", c.queue.len()))
+		c.hub.lagDrops.Add(1)
+		c.drop()
+	case dropFull:
+		c.log.Warn("client's queue is full, dropping it", zap.Int("queued", c.queue.len()))
+		c.hub.fullDrops.Add(1)
 		c.drop()
 	}
 }
@@ -171,35 +178,21 @@ func (c *client) drop() {
 func (c *client) writeLoop() {
 	defer close(c.writerDone)
 	defer c.conn.Close()
-	limits := c.hub.cfg.Limits
-	ping := time.NewTicker(limits.PingInterval)
+	ping := time.NewTicker(c.hub.cfg.Limits.PingInterval)
 	defer ping.Stop()
 	for {
 		select {
-		case b := <-c.send:
-			if !c.write(b) {
-				c.drop()
+		case <-c.queue.wake:
+			if !c.flush(ping.C) {
 				return
 			}
 		case <-ping.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(limits.WriteTimeout)); err != nil {
-				c.drop()
+			if !c.ping() {
 				return
 			}
 		case <-c.closing:
-			if c.dropped.Load() {
+			if c.dropped.Load() || !c.flush(ping.C) {
 				return
-			}
-			for {
-				select {
-				case b := <-c.send:
-					if !c.write(b) {
-						return
-					}
-					continue
-				default:
-				}
-				break
 			}
 			msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
 			_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
@@ -208,9 +201,72 @@ func (c *client) writeLoop() {
 	}
 }
 
-func (c *client) write(b []byte) bool {
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.hub.cfg.Limits.WriteTimeout))
-	return c.conn.WriteMessage(websocket.TextMessage, b) == nil
+// flush writes what is queued, and the pings that fall due meanwhile; false
+// when the connection is done for.
+func (c *client) flush(ping <-chan time.Time) bool {
+	for {
+		select {
+		case <-ping:
+			if !c.ping() {
+				return false
+			}
+		default:
+		}
+		m, ok := c.queue.pop()
+		if !ok {
+			return true
+		}
+		if !c.write(m) {
+			return false
+		}
+	}
+}
+
+func (c *client) ping() bool {
+	err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.cfg.Limits.WriteTimeout))
+	if err != nil {
+		c.writeFailed(err)
+		return false
+	}
+	return true
+}
+
+// writeChunk is how much of a message is written under one deadline.
+const writeChunk = 4 << 10
+
+// write writes one message, a chunk at a time: a client that takes none of
+// it for SendLag is dropped as too far behind. A long message to a slow
+// line is fine as long as it goes on.
+func (c *client) write(m queued) bool {
+	lag := c.hub.cfg.Limits.SendLag
+	_ = c.conn.SetWriteDeadline(time.Now().Add(lag))
+	w, err := c.conn.NextWriter(websocket.TextMessage)
+	for b := m.b; err == nil && len(b) > 0; {
+		n := min(len(b), writeChunk)
+		_ = c.conn.SetWriteDeadline(time.Now().Add(lag))
+		_, err = w.Write(b[:n])
+		b = b[n:]
+	}
+	if err == nil {
+		_ = c.conn.SetWriteDeadline(time.Now().Add(lag))
+		err = w.Close()
+	}
+	if err != nil {
+		c.writeFailed(err)
+		return false
+	}
+	return true
+}
+
+// writeFailed drops the connection after a failed write, counting a write
+// that ran out of time as a client too far behind.
+func (c *client) writeFailed(err error) {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && !c.dropped.Load() {
+		c.log.Warn("client too far behind, dropping it", zap.String("why", "it took nothing for that long"), zap.Duration("lag", c.hub.cfg.Limits.SendLag), zap.Int("queued", c.queue.len()))
+		c.hub.lagDrops.Add(1)
+	}
+	c.drop()
 }
 
 func (c *client) readLoop() {

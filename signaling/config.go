@@ -28,8 +28,20 @@ var _ Store = (*store.Store)(nil)
 
 // Limits bound what one websocket may cost the server.
 type Limits struct {
-	SendQueue         int           // messages queued for a client before it is dropped as too slow
-	WriteTimeout      time.Duration // one write to a client
+	// A client is dropped as too slow when the oldest message waiting for
+	// it has waited SendLag, or a write to it has not moved for SendLag.
+	// SendQueue messages and SendQueueBytes bytes waiting are the backstop;
+	// a message that supersedes one still waiting (a participant's, the
+	// state, the turn) replaces it.
+	SendLag        time.Duration
+	SendQueue      int
+	SendQueueBytes int
+	// SocketBuffer is the kernel's send buffer of a websocket in bytes
+	// (Linux doubles it): what the server has written but the client has
+	// not read, out of the queue's sight. Negative leaves the kernel's own,
+	// which grows to megabytes.
+	SocketBuffer      int
+	WriteTimeout      time.Duration // one write to a client, at most (pings, the close)
 	PingInterval      time.Duration // how often the server pings
 	PongWait          time.Duration // silence after which a client is taken for dead
 	MessagesPerSecond float64       // steady rate of client messages
@@ -39,7 +51,10 @@ type Limits struct {
 // DefaultLimits suit browsers on ordinary networks.
 func DefaultLimits() Limits {
 	return Limits{
-		SendQueue:         256,
+		SendLag:           10 * time.Second,
+		SendQueue:         1024,
+		SendQueueBytes:    1 << 20,
+		SocketBuffer:      32 << 10,
 		WriteTimeout:      10 * time.Second,
 		PingInterval:      15 * time.Second,
 		PongWait:          45 * time.Second,
@@ -50,8 +65,17 @@ func DefaultLimits() Limits {
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits()
+	if l.SendLag <= 0 {
+		l.SendLag = d.SendLag
+	}
 	if l.SendQueue <= 0 {
 		l.SendQueue = d.SendQueue
+	}
+	if l.SendQueueBytes <= 0 {
+		l.SendQueueBytes = d.SendQueueBytes
+	}
+	if l.SocketBuffer == 0 {
+		l.SocketBuffer = d.SocketBuffer
 	}
 	if l.WriteTimeout <= 0 {
 		l.WriteTimeout = d.WriteTimeout

@@ -20,9 +20,10 @@ var errShuttingDown = errors.New("server is shutting down")
 // participant arrives and stops when the session ends, is cancelled, or the
 // server shuts down.
 type Hub struct {
-	cfg        Config
-	log        *zap.Logger
-	queueDrops atomic.Uint64
+	cfg       Config
+	log       *zap.Logger
+	lagDrops  atomic.Uint64 // clients dropped for being too far behind
+	fullDrops atomic.Uint64 // and for filling their queue
 
 	mu      sync.Mutex
 	rooms   map[string]*liveRoom
@@ -186,9 +187,17 @@ func (h *Hub) Participants() int {
 	return n
 }
 
-// QueueDrops is how many clients were dropped for not reading their
-// messages.
-func (h *Hub) QueueDrops() uint64 { return h.queueDrops.Load() }
+// SlowDrops counts the clients dropped for not reading their messages.
+type SlowDrops struct {
+	Lag  uint64 // the oldest message waiting for them had waited Limits.SendLag
+	Full uint64 // their queue reached its backstop
+}
+
+// SlowDrops is how many clients were dropped for not reading their
+// messages, by reason.
+func (h *Hub) SlowDrops() SlowDrops {
+	return SlowDrops{Lag: h.lagDrops.Load(), Full: h.fullDrops.Load()}
+}
 
 // CloseRoom ends a session's room (if running) with bye reason, and waits
 // until it has stopped or ctx is done.

@@ -164,6 +164,9 @@ func TestSlowReaderIsDropped(t *testing.T) {
 	// collects; its queue fills and the server drops it.
 	slow.flood(t, 200000)
 	expectParticipant(t, h.ctx(15*time.Second), a, slowID, false)
+	if d := h.srv.hub.SlowDrops(); d.Full != 1 {
+		t.Fatalf("dropped as slow: %+v, want one for a full queue", d)
+	}
 	// The others never stalled.
 	receivesFrom(t, a, "Ada", []string{wb.You.ID}, 20)
 	receivesFrom(t, b, "Bo", []string{wa.You.ID}, 20)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
 )
 
 // slowClient is a websocket participant that stops reading after welcome, with
@@ -64,4 +65,46 @@ func (s *slowClient) flood(t *testing.T, n int) {
 			return
 		}
 	}
+}
+
+// throttledConn reads at most rate bytes a second, as a member on a slow
+// line does.
+type throttledConn struct {
+	net.Conn
+	lim *rate.Limiter
+}
+
+func (c *throttledConn) Read(b []byte) (int, error) {
+	if len(b) > c.lim.Burst() {
+		b = b[:c.lim.Burst()]
+	}
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		_ = c.lim.WaitN(context.Background(), n)
+	}
+	return n, err
+}
+
+// dialThrottled dials the websocket through a small receive buffer and a
+// reader of bytesPerSecond.
+func dialThrottled(t *testing.T, h *harness, tok string, bytesPerSecond int) *websocket.Conn {
+	t.Helper()
+	d := websocket.Dialer{
+		HandshakeTimeout: 5 * time.Second,
+		ReadBufferSize:   1024,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			_ = c.(*net.TCPConn).SetReadBuffer(16 << 10)
+			return &throttledConn{Conn: c, lim: rate.NewLimiter(rate.Limit(bytesPerSecond), 1024)}, nil
+		},
+	}
+	conn, _, err := d.Dial(h.wsURL(tok), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

@@ -2,13 +2,15 @@ package web
 
 import (
 	"context"
+
+	"github.com/worktogether/worktogether/signaling"
 )
 
 // Stats is a snapshot of the sessions and connections, for metrics.
 type Stats struct {
-	SessionsByPhase map[string]int // sessions neither over nor cancelled, by phase kind
-	Participants    int            // connected now
-	SendQueueDrops  uint64         // clients dropped for not reading their messages
+	SessionsByPhase map[string]int      // sessions neither over nor cancelled, by phase kind
+	Participants    int                 // connected now
+	SlowDrops       signaling.SlowDrops // clients dropped for not reading their messages
 }
 
 // Stats reads the present state.
@@ -17,7 +19,7 @@ func (s *Server) Stats(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	out := Stats{SessionsByPhase: map[string]int{}, SendQueueDrops: s.hub.QueueDrops()}
+	out := Stats{SessionsByPhase: map[string]int{}, SlowDrops: s.hub.SlowDrops()}
 	for _, sess := range list {
 		out.SessionsByPhase[s.machineFor(sess).State().Kind.String()]++
 	}
