@@ -4,6 +4,7 @@ import (
 	"net/http/httptest"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/worktogether/worktogether/i18n"
 	"github.com/worktogether/worktogether/static"
@@ -91,6 +92,36 @@ func TestIsMessage(t *testing.T) {
 	} {
 		if got := c.IsMessage(tc.s, tc.prefix); got != tc.want {
 			t.Errorf("IsMessage(%q, %q) = %v", tc.s, tc.prefix, got)
+		}
+	}
+}
+
+// Dates and plans in words, from the catalog, as the mails and the record
+// page write them.
+func TestLongTimeAndPlanInBothLanguages(t *testing.T) {
+	c, err := i18n.Load(static.Files, "i18n", "en", "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2027, 1, 6, 8, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ lang, tz, when, plan string }{
+		{"de", "Europe/Berlin", "Mittwoch, 6. Januar 2027, 09:00 Uhr (Europe/Berlin)", "10 Min. Vorhaben-Runde"},
+		{"en", "America/New_York", "Wednesday, 6 January 2027, 03:00 (America/New York)", "10 min Commitment round"},
+		{"de", "Nowhere/Else", "Mittwoch, 6. Januar 2027, 08:00 Uhr (UTC)", "10 Min. Vorhaben-Runde"},
+	} {
+		if got := c.LongTime(tc.lang, at, tc.tz); got != tc.when {
+			t.Errorf("%s %s: %q, want %q", tc.lang, tc.tz, got, tc.when)
+		}
+		if got := c.PlanPart(tc.lang, "commitment", 600); got != tc.plan {
+			t.Errorf("%s plan: %q, want %q", tc.lang, got, tc.plan)
+		}
+	}
+	for _, tc := range []struct {
+		seconds int
+		want    string
+	}{{45, "45 s"}, {90, "2 Min."}, {3600, "1 Std."}, {5400, "90 Min."}} {
+		if got := c.Length("de", tc.seconds); got != tc.want {
+			t.Errorf("%d s: %q, want %q", tc.seconds, got, tc.want)
 		}
 	}
 }

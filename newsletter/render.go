@@ -12,6 +12,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/worktogether/worktogether/i18n"
 	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/text"
@@ -29,6 +30,8 @@ type Renderer struct {
 	Store *store.Store
 	Links *links.Maker
 	From  mail.Address
+	// Text is the message catalog the mails' words come from.
+	Text *i18n.Catalog
 }
 
 // errPostpone marks a mail that is not due yet after all: the
@@ -50,7 +53,10 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	// character reaches a subject, a greeting or a heading.
 	sub.Name = text.Clean(sub.Name)
 	base := m.Kind
-	w := wordsFor(sub.Lang)
+	if r.Text == nil {
+		return Message{}, errors.New("render mail: no message catalog")
+	}
+	w := words{cat: r.Text, lang: sub.Lang}
 	host := r.Links.Base().Hostname()
 	unsub, err := r.Links.Unsubscribe(sub)
 	if err != nil {
@@ -74,7 +80,7 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 		// person who signed up chose (no name in To or in the greeting),
 		// so sign-ups cannot send others words of their choosing.
 		msg.To.Name = ""
-		b.line(w.greetingAnon)
+		b.line(w.t("mail.greeting_anon"))
 		switch sub.Status {
 		case store.StatusConfirmed:
 			return Message{}, errSkip{"already confirmed"}
@@ -85,18 +91,18 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 		if err != nil {
 			return Message{}, err
 		}
-		msg.Subject = w.confirmSubject
-		b.line(w.confirmIntro)
-		b.button(w.confirmButton, link)
-		b.line(w.confirmIgnore)
-		b.line(w.signoff)
+		msg.Subject = w.t("mail.confirm.subject")
+		b.line(w.t("mail.confirm.intro"))
+		b.button(w.t("mail.confirm.button"), link)
+		b.line(w.t("mail.confirm.ignore"))
+		b.line(w.t("mail.signoff"))
 		msg.Text, msg.HTML, err = b.render(msg.Subject)
 		return msg, err
 	}
 	if sub.Status != store.StatusConfirmed {
 		return Message{}, errSkip{"subscriber is " + sub.Status}
 	}
-	b.line(fmt.Sprintf(w.greeting, sub.Name))
+	b.line(w.t("mail.greeting", "name", sub.Name))
 	sess, err := r.Store.GetSession(ctx, m.SessionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return Message{}, errSkip{"no such session"}
@@ -133,42 +139,42 @@ func (r *Renderer) Render(ctx context.Context, m store.OutboxMail, now time.Time
 	method := MethodRequest
 	switch base {
 	case store.KindAnnounce:
-		msg.Subject = fmt.Sprintf(w.announceSubject, sess.Title)
-		b.line(w.announceIntro)
+		msg.Subject = w.t("mail.announce.subject", "title", sess.Title)
+		b.line(w.t("mail.announce.intro"))
 	case store.KindReminder, store.KindResend:
-		msg.Subject = fmt.Sprintf(w.reminderSubject, sess.Title)
+		msg.Subject = w.t("mail.reminder.subject", "title", sess.Title)
 		if base == store.KindReminder && m.Lead <= time.Hour {
-			msg.Subject = fmt.Sprintf(w.reminderSoonSubject, sess.Title)
+			msg.Subject = w.t("mail.reminder.soon_subject", "title", sess.Title)
 		}
-		b.line(w.reminderIntro)
+		b.line(w.t("mail.reminder.intro"))
 	case store.KindUpdate:
-		msg.Subject = fmt.Sprintf(w.updateSubject, sess.Title)
-		b.line(w.updateIntro)
+		msg.Subject = w.t("mail.update.subject", "title", sess.Title)
+		b.line(w.t("mail.update.intro"))
 	case store.KindCancel:
-		msg.Subject = fmt.Sprintf(w.cancelSubject, sess.Title)
-		b.line(w.cancelIntro)
+		msg.Subject = w.t("mail.cancel.subject", "title", sess.Title)
+		b.line(w.t("mail.cancel.intro"))
 		method = MethodCancel
 	default:
 		return Message{}, errSkip{"unknown kind " + m.Kind}
 	}
 	b.heading(sess.Title)
-	b.field(w.when, w.localTime(sess.StartsAt, sub.TZ))
-	b.field(w.plan, strings.Join(w.planLines(sess.Plan), " · "))
+	b.field(w.t("mail.when"), r.Text.LongTime(sub.Lang, sess.StartsAt, sub.TZ))
+	b.field(w.t("mail.plan"), strings.Join(w.planLines(sess.Plan), " · "))
 	if method == MethodRequest {
-		b.button(w.join, join)
-		b.line(w.joinNote)
-		b.line(w.calendarNote)
+		b.button(w.t("mail.join"), join)
+		b.line(w.t("mail.join_note"))
+		b.line(w.t("mail.calendar_note"))
 		record, err := r.Links.Record(sub)
 		if err != nil {
 			return Message{}, err
 		}
-		b.link(w.record, record)
+		b.link(w.t("mail.record"), record)
 		if sess.SeriesID != "" {
-			b.link(w.series, record+"#series")
+			b.link(w.t("mail.series"), record+"#series")
 		}
 	}
-	b.line(w.signoff)
-	b.footer(w.unsubscribe, unsub)
+	b.line(w.t("mail.signoff"))
+	b.footer(w.t("mail.unsubscribe"), unsub)
 	if msg.Text, msg.HTML, err = b.render(msg.Subject); err != nil {
 		return Message{}, err
 	}

@@ -10,9 +10,11 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
+	"github.com/worktogether/worktogether/i18n"
 	"github.com/worktogether/worktogether/internal/smtptest"
 	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/session"
+	"github.com/worktogether/worktogether/static"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
 	"golang.org/x/net/html"
@@ -63,7 +65,7 @@ func TestEveryKindInBothLanguagesOverSMTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Renderer{Store: st, Links: lm, From: mail.Address{Name: "Worktogether", Address: "hello@cowork.example.org"}}
+	r := &Renderer{Store: st, Links: lm, From: mail.Address{Name: "Worktogether", Address: "hello@cowork.example.org"}, Text: shippedText(t)}
 	id := int64(0)
 	for _, lang := range []string{"en", "de"} {
 		addr := lang + "@example.org"
@@ -97,6 +99,14 @@ func TestEveryKindInBothLanguagesOverSMTP(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkArrived(t, lang, kind, want[lang][kind], title, got)
+			// The words are the catalog's, the same the pages use.
+			if kind != store.KindConfirm {
+				for _, w := range []string{r.Text.LongTime(lang, sess.StartsAt, "Europe/Berlin"), r.Text.PlanPart(lang, "commitment", 600), r.Text.T(lang, "phase.closing")} {
+					if !strings.Contains(got.Text, w) {
+						t.Errorf("%s %s: the mail lacks %q:\n%s", lang, kind, w, got.Text)
+					}
+				}
+			}
 		}
 	}
 }
@@ -180,4 +190,14 @@ func attr(n *html.Node, key string) string {
 		}
 	}
 	return ""
+}
+
+// shippedText is the message catalog the server ships (static/i18n).
+func shippedText(t testing.TB) *i18n.Catalog {
+	t.Helper()
+	c, err := i18n.Load(static.Files, "i18n", Languages...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -46,7 +46,7 @@ func TestRefusalsKeepTheAddressOutOfTheLog(t *testing.T) {
 	core, logs := observer.New(zap.DebugLevel)
 	now := time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC)
 	w := NewWorker(Config{Store: st, Transport: transport, Log: zap.New(core), Now: func() time.Time { return now },
-		Renderer: &Renderer{Store: st, Links: lm, From: mail.Address{Address: "hello@cowork.example.org"}}})
+		Renderer: &Renderer{Store: st, Links: lm, From: mail.Address{Address: "hello@cowork.example.org"}, Text: shippedText(t)}})
 	for _, addr := range []string{"refused.person@example.org", "fine@example.org"} {
 		if err := st.Subscribe(ctx, store.Subscriber{ID: addr, Email: addr, Name: "X", Lang: "en", TZ: "UTC"}, now); err != nil {
 			t.Fatal(err)

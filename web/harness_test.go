@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+	"github.com/worktogether/worktogether/i18n"
 	"github.com/worktogether/worktogether/internal/smtptest"
 	"github.com/worktogether/worktogether/internal/testpeer"
 	"github.com/worktogether/worktogether/links"
@@ -35,6 +36,16 @@ func TestMain(m *testing.M) {
 }
 
 const testHostKey = "test-host-key"
+
+// shippedText is the message catalog the server ships.
+func shippedText(t testing.TB) *i18n.Catalog {
+	t.Helper()
+	c, err := i18n.Load(static.Files, "i18n", newsletter.Languages...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 var (
 	testIVF = filepath.Join("..", "testdata", "v180.ivf")
@@ -132,7 +143,7 @@ func buildHarness(t testing.TB, limits Limits, withMail bool, tune ...tuning) *h
 		}
 		h.mail = newsletter.NewWorker(newsletter.Config{
 			Store:     st,
-			Renderer:  &newsletter.Renderer{Store: st, Links: lm, From: mail.Address{Name: "Worktogether", Address: "hello@worktogether.test"}},
+			Renderer:  &newsletter.Renderer{Store: st, Links: lm, From: mail.Address{Name: "Worktogether", Address: "hello@worktogether.test"}, Text: shippedText(t)},
 			Transport: transport,
 			Log:       log.Named("mail"),
 			Now:       h.now,

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/worktogether/worktogether/newsletter"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/token"
 	"go.uber.org/zap"
@@ -143,7 +142,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		SeriesHeading: t("record.series.heading"), SeriesText: t("record.series.text"), Following: t("record.series.following"),
 		NotFollowing: t("record.series.not_following"), Stop: t("record.series.stop"), Follow: t("record.series.follow")}
 	for _, e := range rec.Sessions {
-		row := recordRow{Title: e.Title, When: newsletter.LocalTime(lang, e.StartsAt, rec.Timezone), Ended: e.Ended}
+		row := recordRow{Title: e.Title, When: s.text.LongTime(lang, e.StartsAt, rec.Timezone), Ended: e.Ended}
 		if e.Commitment != nil {
 			row.Committed = true
 			for i, t := range e.Commitment.Tasks {

@@ -78,6 +78,7 @@ type Config struct {
 	Log     *zap.Logger
 	Now     func() time.Time // the server clock; time.Now when nil
 	Static  fs.FS            // the browser client
+	Text    *i18n.Catalog    // the message catalog; static.Files' when nil
 	Limits  Limits           // zero fields take DefaultLimits
 	// ReminderLeads are how long before a session its reminders go out;
 	// none means no reminders.
@@ -135,9 +136,11 @@ func New(cfg Config) (*Server, error) {
 		cfg.TURNTTL = 12 * time.Hour
 	}
 	cfg.Limits = withDefaults(cfg.Limits)
-	cat, err := i18n.Load(static.Files, "i18n", newsletter.Languages...)
-	if err != nil {
-		return nil, fmt.Errorf("web: %w", err)
+	cat := cfg.Text
+	if cat == nil {
+		if cat, err = i18n.Load(static.Files, "i18n", newsletter.Languages...); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, links: lm, text: cat, mux: http.NewServeMux(),
 		// Sign-ups: a burst of 5 then one every 3 minutes per client, and

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/worktogether/worktogether/i18n"
 	"github.com/worktogether/worktogether/links"
 	"github.com/worktogether/worktogether/metrics"
 	"github.com/worktogether/worktogether/newsletter"
@@ -153,9 +154,14 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// One catalog for the pages, the room and the mails.
+	text, err := i18n.Load(static.Files, "i18n", newsletter.Languages...)
+	if err != nil {
+		return err
+	}
 	mailer := newsletter.NewWorker(newsletter.Config{
 		Store:     st,
-		Renderer:  &newsletter.Renderer{Store: st, Links: lm, From: *from},
+		Renderer:  &newsletter.Renderer{Store: st, Links: lm, From: *from, Text: text},
 		Transport: transport,
 		Log:       log.Named("mail"),
 	})
@@ -189,6 +195,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		Router:     router,
 		Log:        log.Named("web"),
 		Static:     static.Files,
+		Text:       text,
 
 		ReminderLeads: leads,
 		AnnounceLead:  cfg.AnnounceLead,
