@@ -16,16 +16,19 @@ import (
 
 // foreignJS lists the visible text on the page that is not from the catalog
 // (cat: key → message, {name} placeholders match anything), the people's
-// own data (user), numbers and clocks, dates written for the page's language
-// (dates: ISO times), or device names. Text nodes are checked one by one,
-// and each part between " · " on its own.
+// own data (user), numbers and clocks, time zone names, dates written for
+// the page's language (dates: ISO times), or device names. Text nodes are
+// checked one by one, and each part between " · " on its own; so are the
+// values the page put in its text fields and the options of its menus
+// (not the devices', which are the devices' own names).
 const foreignJS = `((cat, user, dates) => {
   const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const pats = Object.values(cat).map((v) => new RegExp('^' + v.trim().split(/\{\w+\}/).map(esc).join('.+?') + '$', 's'));
   const lang = document.documentElement.lang;
   const opts = { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' };
   const known = new Set([...user, 'Worktogether', ...dates.map((d) => new Date(d).toLocaleString(lang, opts))]);
-  const ok = (s) => !s || known.has(s) || /^[\d\s:·.,+%%✓○()\-–?]*$/.test(s) || /^[A-ZÄÖÜ?]{1,2}$/.test(s) || pats.some((p) => p.test(s));
+  const zone = /^(UTC|[A-Z][A-Za-z]+(\/[A-Za-z_\-]+)+)$/;
+  const ok = (s) => !s || known.has(s) || zone.test(s) || /^[\d\s:·.,+%%✓○()\-–?]*$/.test(s) || /^[A-ZÄÖÜ?]{1,2}$/.test(s) || pats.some((p) => p.test(s));
   const bad = [];
   const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n; (n = walk.nextNode());) {
@@ -42,6 +45,12 @@ const foreignJS = `((cat, user, dates) => {
       const v = e.getAttribute(a);
       if (v && !ok(v.trim())) bad.push(a + '=' + v);
     }
+  }
+  for (const e of document.querySelectorAll('input:not([type]), input[type="text"], input[type="email"], option')) {
+    const box = e.tagName === 'OPTION' ? e.closest('select') : e;
+    if (!box || box.matches('#camera, #microphone, #room-camera, #room-microphone') || box.closest('[hidden]') || !box.checkVisibility()) continue;
+    const v = (e.tagName === 'OPTION' ? e.textContent : e.value).trim();
+    if (!ok(v)) bad.push((e.tagName === 'OPTION' ? 'option=' : 'value=') + v);
   }
   if (lang !== %q) bad.push('<html lang="' + lang + '">');
   return bad;

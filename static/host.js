@@ -248,9 +248,31 @@ function defaultStart() {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/**
+ * Fills the form's title with key's default, naming the weekday of its
+ * date field, and keeps it so when the date changes, until the host types
+ * a title of their own.
+ * @param {HTMLFormElement} form @param {string} field @param {string} key
+ */
+function suggestTitle(form, field, key) {
+  const date = /** @type {HTMLInputElement} */ (form.elements.namedItem(field));
+  const title = /** @type {HTMLInputElement} */ (form.elements.namedItem('title'));
+  let suggested = '';
+  const suggest = () => {
+    const day = weekdayOf(date.value);
+    if (day < 0 || (title.value && title.value !== suggested)) return;
+    suggested = t(key, { day: weekdayName(day) });
+    title.value = suggested;
+  };
+  title.value = '';
+  suggest();
+  date.addEventListener('input', suggest);
+}
+
 function init() {
   const createForm = /** @type {HTMLFormElement} */ ($('create-form'));
   /** @type {HTMLInputElement} */ (createForm.elements.namedItem('starts')).value = defaultStart();
+  suggestTitle(createForm, 'starts', 'host.session_default_title');
   createForm.onsubmit = async (ev) => {
     ev.preventDefault();
     $('create-error').textContent = '';
@@ -270,21 +292,8 @@ function init() {
     }
   };
   const seriesForm = /** @type {HTMLFormElement} */ ($('series-form'));
-  const firstInput = /** @type {HTMLInputElement} */ (seriesForm.elements.namedItem('first'));
-  const titleInput = /** @type {HTMLInputElement} */ (seriesForm.elements.namedItem('title'));
-  firstInput.value = defaultStart();
-  // The default title names the first session's weekday, until the host
-  // types one of their own.
-  let suggested = '';
-  const suggest = () => {
-    const day = weekdayOf(firstInput.value);
-    if (day < 0 || (titleInput.value && titleInput.value !== suggested)) return;
-    suggested = t('host.series_default_title', { day: weekdayName(day) });
-    titleInput.value = suggested;
-  };
-  titleInput.value = '';
-  suggest();
-  firstInput.addEventListener('input', suggest);
+  /** @type {HTMLInputElement} */ (seriesForm.elements.namedItem('first')).value = defaultStart();
+  suggestTitle(seriesForm, 'first', 'host.series_default_title');
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   $('create-zone').textContent = t('host.in_zone', { zone });
   /** @type {HTMLInputElement} */ (seriesForm.elements.namedItem('timezone')).value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';

@@ -313,7 +313,7 @@ async function join() {
   client.addEventListener('track', (/** @type {any} */ ev) => onTrack(ev.detail));
   client.addEventListener('error', (/** @type {any} */ ev) => onError(ev.detail));
   client.addEventListener('bye', (/** @type {any} */ ev) => onBye(ev.detail.reason));
-  client.addEventListener('refused', (/** @type {any} */ ev) => notice(t('room.link_gone'), ev.detail.message));
+  client.addEventListener('refused', (/** @type {any} */ ev) => notice(t('room.link_gone'), ev.detail.message, undefined, undefined, t('room.link_refused_next')));
   client.addEventListener('media', (/** @type {any} */ ev) => {
     if (ev.detail.state === 'failed') toast(t('room.media_failed'));
   });
