@@ -81,7 +81,8 @@ func (m *Maker) GuestJoin(sess store.Session, p store.Participant) (link, tok st
 }
 
 // SubscriberJoin returns a subscriber's room link to sess, the same in every
-// mail.
+// mail. It names the subscriber's language (lang=), so the room speaks it
+// whatever the browser's.
 func (m *Maker) SubscriberJoin(sess store.Session, sub store.Subscriber) (string, error) {
 	p := SubscriberParticipant(sub, sess.ID)
 	tok, err := m.signer.SignJoin(token.Join{
@@ -90,7 +91,11 @@ func (m *Maker) SubscriberJoin(sess store.Session, sub store.Subscriber) (string
 	if err != nil {
 		return "", fmt.Errorf("sign join link: %w", err)
 	}
-	return m.URL("/s/"+sess.ID, url.Values{"t": {tok}}), nil
+	q := url.Values{"t": {tok}}
+	if sub.Lang != "" {
+		q.Set("lang", sub.Lang)
+	}
+	return m.URL("/s/"+sess.ID, q), nil
 }
 
 // Open returns the session's open link: one link anyone may use to ask for a

@@ -1,13 +1,16 @@
 // @ts-check
 // The message catalog in the browser: the same files the server speaks from
 // (/static/i18n/<lang>.json), loaded before any page script runs (top-level
-// await). The language is the one chosen with the switch (kept in
-// localStorage and in the wt_lang cookie, so server pages follow), else the
-// browser's.
+// await). The language is the one a link names (?lang=, as a subscriber's
+// room link does with their choice), else the one chosen with the switch
+// (kept in localStorage and in the wt_lang cookie, so server pages follow),
+// else the browser's.
 
 export const languages = ['en', 'de'];
 
 function choose() {
+  const named = new URLSearchParams(location.search).get('lang');
+  if (named && languages.includes(named)) return named;
   const stored = localStorage.getItem('wt.lang') || (/(?:^|;\s*)wt_lang=(\w+)/.exec(document.cookie) || [])[1];
   if (stored && languages.includes(stored)) return stored;
   for (const l of navigator.languages || [navigator.language]) {
@@ -43,7 +46,11 @@ export function plural(key, n, vars = {}) {
 export function switchTo(l) {
   localStorage.setItem('wt.lang', l);
   document.cookie = `wt_lang=${l}; path=/; max-age=31536000; samesite=lax`;
-  location.reload();
+  const url = new URL(location.href);
+  if (url.searchParams.has('lang')) {
+    url.searchParams.set('lang', l);
+    location.replace(url);
+  } else location.reload();
 }
 
 /**
