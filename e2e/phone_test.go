@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/worktogether/worktogether/i18n"
 	"github.com/worktogether/worktogether/links"
+	"github.com/worktogether/worktogether/static"
 	"github.com/worktogether/worktogether/store"
 )
 
@@ -33,8 +35,22 @@ const widerJS = `((vw) => {
   return out;
 })(%d)`
 
+// clippedJS names the words on the page cut off by their box (an "…" or
+// a hidden overflow), but for a session's own title in the header, which
+// may be as long as a host likes.
+const clippedJS = `(() => {
+  const out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (!e.checkVisibility() || e.closest('select, textarea, .bar .title, .visually-hidden')) continue;
+    const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (own && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible') out.push(e.textContent.trim());
+  }
+  return out;
+})()`
+
 // onPhone checks the page in tab as it is now: a screenshot kept in the
-// artifacts, and a failure when anything is wider than the phone.
+// artifacts, and a failure when anything is wider than the phone or has
+// its words cut off.
 func onPhone(t *testing.T, tab context.Context, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
@@ -46,16 +62,41 @@ func onPhone(t *testing.T, tab context.Context, name string) {
 	if len(wide) > 0 {
 		t.Errorf("%s is wider than a %d px phone: %s", name, phoneW, strings.Join(wide, "; "))
 	}
+	clipped, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](clippedJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(clipped) > 0 {
+		t.Errorf("%s cuts words off on a %d px phone: %q", name, phoneW, clipped)
+	}
 	screenshot(t, tab, "phone-"+name)
 	// A full-page screenshot changes the metrics for a moment: back to the phone.
 	within(t, tab, 5*time.Second, chromedp.EmulateViewport(phoneW, phoneH, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 }
 
-// TestEveryPageFitsAPhone opens every page on a 390 × 844 screen, keeps a
-// screenshot of each (WT_ARTIFACTS), and fails when one is wider than the
-// screen.
+// TestEveryPageFitsAPhone opens every page on a 390 × 844 screen, in
+// English and in German (whose words are longer), keeps a screenshot of
+// each (WT_ARTIFACTS), and fails when one is wider than the screen.
 func TestEveryPageFitsAPhone(t *testing.T) {
-	browser := newBrowser(t)
+	text, err := i18n.Load(static.Files, "i18n", "en", "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ lang, chromium, wednesday, friday string }{
+		{"en", "en-US", "Wednesday", "Friday"},
+		{"de", "de-DE", "Mittwoch", "Freitag"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			msg := func(key string, args ...any) string { return text.T(tc.lang, key, args...) }
+			everyPageOnAPhone(t, tc.lang, tc.chromium, msg, tc.wednesday, tc.friday)
+		})
+	}
+}
+
+// everyPageOnAPhone is TestEveryPageFitsAPhone in one language: msg gives
+// its catalog's words.
+func everyPageOnAPhone(t *testing.T, lang, chromium string, msg func(string, ...any) string, wednesday, friday string) {
+	browser := newBrowser(t, chromedp.Flag("lang", chromium), chromedp.Flag("accept-lang", chromium+","+lang))
 	srv := startServer(t)
 	plan := []map[string]any{{"kind": "commitment", "seconds": 600}, {"kind": "work", "seconds": 600}, {"kind": "closing", "seconds": 600}}
 	var sess struct{ ID string }
@@ -73,6 +114,8 @@ func TestEveryPageFitsAPhone(t *testing.T) {
 	srv.post(t, "/api/sessions/"+sess.ID+"/invites", map[string]any{"name": "Ada", "role": "host"}, &host)
 	srv.post(t, "/api/sessions/"+sess.ID+"/invites", map[string]any{"name": "Bo"}, &guest)
 	srv.post(t, "/api/sessions/"+sess.ID+"/invites", map[string]any{"name": "Cy"}, &third)
+	// Each screenshot is named for its language too.
+	shot := func(t *testing.T, tab context.Context, name string) { t.Helper(); onPhone(t, tab, lang+"-"+name) }
 
 	phone := func() context.Context {
 		tab := newTab(t, browser)
@@ -81,34 +124,35 @@ func TestEveryPageFitsAPhone(t *testing.T) {
 	}
 	tab := phone()
 	within(t, tab, 20*time.Second, chromedp.Navigate(srv.url+"/"), chromedp.WaitVisible(".session"))
-	onPhone(t, tab, "home")
+	shot(t, tab, "home")
 	within(t, tab, 20*time.Second, chromedp.Navigate(srv.url+"/host"), chromedp.WaitVisible("#signin-form"))
-	onPhone(t, tab, "host-signin")
+	shot(t, tab, "host-signin")
 	hostSignIn(t, tab, srv, "#hosting")
 	waitText(t, tab, "#list", "A session with a rather long title", 10*time.Second)
 	within(t, tab, 10*time.Second, chromedp.WaitVisible("#past .session"), chromedp.WaitVisible("#series-list li"))
-	onPhone(t, tab, "host")
+	shot(t, tab, "host")
 	// The series in words, the default title naming the weekday, times with
 	// their zone, and the upcoming sessions a page at a time.
-	waitText(t, tab, "#series-list", "Wednesday mornings: every Wednesday, 9:00 Europe/Berlin", 5*time.Second)
-	is(t, tab, "the zone of the times", `/^Times in \S+$/.test(document.querySelector('#create-zone').textContent)`)
-	is(t, tab, "a Friday series is called so", `(() => {
+	waitText(t, tab, "#series-list", msg("host.series_words", "title", "Wednesday mornings", "rule", msg("host.rule_weekly", "day", wednesday, "time", "9:00", "zone", "Europe/Berlin")), 5*time.Second)
+	is(t, tab, "the zone of the times", fmt.Sprintf(`document.querySelector('#create-zone').textContent === %q.replace('{zone}', Intl.DateTimeFormat().resolvedOptions().timeZone)`, msg("host.in_zone")))
+	is(t, tab, "a Friday series is called so", fmt.Sprintf(`(() => {
 	  const f = document.querySelector('#series-form'); const first = f.elements.namedItem('first');
 	  first.value = '2026-12-04T09:00'; first.dispatchEvent(new Event('input'));
-	  return f.elements.namedItem('title').value === 'Friday Worktogether';
-	})()`)
-	is(t, tab, "five upcoming sessions on the first page", `document.querySelectorAll('#list > .session').length === 5 && /Page 1 of [2-9]/.test(document.querySelector('#list-pages').innerText)`)
+	  return f.elements.namedItem('title').value === %q;
+	})()`, msg("host.series_default_title", "day", friday)))
+	pageOf := func(n int) string { return strings.SplitN(msg("host.page_of", "n", n), "{m}", 2)[0] }
+	is(t, tab, "five upcoming sessions on the first page", fmt.Sprintf(`document.querySelectorAll('#list > .session').length === 5 && document.querySelector('#list-pages').innerText.includes(%q)`, pageOf(1)))
 	first5 := value(t, tab, `document.querySelector('#list').innerText`)
 	within(t, tab, 5*time.Second, chromedp.Click(`#list-pages button:last-child`))
-	is(t, tab, "more on the second", fmt.Sprintf(`document.querySelectorAll('#list > .session').length > 0 && /Page 2 of/.test(document.querySelector('#list-pages').innerText) && document.querySelector('#list').innerText !== %q`, first5))
+	is(t, tab, "more on the second", fmt.Sprintf(`document.querySelectorAll('#list > .session').length > 0 && document.querySelector('#list-pages').innerText.includes(%q) && document.querySelector('#list').innerText !== %q`, pageOf(2), first5))
 	is(t, tab, "past sessions apart", `document.querySelectorAll('#past > .session').length === 1 && !document.querySelector('#list').innerText.includes('Browser test')`)
 	for name, link := range map[string]string{"refused-link": srv.url + "/s/" + sess.ID + "?t=nonsense", "incomplete-link": srv.url + "/s/" + sess.ID} {
 		within(t, tab, 20*time.Second, chromedp.Navigate(link), chromedp.WaitVisible("#notice"))
-		onPhone(t, tab, name)
+		shot(t, tab, name)
 	}
 
 	// Pages the server writes, for a subscriber.
-	sub := store.Subscriber{ID: "sub-dee", Email: "dee@example.org", Name: "Dee", Lang: "en", TZ: "Europe/Berlin"}
+	sub := store.Subscriber{ID: "sub-dee", Email: "dee@example.org", Name: "Dee", Lang: lang, TZ: "Europe/Berlin"}
 	if err := srv.store.Subscribe(context.Background(), sub, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +165,7 @@ func TestEveryPageFitsAPhone(t *testing.T) {
 		{"bad-link", srv.url + "/record?token=nonsense"}, {"not-found", srv.url + "/no/such/page"},
 	} {
 		within(t, tab, 10*time.Second, chromedp.Navigate(page.link), chromedp.WaitVisible("main h1"))
-		onPhone(t, tab, page.name)
+		shot(t, tab, page.name)
 	}
 	endedSess, err := srv.store.GetSession(context.Background(), ended)
 	if err != nil {
@@ -134,30 +178,30 @@ func TestEveryPageFitsAPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	within(t, tab, 20*time.Second, chromedp.Navigate(join), chromedp.WaitVisible("#record-link"))
-	onPhone(t, tab, "room-ended")
+	shot(t, tab, "room-ended")
 
 	// The room: pre-join, then in the room with a second person.
 	ada, bo := phone(), phone()
 	within(t, ada, 20*time.Second, chromedp.Navigate(host.URL), chromedp.WaitEnabled("#join"))
 	is(t, ada, "the preview shows", `document.querySelector('#preview').videoWidth > 0`)
-	onPhone(t, ada, "prejoin")
+	shot(t, ada, "prejoin")
 	within(t, ada, 10*time.Second, chromedp.Click("#join"), chromedp.WaitVisible(`#status[data-status="connected"]`))
 	within(t, bo, 20*time.Second, chromedp.Navigate(guest.URL), chromedp.WaitEnabled("#join"), chromedp.Click("#join"),
 		chromedp.WaitVisible(`#status[data-status="connected"]`))
 	waitText(t, ada, "#tiles", "Bo", 10*time.Second)
-	onPhone(t, ada, "room-commitment-host")
-	onPhone(t, bo, "room-commitment")
+	shot(t, ada, "room-commitment-host")
+	shot(t, bo, "room-commitment")
 	within(t, ada, 5*time.Second, chromedp.Click(`[data-host="advance"]`))
-	waitText(t, bo, "#phase", "Focused work", 10*time.Second)
-	onPhone(t, bo, "room-work")
+	waitText(t, bo, "#phase", msg("phase.work"), 10*time.Second)
+	shot(t, bo, "room-work")
 
 	// Full: the third person hears it before the camera opens.
 	cy := phone()
 	within(t, cy, 20*time.Second, chromedp.Navigate(third.URL), chromedp.WaitVisible("#notice"))
-	waitText(t, cy, "#notice", "This session is full", 5*time.Second)
+	waitText(t, cy, "#notice", msg("room.full"), 5*time.Second)
 	is(t, cy, "no camera for a full room", `!document.querySelector('#preview').srcObject`)
-	onPhone(t, cy, "room-full")
+	shot(t, cy, "room-full")
 
 	within(t, bo, 5*time.Second, chromedp.Click("#leave"), chromedp.WaitVisible("#notice"))
-	onPhone(t, bo, "room-left")
+	shot(t, bo, "room-left")
 }

@@ -75,6 +75,16 @@ func diff(a, b map[string]string) []string {
 // Langs are the catalog's languages, the fallback first.
 func (c *Catalog) Langs() []string { return append([]string(nil), c.langs...) }
 
+// Keys are the catalog's message keys, sorted (every language has them all).
+func (c *Catalog) Keys() []string {
+	keys := make([]string, 0, len(c.msgs[c.langs[0]]))
+	for k := range c.msgs[c.langs[0]] {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // Has tells whether lang is one of the catalog's languages.
 func (c *Catalog) Has(lang string) bool {
 	_, ok := c.msgs[lang]

@@ -2,6 +2,7 @@ package i18n_test
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -122,6 +123,22 @@ func TestLongTimeAndPlanInBothLanguages(t *testing.T) {
 	}{{45, "45 s"}, {90, "2 Min."}, {3600, "1 Std."}, {5400, "90 Min."}} {
 		if got := c.Length("de", tc.seconds); got != tc.want {
 			t.Errorf("%d s: %q, want %q", tc.seconds, got, tc.want)
+		}
+	}
+}
+
+// A length in German ends with a full stop ("10 Min."): no message puts
+// another one after it ("Dauer 10 Min..").
+func TestNoFullStopAfterALength(t *testing.T) {
+	c, err := i18n.Load(static.Files, "i18n", "en", "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range c.Keys() {
+		for _, name := range []string{"{left}", "{length}", "{over}"} {
+			if v := c.T("de", key); strings.Contains(v, name+".") {
+				t.Errorf("%s: %q", key, v)
+			}
 		}
 	}
 }
