@@ -91,11 +91,13 @@ func (m *Maker) SubscriberJoin(sess store.Session, sub store.Subscriber) (string
 	if err != nil {
 		return "", fmt.Errorf("sign join link: %w", err)
 	}
-	q := url.Values{"t": {tok}}
+	link := m.URL("/s/"+sess.ID, url.Values{"t": {tok}})
 	if sub.Lang != "" {
-		q.Set("lang", sub.Lang)
+		// After the token, so the link reads /s/{id}?t= like every join
+		// link.
+		link += "&" + url.Values{"lang": {sub.Lang}}.Encode()
 	}
-	return m.URL("/s/"+sess.ID, q), nil
+	return link, nil
 }
 
 // Open returns the session's open link: one link anyone may use to ask for a
