@@ -1,7 +1,8 @@
 // Package metrics serves the server's numbers in the Prometheus text format
 // (GET /metrics): sessions by phase, participants, tracks, packets and bytes
 // forwarded and dropped (the quiet of the work phase counted apart),
-// negotiation failures, websocket send-queue drops, the mail outbox and the
+// negotiation failures, websocket send-queue drops, rooms closed for being
+// empty, the mail outbox and the
 // TURN relay's allocations and refusals. It
 // reads snapshots when scraped, so nothing is added to the packet path.
 package metrics
@@ -58,6 +59,7 @@ var (
 	negotiationDesc  = desc("negotiation_failures_total", "Offers that could not be made and answers refused.")
 	offersDesc       = desc("offers_total", "Offers the server made to subscribers: one per renegotiation.")
 	queueDropsDesc   = desc("websocket_send_queue_drops_total", "Clients dropped for not reading their messages, by reason: lag (what waited for them had waited too long), full (their queue reached its bound).", "reason")
+	idleClosedDesc   = desc("rooms_closed_idle_total", "Rooms closed for being empty (-room-idle); the next join opens them again.")
 	outboxDesc       = desc("mail_outbox", "Mails in the outbox, by status.", "status")
 	relayAllocDesc   = desc("relay_allocations", "TURN allocations open on the built-in relay.")
 	relayRefusedDesc = desc("relay_refused_total", "TURN requests and connections refused, by reason: auth (stale, forged or malformed credentials), quota (allocations per participant), connections (TCP/TLS connections over the bound).", "reason")
@@ -68,7 +70,7 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{sessionsDesc, participantsDesc, roomsDesc, peersDesc, tracksDesc, packetsInDesc,
-		packetsOutDesc, bytesOutDesc, layerPacketsDesc, layerBytesDesc, droppedDesc, overCapDesc, negotiationDesc, offersDesc, queueDropsDesc, outboxDesc,
+		packetsOutDesc, bytesOutDesc, layerPacketsDesc, layerBytesDesc, droppedDesc, overCapDesc, negotiationDesc, offersDesc, queueDropsDesc, idleClosedDesc, outboxDesc,
 		relayAllocDesc, relayRefusedDesc, relayDropDesc} {
 		ch <- d
 	}
@@ -111,6 +113,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(participantsDesc, float64(sig.Participants))
 		counter(queueDropsDesc, sig.SlowDrops.Lag, "lag")
 		counter(queueDropsDesc, sig.SlowDrops.Full, "full")
+		counter(idleClosedDesc, sig.RoomsIdleClosed)
 	}
 	if c.src.Relay != nil {
 		rs := c.src.Relay()

@@ -111,4 +111,11 @@ type Config struct {
 	// ErrorText is what a person reads for an error message: msg is the
 	// English detail, code and ref what it answers. msg itself when nil.
 	ErrorText func(lang, code, ref, msg string) string
+	// IdleClose is how long a room stays open with nobody connected before
+	// it closes (its goroutine and media room); the next join opens it
+	// again from the store. DefaultIdleClose when zero; never when negative.
+	IdleClose time.Duration
 }
+
+// DefaultIdleClose is how long an empty room stays open by default.
+const DefaultIdleClose = 2 * time.Minute

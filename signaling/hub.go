@@ -17,17 +17,20 @@ import (
 var errShuttingDown = errors.New("server is shutting down")
 
 // Hub maps each live session to its room actor. A room starts when the first
-// participant arrives and stops when the session ends, is cancelled, or the
-// server shuts down.
+// participant arrives and stops when the session ends, is cancelled, the
+// server shuts down, or nobody has been connected for Config.IdleClose (then
+// what only the room knew is parked until a join opens it again).
 type Hub struct {
 	cfg       Config
 	log       *zap.Logger
 	lagDrops  atomic.Uint64 // clients dropped for being too far behind
 	fullDrops atomic.Uint64 // and for filling their queue
+	idleClose atomic.Uint64 // rooms closed for being empty
 
 	mu      sync.Mutex
 	rooms   map[string]*liveRoom
 	pending map[string]*pendingRoom // rooms being loaded from the store
+	parked  map[string]*parked      // what rooms closed for idleness knew
 	closing bool
 	running sync.WaitGroup
 }
@@ -46,8 +49,12 @@ func NewHub(cfg Config) (*Hub, error) {
 	if cfg.ErrorText == nil {
 		cfg.ErrorText = func(_, _, _, msg string) string { return msg }
 	}
+	if cfg.IdleClose == 0 {
+		cfg.IdleClose = DefaultIdleClose
+	}
 	cfg.Limits = cfg.Limits.withDefaults()
-	return &Hub{cfg: cfg, log: cfg.Log, rooms: make(map[string]*liveRoom), pending: make(map[string]*pendingRoom)}, nil
+	return &Hub{cfg: cfg, log: cfg.Log, rooms: make(map[string]*liveRoom),
+		pending: make(map[string]*pendingRoom), parked: make(map[string]*parked)}, nil
 }
 
 func (h *Hub) now() time.Time { return h.cfg.Now().UTC() }
@@ -84,7 +91,8 @@ func (h *Hub) roomFor(ctx context.Context, sess store.Session) (*liveRoom, error
 			}
 			continue // loaded (or its loader went away): look again
 		}
-		p := &pendingRoom{done: make(chan struct{})}
+		p := &pendingRoom{done: make(chan struct{}), parked: h.parked[sess.ID]}
+		delete(h.parked, sess.ID)
 		h.pending[sess.ID] = p
 		h.mu.Unlock()
 		return h.start(ctx, sess, p)
@@ -93,14 +101,15 @@ func (h *Hub) roomFor(ctx context.Context, sess store.Session) (*liveRoom, error
 
 // pendingRoom is a room being loaded; done closes when it runs or failed.
 type pendingRoom struct {
-	done chan struct{}
-	err  error
+	done   chan struct{}
+	err    error
+	parked *parked // what the room closed for idleness knew, if it was
 }
 
 // start loads the room of p's session and runs it, unless the hub began to
 // close meanwhile.
 func (h *Hub) start(ctx context.Context, sess store.Session, p *pendingRoom) (*liveRoom, error) {
-	r, err := newLiveRoom(ctx, h, sess)
+	r, err := newLiveRoom(ctx, h, sess, p.parked)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	defer close(p.done)
@@ -110,6 +119,9 @@ func (h *Hub) start(ctx context.Context, sess store.Session, p *pendingRoom) (*l
 		r, err = nil, errShuttingDown
 	}
 	if err != nil {
+		if p.parked != nil && !h.closing {
+			h.parked[sess.ID] = p.parked // for the next join
+		}
 		p.err = err
 		return nil, err
 	}
@@ -129,8 +141,11 @@ func isContextErr(err error) bool {
 // join hands a new client to its session's room.
 func (h *Hub) join(ctx context.Context, sess store.Session, c *client) error {
 	// A room that is finishing refuses; the next attempt starts a fresh one
-	// (which then sees the session's end for itself).
-	for attempt := 0; attempt < 3; attempt++ {
+	// (which then sees the session's end for itself, or takes up where a
+	// room closed for idleness left off). Only rooms that finished count
+	// against the attempts: one that closed for idleness says nothing of
+	// the session, however short the idle time.
+	for finished, tries := 0, 0; finished < 3 && tries < maxJoinTries; tries++ {
 		r, err := h.roomFor(ctx, sess)
 		if err != nil {
 			return fmt.Errorf("join %s: %w", sess.ID, err)
@@ -138,13 +153,20 @@ func (h *Hub) join(ctx context.Context, sess store.Session, c *client) error {
 		if r.do(func() { r.join(c) }) {
 			return nil
 		}
+		if !r.closedIdle { // written before r.done closed, so safe to read now
+			finished++
+		}
 	}
 	return fmt.Errorf("join %s: %w", sess.ID, errRoomOver)
 }
 
+// maxJoinTries bounds the rooms one join tries, idle ones included.
+const maxJoinTries = 20
+
 // errRoomOver is a join whose room kept finishing under it: rooms finish
-// only when their session is over (a room made for a session that just
-// ended finishes at its first tick, before it takes the join).
+// when their session is over (a room made for a session that just ended
+// finishes at its first tick, before it takes the join), and an idle room
+// closes only while nobody is in it, so a fresh one takes the next attempt.
 var errRoomOver = errors.New("the session's room keeps closing: it is over")
 
 // forget removes a finished room; called by the room itself.
@@ -204,6 +226,7 @@ func (h *Hub) SlowDrops() SlowDrops {
 func (h *Hub) CloseRoom(ctx context.Context, id, reason string) {
 	h.mu.Lock()
 	r := h.rooms[id]
+	delete(h.parked, id) // its session is over
 	h.mu.Unlock()
 	if r == nil {
 		return
@@ -236,6 +259,11 @@ func (h *Hub) Reload(sess store.Session) {
 // room at once (a subscriber who deleted their data): bye removed, gone
 // from the members, refused if the same link comes back to that room.
 func (h *Hub) DropEverywhere(idFor func(sessionID string) string) {
+	h.mu.Lock()
+	for id, p := range h.parked {
+		p.drop(idFor(id))
+	}
+	h.mu.Unlock()
 	for _, r := range h.live() {
 		id := idFor(r.id)
 		r.do(func() { r.drop(id) })

@@ -37,6 +37,9 @@ type liveRoom struct {
 	inbox   chan func() // unbuffered: a closure is either run or refused
 	done    chan struct{}
 	present atomic.Int32
+	// closedIdle says the room stopped for being empty, not because its
+	// session is over: set by the actor before done closes, read after.
+	closedIdle bool
 
 	// Owned by the actor goroutine.
 	sess     store.Session
@@ -45,12 +48,16 @@ type liveRoom struct {
 	order    []string // member ids in the order they first joined
 	media    *sfu.Room
 	timer    *time.Timer
+	idle     *time.Timer    // runs while nobody is connected; nil: never closes for it
+	idling   bool           // idle is running
 	turns    *session.Turns // the speaking order of the current round, if any
 	finished bool
 	dropped  map[string]bool // participants whose data was deleted: never let in again
 }
 
-func newLiveRoom(ctx context.Context, h *Hub, sess store.Session) (*liveRoom, error) {
+// newLiveRoom loads a session's room from the store; from carries on from
+// the room that was closed for idleness, if it was (nil otherwise).
+func newLiveRoom(ctx context.Context, h *Hub, sess store.Session, from *parked) (*liveRoom, error) {
 	// The session as stored now, not as the joining link found it: a host's
 	// end may have come in between.
 	sess, err := h.cfg.Store.GetSession(ctx, sess.ID)
@@ -84,6 +91,7 @@ func newLiveRoom(ctx context.Context, h *Hub, sess store.Session) (*liveRoom, er
 	if st.Kind.HasRounds() {
 		r.turns = session.NewTurns(nil, st)
 	}
+	from.restore(r, st)
 	return r, nil
 }
 
@@ -103,6 +111,11 @@ func (r *liveRoom) run() {
 	r.timer = time.NewTimer(time.Hour)
 	r.armTimer()
 	defer r.timer.Stop()
+	if d := r.hub.cfg.IdleClose; d > 0 {
+		r.idle = time.NewTimer(d)
+		r.idling = true // until its first join comes in
+		defer r.idle.Stop()
+	}
 	for !r.finished {
 		select {
 		case fn := <-r.inbox:
@@ -112,6 +125,12 @@ func (r *liveRoom) run() {
 			if !r.finished {
 				r.armTimer()
 			}
+		case <-r.idleC():
+			r.idling = false
+			r.closeIdle()
+		}
+		if !r.finished {
+			r.watchIdle()
 		}
 	}
 }

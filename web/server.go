@@ -93,6 +93,10 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed
 	// (-trusted-proxies); none means the header is ignored.
 	TrustedProxies []netip.Prefix
+	// RoomIdle is how long a room stays open with nobody in it (-room-idle);
+	// the next join opens it again. signaling.DefaultIdleClose when zero,
+	// never closed while its session runs when negative.
+	RoomIdle time.Duration
 }
 
 // MailWaker is the mail worker, as far as the web layer needs it.
@@ -166,6 +170,7 @@ func New(cfg Config) (*Server, error) {
 		ICEServers:  func(id string) []ICEServer { return s.iceServers(id, cfg.TURNTTL) },
 		CheckOrigin: s.checkOrigin,
 		ErrorText:   s.errorText,
+		IdleClose:   cfg.RoomIdle,
 	})
 	if err != nil {
 		return nil, err

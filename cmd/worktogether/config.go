@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/worktogether/worktogether/sfu"
+	"github.com/worktogether/worktogether/signaling"
 	"github.com/worktogether/worktogether/store"
 	"github.com/worktogether/worktogether/web"
 )
@@ -41,6 +42,7 @@ type config struct {
 	Demo         bool
 	DebugAddr    string
 	Proxies      string
+	RoomIdle     time.Duration
 	Relay        relayConfig
 }
 
@@ -73,6 +75,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.DurationVar(&c.AnnounceLead, "announce-lead", 7*24*time.Hour, "how long before a session the list hears of it (a series announces only its next occurrence); 0 for at once")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty")
 	fs.StringVar(&c.Proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (e.g. 127.0.0.1/32,::1/128); none when empty")
+	fs.DurationVar(&c.RoomIdle, "room-idle", signaling.DefaultIdleClose, "how long a room stays open with nobody in it (the next join opens it again where it was); 0: open while its session runs")
 	fs.BoolVar(&c.Demo, "demo", false, "when no session is upcoming, schedule a demo session and print its open link")
 	relayFlags(fs, &c.Relay)
 	if err := fs.Parse(args); err != nil {
@@ -113,11 +116,22 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if err := c.Relay.validate(); err != nil {
 		return config{}, err
 	}
+	if c.RoomIdle < 0 {
+		return config{}, fmt.Errorf("-room-idle %s is negative", c.RoomIdle)
+	}
 	if c.AnnounceLead < 0 {
 		return config{}, fmt.Errorf("-announce-lead %s is negative", c.AnnounceLead)
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c, nil
+}
+
+// roomIdle is -room-idle as the web layer takes it: 0 (never) is negative.
+func (c config) roomIdle() time.Duration {
+	if c.RoomIdle == 0 {
+		return -1
+	}
+	return c.RoomIdle
 }
 
 // reminderLeads parses -reminders.

@@ -203,6 +203,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		Metrics:       metricsHandler,
 
 		TrustedProxies: proxies,
+		RoomIdle:       cfg.roomIdle(),
 	})
 	if err != nil {
 		return err

@@ -190,14 +190,25 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		"WORKTOGETHER_PUBLIC_URL":    "https://cowork.example.org/",
 		"WORKTOGETHER_ICE_SERVERS":   "stun:stun.example.org:3478, turn:ann:secret@turn.example.org:3478",
 		"WORKTOGETHER_DATABASE":      "postgresql://wt:pw@db.example.org/wt",
+		"WORKTOGETHER_ROOM_IDLE":     "30s",
 	}
 	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:7000"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Addr != "127.0.0.1:7000" || cfg.UDPPort != 9001 || !cfg.LoopbackOnly || cfg.PublicURL != "https://cowork.example.org" || cfg.Data != "./data" ||
-		cfg.Database != "postgresql://wt:pw@db.example.org/wt" {
+		cfg.Database != "postgresql://wt:pw@db.example.org/wt" || cfg.roomIdle() != 30*time.Second {
 		t.Fatalf("config %+v", cfg)
+	}
+	for arg, want := range map[string]time.Duration{"": 2 * time.Minute, "0": -1, "1h": time.Hour} {
+		args := []string{"-room-idle", arg}
+		if arg == "" {
+			args = nil
+		}
+		c, err := parseConfig(args, func(string) string { return "" }, io.Discard)
+		if err != nil || c.roomIdle() != want {
+			t.Errorf("-room-idle %q: %v %v, want %v", arg, c.roomIdle(), err, want)
+		}
 	}
 	ice, err := cfg.iceServers()
 	if err != nil || len(ice) != 2 || ice[1].Username != "ann" || ice[1].Credential != "secret" || ice[1].URLs[0] != "turn:turn.example.org:3478" {
@@ -224,6 +235,7 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		"bad ice":       {"-ice-servers", "http://x"},
 		"bad log level": {"-log-level", "loud"},
 		"bad database":  {"-database", "mysql://u:p@127.0.0.1/db"},
+		"bad room idle": {"-room-idle", "-1s"},
 	} {
 		cfg, err := parseConfig(args, func(string) string { return "" }, io.Discard)
 		if err == nil {

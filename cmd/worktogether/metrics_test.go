@@ -42,7 +42,7 @@ func scrape(t *testing.T, url string) map[string]float64 {
 
 func TestMetricsCountWhatIsForwardedAndDropped(t *testing.T) {
 	const key = "metrics-key"
-	p := start(t, t.TempDir(), "-host-key", key)
+	p := start(t, t.TempDir(), "-host-key", key, "-room-idle", "500ms")
 	plan := []map[string]any{{"kind": "commitment", "seconds": 1}, {"kind": "work", "seconds": 600}, {"kind": "closing", "seconds": 60}}
 	var sess struct{ ID string }
 	// Begun two seconds ago: in the work phase from the first packet.
@@ -53,6 +53,7 @@ func TestMetricsCountWhatIsForwardedAndDropped(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	var peers []*testpeer.Peer
 	for _, name := range []string{"Ada", "Bo"} {
 		var inv struct{ Token string }
 		p.post(t, "/api/sessions/"+sess.ID+"/invites", key, map[string]any{"name": name}, &inv)
@@ -62,6 +63,7 @@ func TestMetricsCountWhatIsForwardedAndDropped(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer peer.Close()
+		peers = append(peers, peer)
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -75,10 +77,27 @@ func TestMetricsCountWhatIsForwardedAndDropped(t *testing.T) {
 				t.Fatalf("gauges: participants %v, work sessions %v, tracks %v", m["worktogether_participants"],
 					m[`worktogether_sessions{phase="work"}`], m["worktogether_tracks"])
 			}
-			return
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("metrics never showed the quiet: %v", m)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Once both have left, the empty room closes (-room-idle).
+	for _, peer := range peers {
+		peer.Close()
+	}
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		m := scrape(t, p.url)
+		if m["worktogether_rooms_closed_idle_total"] == 1 && m["worktogether_media_rooms"] == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the empty room never closed: rooms closed for idleness %v, media rooms %v",
+				m["worktogether_rooms_closed_idle_total"], m["worktogether_media_rooms"])
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
