@@ -65,6 +65,8 @@ func errorKey(msg string) string {
 		return "err.no_participant"
 	case "too many messages; slow down", "too many status changes; slow down":
 		return "err.slow_down"
+	case tooManyConns:
+		return "err.too_many_conns"
 	}
 	return ""
 }

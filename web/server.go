@@ -43,7 +43,16 @@ type Limits struct {
 	HostKeyDelay    time.Duration
 	HostKeyFailures int
 	HostKeyLockout  time.Duration
+
+	// ConnsPerClient caps the connections one client (an IPv4 address or
+	// an IPv6 /64, after the trusted proxies) has open at once: requests in
+	// progress and open websockets; over it, 429. 0 takes the default,
+	// negative is no cap.
+	ConnsPerClient int
 }
+
+// DefaultConnsPerClient is the default of Limits.ConnsPerClient.
+const DefaultConnsPerClient = 64
 
 // DefaultLimits suit browsers on ordinary networks.
 func DefaultLimits() Limits {
@@ -56,6 +65,7 @@ func DefaultLimits() Limits {
 		HostKeyDelay:      time.Second,
 		HostKeyFailures:   10,
 		HostKeyLockout:    15 * time.Minute,
+		ConnsPerClient:    DefaultConnsPerClient,
 	}
 }
 
@@ -119,6 +129,7 @@ type Server struct {
 	checkByClient      *keyedLimiter // connection checks per client address
 	checkByParticipant *keyedLimiter // and per participant
 	hostGuard          *hostGuard
+	conns              *connCap // connections open per client
 }
 
 // New checks cfg and builds the server.
@@ -163,6 +174,7 @@ func New(cfg Config) (*Server, error) {
 		checkByClient:      newKeyedLimiter(10*time.Second, 6, 10000),
 		checkByParticipant: newKeyedLimiter(20*time.Second, 3, 10000),
 		hostGuard:          newHostGuard(cfg.Limits.HostKeyFailures, cfg.Limits.HostKeyLockout, 10000),
+		conns:              newConnCap(max(cfg.Limits.ConnsPerClient, 0)),
 	}
 	s.hub, err = signaling.NewHub(signaling.Config{
 		Store: cfg.Store, Router: cfg.Router, Log: cfg.Log.Named("rooms"), Now: cfg.Now,
@@ -194,20 +206,25 @@ func withDefaults(l Limits) Limits {
 	if l.HostKeyFailures <= 0 {
 		l.HostKeyFailures = d.HostKeyFailures
 	}
+	if l.ConnsPerClient == 0 {
+		l.ConnsPerClient = d.ConnsPerClient
+	}
 	return l
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
 
 // ServeHTTP serves every route, each response with the security headers,
-// each host-key attempt through the guard.
+// each client within its connections, each host-key attempt through the
+// guard.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w = &langWriter{ResponseWriter: w, srv: s, lang: s.errorLang(r)}
 	secureHeaders(w.Header())
-	if !s.guardHostKey(w, r) {
-		return
-	}
-	s.mux.ServeHTTP(w, r)
+	s.capConns(w, r, func() {
+		if s.guardHostKey(w, r) {
+			s.mux.ServeHTTP(w, r)
+		}
+	})
 }
 
 // limited wraps a public POST in a per-client rate limit.

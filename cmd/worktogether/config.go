@@ -43,6 +43,7 @@ type config struct {
 	DebugAddr    string
 	Proxies      string
 	RoomIdle     time.Duration
+	MaxConns     int // per client; 0 no cap
 	Relay        relayConfig
 }
 
@@ -76,6 +77,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off when empty")
 	fs.StringVar(&c.Proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (e.g. 127.0.0.1/32,::1/128); none when empty")
 	fs.DurationVar(&c.RoomIdle, "room-idle", signaling.DefaultIdleClose, "how long a room stays open with nobody in it (the next join opens it again where it was); 0: open while its session runs")
+	fs.IntVar(&c.MaxConns, "max-conns-per-client", web.DefaultConnsPerClient, "connections one client (an address after -trusted-proxies; an IPv6 /64) may have open at once, requests and websockets; over it 429; 0: no cap")
 	fs.BoolVar(&c.Demo, "demo", false, "when no session is upcoming, schedule a demo session and print its open link")
 	relayFlags(fs, &c.Relay)
 	if err := fs.Parse(args); err != nil {
@@ -116,6 +118,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if err := c.Relay.validate(); err != nil {
 		return config{}, err
 	}
+	if c.MaxConns < 0 {
+		return config{}, fmt.Errorf("-max-conns-per-client %d is negative (0 is no cap)", c.MaxConns)
+	}
 	if c.RoomIdle < 0 {
 		return config{}, fmt.Errorf("-room-idle %s is negative", c.RoomIdle)
 	}
@@ -132,6 +137,15 @@ func (c config) roomIdle() time.Duration {
 		return -1
 	}
 	return c.RoomIdle
+}
+
+// limits are the web layer's limits the flags set; the rest default.
+func (c config) limits() web.Limits {
+	l := web.Limits{ConnsPerClient: c.MaxConns}
+	if c.MaxConns == 0 {
+		l.ConnsPerClient = -1 // no cap
+	}
+	return l
 }
 
 // reminderLeads parses -reminders.

@@ -204,6 +204,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 
 		TrustedProxies: proxies,
 		RoomIdle:       cfg.roomIdle(),
+		Limits:         cfg.limits(),
 	})
 	if err != nil {
 		return err

@@ -184,21 +184,33 @@ func TestBinaryServesAndShutsDownCleanly(t *testing.T) {
 
 func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 	env := map[string]string{
-		"WORKTOGETHER_ADDR":          "0.0.0.0:9000",
-		"WORKTOGETHER_UDP_PORT":      "9001",
-		"WORKTOGETHER_LOOPBACK_ONLY": "true",
-		"WORKTOGETHER_PUBLIC_URL":    "https://cowork.example.org/",
-		"WORKTOGETHER_ICE_SERVERS":   "stun:stun.example.org:3478, turn:ann:secret@turn.example.org:3478",
-		"WORKTOGETHER_DATABASE":      "postgresql://wt:pw@db.example.org/wt",
-		"WORKTOGETHER_ROOM_IDLE":     "30s",
+		"WORKTOGETHER_ADDR":                 "0.0.0.0:9000",
+		"WORKTOGETHER_UDP_PORT":             "9001",
+		"WORKTOGETHER_LOOPBACK_ONLY":        "true",
+		"WORKTOGETHER_PUBLIC_URL":           "https://cowork.example.org/",
+		"WORKTOGETHER_ICE_SERVERS":          "stun:stun.example.org:3478, turn:ann:secret@turn.example.org:3478",
+		"WORKTOGETHER_DATABASE":             "postgresql://wt:pw@db.example.org/wt",
+		"WORKTOGETHER_ROOM_IDLE":            "30s",
+		"WORKTOGETHER_MAX_CONNS_PER_CLIENT": "200",
 	}
 	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:7000"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Addr != "127.0.0.1:7000" || cfg.UDPPort != 9001 || !cfg.LoopbackOnly || cfg.PublicURL != "https://cowork.example.org" || cfg.Data != "./data" ||
-		cfg.Database != "postgresql://wt:pw@db.example.org/wt" || cfg.roomIdle() != 30*time.Second {
+		cfg.Database != "postgresql://wt:pw@db.example.org/wt" || cfg.roomIdle() != 30*time.Second ||
+		cfg.limits().ConnsPerClient != 200 {
 		t.Fatalf("config %+v", cfg)
+	}
+	for arg, want := range map[string]int{"": 64, "0": -1, "8": 8} {
+		args := []string{"-max-conns-per-client", arg}
+		if arg == "" {
+			args = nil
+		}
+		c, err := parseConfig(args, func(string) string { return "" }, io.Discard)
+		if err != nil || c.limits().ConnsPerClient != want {
+			t.Errorf("-max-conns-per-client %q: %v %v, want %v", arg, c.limits().ConnsPerClient, err, want)
+		}
 	}
 	for arg, want := range map[string]time.Duration{"": 2 * time.Minute, "0": -1, "1h": time.Hour} {
 		args := []string{"-room-idle", arg}
@@ -236,6 +248,7 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		"bad log level": {"-log-level", "loud"},
 		"bad database":  {"-database", "mysql://u:p@127.0.0.1/db"},
 		"bad room idle": {"-room-idle", "-1s"},
+		"bad conns cap": {"-max-conns-per-client", "-1"},
 	} {
 		cfg, err := parseConfig(args, func(string) string { return "" }, io.Discard)
 		if err == nil {

@@ -20,7 +20,7 @@ run() { # label participants publishers video [wtload flags…]
   shift 4
   data=$(mktemp -d)
   $pin_server "$server" -addr 127.0.0.1:18090 -udp-port 18091 -loopback-only -no-ice-tcp \
-    -data "$data" -host-key bench -log-level error >"$data/server.log" 2>&1 &
+    -data "$data" -host-key bench -log-level error -max-conns-per-client 0 >"$data/server.log" 2>&1 &
   pid=$!
   i=0
   until wget -q -O /dev/null http://127.0.0.1:18090/healthz 2>/dev/null || curl -fs http://127.0.0.1:18090/healthz >/dev/null 2>&1; do

@@ -173,11 +173,17 @@ func (o *options) api(ctx context.Context, method, path string, body, out any) e
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode == http.StatusTooManyRequests && bytes.Contains(b, []byte("too many connections")) {
+		return fmt.Errorf("%s %s: %d %s: %s", method, path, resp.StatusCode, b, overCap)
+	}
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
 	}
 	return json.Unmarshal(b, out)
 }
+
+// overCap is the way out when the server caps connections per client.
+const overCap = "every participant comes from this machine, so start the server with -max-conns-per-client 0"
 
 // load is the running measurement.
 type load struct {
@@ -358,6 +364,9 @@ func run(ctx context.Context, o options) (*report, error) {
 			opt.Ogg = o.ogg
 		}
 		p, err := testpeer.Dial(ctx, api, wsBase+url.QueryEscape(inv.Token), opt)
+		if refused := (testpeer.ErrRefused{}); errors.As(err, &refused) && refused.Status == http.StatusTooManyRequests {
+			return nil, fmt.Errorf("participant %d: %w: %s", i, err, overCap)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("participant %d: %w", i, err)
 		}

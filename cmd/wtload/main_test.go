@@ -54,38 +54,7 @@ func TestLoadAgainstTheServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server")
 	}
-	bin := filepath.Join(t.TempDir(), "worktogether")
-	build := exec.Command("go", "build", "-o", bin, "../worktogether")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build server: %v\n%s", err, out)
-	}
-	srv := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", t.TempDir(), "-udp-port", "0",
-		"-loopback-only", "-no-ice-tcp", "-host-key", "load-test-key", "-log-level", "warn")
-	stdout, err := srv.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), "Worktogether is running at "); ok {
-				u, _, _ := strings.Cut(rest, " ")
-				urls <- u
-			}
-		}
-	}()
-	var url string
-	select {
-	case url = <-urls:
-	case <-time.After(20 * time.Second):
-		t.Fatal("server did not start")
-	}
+	url, srv := startServer(t)
 
 	o := options{
 		url: url, hostKey: "load-test-key", n: 4, p: 2, ivf: "../../testdata/v180.ivf",
@@ -170,4 +139,64 @@ func TestLossInTheWindow(t *testing.T) {
 	if lost, expected := (&stream{}).lostSince(mark{}); lost != 0 || expected != 0 {
 		t.Errorf("a stream that never flowed: %d of %d", lost, expected)
 	}
+}
+
+// startServer builds and starts the server binary with args on top of a
+// loopback test configuration, and returns its URL and process.
+func startServer(t *testing.T, args ...string) (string, *exec.Cmd) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "worktogether")
+	build := exec.Command("go", "build", "-o", bin, "../worktogether")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build server: %v\n%s", err, out)
+	}
+	srv := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-udp-port", "0",
+		"-loopback-only", "-no-ice-tcp", "-host-key", "load-test-key", "-log-level", "warn"}, args...)...)
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Stderr = os.Stderr
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "Worktogether is running at "); ok {
+				u, _, _ := strings.Cut(rest, " ")
+				urls <- u
+			}
+		}
+	}()
+	var url string
+	select {
+	case url = <-urls:
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not start")
+	}
+	return url, srv
+}
+
+// Against a server that caps connections per client, a load too big for
+// the cap stops with the way out: every participant comes from here.
+func TestLoadOverTheConnectionCapSaysSo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server")
+	}
+	url, _ := startServer(t, "-max-conns-per-client", "2")
+	o := options{url: url, hostKey: "load-test-key", n: 3, p: 1, ivf: "../../testdata/v180.ivf",
+		rate: 20, warmup: time.Second, duration: time.Second, rcvbuf: 1 << 20}
+	if err := o.check(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_, err := run(ctx, o)
+	if err == nil || !strings.Contains(err.Error(), "-max-conns-per-client 0") {
+		t.Fatalf("a load over the cap: %v", err)
+	}
+	t.Log(err)
 }
