@@ -86,7 +86,8 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 			srv.post(t, "/api/sessions/"+sess.ID+"/invites", map[string]any{"name": "Bo"}, &guest)
 			user := []string{"Schreibzeit", "Ada Lovelace", "Bo", "Kapitel zwei", "Mails", "Lief gut.", "Dee", "dee@example.org"}
 			userJSON, _ := json.Marshal(user)
-			datesJSON, _ := json.Marshal([]string{startsAt})
+			lobbyAt := time.Now().Add(5 * time.Minute).UTC().Format(time.RFC3339)
+			datesJSON, _ := json.Marshal([]string{startsAt, lobbyAt})
 			check := func(tab context.Context, state string) {
 				t.Helper()
 				ctx, cancel := context.WithTimeout(tab, 5*time.Second)
@@ -182,12 +183,62 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 				t.Fatal(err)
 			}
 			tab := newTab(t, browser)
+			expired, err := srv.links.Confirm(sub, time.Now().Add(-60*24*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
 			for name, link := range map[string]string{"confirm": confirm, "record": record, "unsubscribe": unsub,
 				"forget": strings.Replace(record, "/record?", "/forget?", 1), "bad-link": srv.url + "/record?token=nonsense",
-				"not-found": srv.url + "/no/such/page"} {
+				"expired-link": expired, "not-found": srv.url + "/no/such/page"} {
 				within(t, tab, 10*time.Second, chromedp.Navigate(link), chromedp.WaitVisible("main h1"))
 				check(tab, name)
 			}
+
+			// The lobby, the open link's name form, and the room's other
+			// ways out: another tab took over, the session was cancelled,
+			// the session is full.
+			var later struct {
+				ID      string
+				OpenURL string `json:"open_url"`
+			}
+			srv.post(t, "/api/sessions", map[string]any{"title": "Schreibzeit", "starts_at": lobbyAt, "plan": plan, "capacity": 1}, &later)
+			var dee, cy struct{ URL string }
+			srv.post(t, "/api/sessions/"+later.ID+"/invites", map[string]any{"name": "Dee"}, &dee)
+			srv.post(t, "/api/sessions/"+later.ID+"/invites", map[string]any{"name": "Bo"}, &cy)
+			within(t, tab, 20*time.Second, chromedp.Navigate(later.OpenURL), chromedp.WaitVisible("#guest-name"))
+			check(tab, "open-link")
+			first, second, third := newTab(t, browser), newTab(t, browser), newTab(t, browser)
+			within(t, first, 20*time.Second, chromedp.Navigate(dee.URL), chromedp.WaitEnabled("#join"), chromedp.Click("#join"),
+				chromedp.WaitVisible(`#status[data-status="connected"]`), chromedp.WaitVisible("#commit-form"))
+			waitText(t, first, "#phase", strings.SplitN(msgOf(t, raw, "room.lobby_left"), " ", 2)[0], 5*time.Second)
+			check(first, "lobby")
+			within(t, third, 20*time.Second, chromedp.Navigate(cy.URL), chromedp.WaitVisible("#notice"))
+			waitText(t, third, "#notice", msgOf(t, raw, "room.full"), 5*time.Second)
+			check(third, "full")
+			within(t, second, 20*time.Second, chromedp.Navigate(dee.URL), chromedp.WaitEnabled("#join"), chromedp.Click("#join"),
+				chromedp.WaitVisible(`#status[data-status="connected"]`))
+			waitText(t, first, "#notice", msgOf(t, raw, "room.replaced"), 10*time.Second)
+			check(first, "replaced")
+			srv.do(t, "DELETE", "/api/sessions/"+later.ID)
+			waitText(t, second, "#notice", msgOf(t, raw, "room.cancelled"), 10*time.Second)
+			check(second, "cancelled")
+			within(t, third, 20*time.Second, chromedp.Reload(), chromedp.WaitVisible("#notice"))
+			waitText(t, third, "#notice", msgOf(t, raw, "room.link_refused"), 10*time.Second)
+			check(third, "cancelled-link")
 		})
 	}
+}
+
+// msgOf is key's message in the catalog raw (a language's JSON).
+func msgOf(t *testing.T, raw []byte, key string) string {
+	t.Helper()
+	var m map[string]string
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	v, ok := m[key]
+	if !ok {
+		t.Fatalf("no %s in the catalog", key)
+	}
+	return v
 }

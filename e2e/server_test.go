@@ -137,6 +137,22 @@ func (s *server) post(t *testing.T, path string, body any, out any) {
 	}
 }
 
+// do sends a body-less request with the host key and fails unless it
+// succeeds (2xx).
+func (s *server) do(t *testing.T, method, path string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.url+path, nil)
+	req.Header.Set("Authorization", "Bearer "+hostKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %d", method, path, resp.StatusCode)
+	}
+}
+
 // createSession schedules a session whose room is open now (commitment).
 func (s *server) createSession(t *testing.T) string {
 	id, _ := s.createSessionWithOpenLink(t)

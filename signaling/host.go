@@ -143,7 +143,7 @@ func (r *liveRoom) remove(c *client, target *member) {
 			r.media.Leave(p)
 		}
 		target.client = nil
-		r.present.Store(r.countPresent())
+		r.storePresent()
 	}
 	r.broadcastParticipant(target)
 }

@@ -200,6 +200,19 @@ func (h *Hub) Present(id string) int {
 	return int(r.present.Load())
 }
 
+// IsHere tells whether participant is connected to session id's room now
+// (from another tab or device, say).
+func (h *Hub) IsHere(id, participant string) bool {
+	h.mu.Lock()
+	r := h.rooms[id]
+	h.mu.Unlock()
+	if r == nil {
+		return false
+	}
+	here := r.here.Load()
+	return here != nil && (*here)[participant]
+}
+
 // Participants is how many participants are connected now, in every room.
 func (h *Hub) Participants() int {
 	n := 0

@@ -40,6 +40,9 @@ type liveRoom struct {
 	// closedIdle says the room stopped for being empty, not because its
 	// session is over: set by the actor before done closes, read after.
 	closedIdle bool
+	// here is who is connected now (ids, never changed once stored), for
+	// readers outside the actor; the actor stores a new set with present.
+	here atomic.Pointer[map[string]bool]
 
 	// Owned by the actor goroutine.
 	sess     store.Session
@@ -222,6 +225,7 @@ func (r *liveRoom) finish(reason string) {
 		}
 	}
 	r.present.Store(0)
+	r.here.Store(nil)
 	r.media.Close()
 	r.finished = true
 	r.hub.forget(r)
@@ -248,6 +252,18 @@ func (r *liveRoom) broadcast(v any) {
 
 func (r *liveRoom) broadcastParticipant(m *member) {
 	r.broadcast(msgParticipant{Type: "participant", WireParticipant: r.participantOf(m)})
+}
+
+// storePresent tells readers outside the actor who is connected now.
+func (r *liveRoom) storePresent() {
+	here := make(map[string]bool, len(r.members))
+	for id, m := range r.members {
+		if m.client != nil {
+			here[id] = true
+		}
+	}
+	r.here.Store(&here)
+	r.present.Store(int32(len(here)))
 }
 
 func (r *liveRoom) countPresent() int32 {
@@ -317,7 +333,7 @@ func (r *liveRoom) join(c *client) {
 	}
 	m.client = c
 	m.status = status{} // the new connection says it again
-	r.present.Store(r.countPresent())
+	r.storePresent()
 	c.room.Store(r)
 	c.sendJSON(r.welcome(c))
 	for _, other := range r.members {
@@ -375,7 +391,7 @@ func (r *liveRoom) leave(c *client) {
 	}
 	m.client = nil
 	m.status = status{} // said again on coming back
-	r.present.Store(r.countPresent())
+	r.storePresent()
 	if p := c.peer.Load(); p != nil {
 		r.media.Leave(p)
 	}
@@ -402,7 +418,7 @@ func (r *liveRoom) drop(id string) {
 	}
 	delete(r.members, id)
 	r.order = slices.DeleteFunc(r.order, func(o string) bool { return o == id })
-	r.present.Store(r.countPresent())
+	r.storePresent()
 	r.broadcast(msgParticipant{Type: "participant", WireParticipant: WireParticipant{ID: id, Role: m.p.Role}})
 }
 

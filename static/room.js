@@ -104,8 +104,9 @@ async function start() {
       historyView([{ ...info.you, present: false, muted: false, commitment: info.commitment, report: info.report }]));
     return;
   }
-  // A full room says so before the camera opens (hosts are always let in).
-  if (info.you.role !== 'host' && info.session.participants >= info.session.capacity) {
+  // A full room says so before the camera opens (hosts are always let in,
+  // and so is someone in the room already from another tab or device).
+  if (info.you.role !== 'host' && !info.here && info.session.participants >= info.session.capacity) {
     notice(t('room.full'), t('room.full_text', { n: info.session.capacity }),
       el('button', { class: 'button primary', onclick: () => location.reload() }, t('prejoin.retry')));
     return;

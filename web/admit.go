@@ -92,6 +92,10 @@ type meResponse struct {
 	// RecordURL, for a subscriber's link from a mail, is their record of
 	// past sessions (extension).
 	RecordURL string `json:"record_url,omitempty"`
+	// Here: this link's person is in the room now, from another tab or
+	// device; joining moves them here, so a full room has their place
+	// (extension).
+	Here bool `json:"here,omitempty"`
 }
 
 // whoAmI lets the room page check its link before it opens the camera:
@@ -119,7 +123,8 @@ func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := adm.claims
-	out := meResponse{You: &signaling.WireYou{ID: c.Participant, Name: c.Name, Role: c.Role}, Session: desc}
+	out := meResponse{You: &signaling.WireYou{ID: c.Participant, Name: c.Name, Role: c.Role}, Session: desc,
+		Here: s.hub.IsHere(adm.session.ID, c.Participant)}
 	if c.Subscriber != "" {
 		if out.RecordURL, err = s.links.Record(store.Subscriber{ID: c.Subscriber}); err != nil {
 			s.internalError(w, "record link", err)
