@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/mail"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -178,8 +179,18 @@ func checkArrived(t *testing.T, lang, kind, subject, title string, m *smtptest.M
 	if !strings.Contains(m.CalendarType, method) {
 		t.Errorf("%s: calendar type %q", what, m.CalendarType)
 	}
-	if (kind == store.KindCancel) != (m.Link("/s/s1?t=") == "") {
-		t.Errorf("%s: join link %q", what, m.Link("/s/s1?t="))
+	// A join link (none in a cancellation) with a token, naming the
+	// subscriber's language so the room speaks it.
+	join := m.Link("/s/s1?")
+	if kind == store.KindCancel {
+		if join != "" {
+			t.Errorf("%s: join link %q", what, join)
+		}
+		return
+	}
+	u, err := url.Parse(join)
+	if err != nil || u.Query().Get("t") == "" || u.Query().Get("lang") != lang {
+		t.Errorf("%s: join link %q (%v)", what, join, err)
 	}
 }
 

@@ -88,7 +88,7 @@ func TestDeletionRemovesFromLiveRoom(t *testing.T) {
 	h.subscribed(addr)
 	sess := h.createSession(h.now().Add(-time.Second), nil, 0)
 	ann := h.nextMail(addr, "New Worktogether")
-	jt, _ := url.Parse(ann.Link("/s/" + sess.ID + "?t="))
+	jt, _ := url.Parse(ann.Link("/s/" + sess.ID + "?"))
 	join := jt.Query().Get("t")
 	host, _ := h.join(h.invite(sess.ID, "Hosting", "host").Token, testpeer.Options{})
 	dee, wd := h.join(join, testpeer.Options{})

@@ -25,7 +25,7 @@ func TestSubscriberRecord(t *testing.T) {
 	sess := h.createSession(h.now().Add(5*time.Minute), plan, 0)
 	ann := h.nextMail(addr, "New Worktogether")
 	recordLink := ann.Link("/record?token=")
-	join := ann.Link("/s/" + sess.ID + "?t=")
+	join := ann.Link("/s/" + sess.ID + "?")
 	if recordLink == "" || join == "" || !strings.Contains(ann.HTML, `href="`+strings.ReplaceAll(recordLink, "&", "&amp;")+`"`) {
 		t.Fatalf("announcement lacks the record or join link:\n%s", ann.Text)
 	}
