@@ -10,6 +10,8 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/worktogether/worktogether/i18n"
+	"github.com/worktogether/worktogether/newsletter"
 	"github.com/worktogether/worktogether/static"
 )
 
@@ -104,6 +106,19 @@ func TestRoomShowsWhoIsWhere(t *testing.T) {
 	permitOne(t, bo, srv.url, "notifications", cdpbrowser.PermissionSettingGranted)
 	within(t, bo, 5*time.Second, chromedp.Click("#notify"))
 	is(t, bo, "notifications on", `document.querySelector('#notify').textContent === 'Notifying' && document.querySelector('#notify').getAttribute('aria-pressed') === 'true'`)
+	// Count the notifications the page really makes (each still goes to
+	// the browser's own), as it would in the background.
+	if _, err := chromedp.Run(bo, chromedp.Evaluate[bool](`(() => {
+	  window.shown = [];
+	  const Real = window.Notification;
+	  window.Notification = class extends Real {
+	    constructor(title, options) { super(title, options); window.shown.push(title + ' | ' + (options && options.body)); }
+	  };
+	  document.hasFocus = () => false;
+	  return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
 	within(t, bo, 5*time.Second, chromedp.Click("#selfview"))
 	is(t, bo, "Bo's own tile is hidden", tileJS("Bo (you)", `!tile.checkVisibility()`))
 	is(t, bo, "the button shows it again", `document.querySelector('#selfview').textContent === 'Show self-view'`)
@@ -113,6 +128,12 @@ func TestRoomShowsWhoIsWhere(t *testing.T) {
 	is(t, bo, "work is announced", `document.querySelector('#announce').textContent.includes('Focused work has begun, 10 min long.')`)
 	is(t, ada, "Bo's hand is down", tileJS("Bo", `tile.querySelector('.hand').hidden && tile.querySelector('.badge').dataset.mic === 'quiet'`))
 	is(t, bo, "Bo's button no longer says muted", `document.querySelector('#mic').textContent === 'Mic off'`)
+	text, err := i18n.Load(static.Files, "i18n", newsletter.Languages...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is(t, bo, "one notification that work begins", fmt.Sprintf(`JSON.stringify(window.shown) === JSON.stringify([%q])`,
+		text.T("en", "notify.phase", "phase", text.T("en", "phase.work"))+" | Room test"))
 
 	// In the room, the devices can be switched and the level is shown.
 	within(t, bo, 5*time.Second, chromedp.Click("#devices summary"))
