@@ -219,9 +219,11 @@ func TestEveryWordInTheCatalog(t *testing.T) {
 				chromedp.WaitVisible(`#status[data-status="connected"]`))
 			waitText(t, first, "#notice", msgOf(t, raw, "room.replaced"), 10*time.Second)
 			check(first, "replaced")
+			noCountdown(t, first, msgOf(t, raw, "room.replaced"))
 			srv.do(t, "DELETE", "/api/sessions/"+later.ID)
 			waitText(t, second, "#notice", msgOf(t, raw, "room.cancelled"), 10*time.Second)
 			check(second, "cancelled")
+			noCountdown(t, second, msgOf(t, raw, "room.cancelled"))
 			within(t, third, 20*time.Second, chromedp.Reload(), chromedp.WaitVisible("#notice"))
 			waitText(t, third, "#notice", msgOf(t, raw, "room.link_refused"), 10*time.Second)
 			check(third, "cancelled-link")
@@ -241,4 +243,23 @@ func msgOf(t *testing.T, raw []byte, key string) string {
 		t.Fatalf("no %s in the catalog", key)
 	}
 	return v
+}
+
+// noCountdown fails unless a room page that was left shows no countdown: the
+// phase display hidden, and the tab's title the notice's (title), unchanged
+// over the next two seconds of the page's own clock.
+func noCountdown(t *testing.T, tab context.Context, title string) {
+	t.Helper()
+	want := title + " · Worktogether"
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(() => {
+	  window.titleChanges = 0;
+	  window.watchedSince = performance.now();
+	  new MutationObserver(() => window.titleChanges++).observe(document.querySelector('title'), { childList: true, characterData: true, subtree: true });
+	  return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	waitValue(t, tab, "no countdown once the room is left", fmt.Sprintf(
+		`performance.now() - window.watchedSince > 2000 && window.titleChanges === 0 && document.title === %q && document.querySelector('#phase').hidden`, want),
+		"true", 10*time.Second)
 }
