@@ -318,9 +318,14 @@ func TestSubscribeAndHostPages(t *testing.T) {
 		chromedp.WaitVisible(".session"),
 		chromedp.SendKeys(`#subscribe-form input[name="email"]`, "gus@example.org"),
 		chromedp.SendKeys(`#subscribe-form input[name="name"]`, "Gus"),
+		chromedp.SetValue(`#subscribe-form select[name="lang"]`, "de"),
 		chromedp.Click("#subscribe-form button"),
 		chromedp.WaitVisible("#subscribe-result.ok"),
 	)
+	// The form is emptied for the next person but keeps the language chosen.
+	waitValue(t, tab, "the sign-up form keeps the language chosen",
+		`[document.querySelector('#subscribe-form select[name="lang"]').value, document.querySelector('#subscribe-form input[name="email"]').value].join('|')`,
+		"de|", 5*time.Second)
 	if tz := text(t, tab, "#subscribe-result"); !strings.Contains(tz, "Check your inbox") {
 		t.Fatalf("subscribe result %q", tz)
 	}
