@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/worktogether/worktogether/i18n"
 	"github.com/worktogether/worktogether/newsletter"
@@ -128,12 +130,12 @@ func TestRoomShowsWhoIsWhere(t *testing.T) {
 	is(t, bo, "work is announced", `document.querySelector('#announce').textContent.includes('Focused work has begun, 10 min long.')`)
 	is(t, ada, "Bo's hand is down", tileJS("Bo", `tile.querySelector('.hand').hidden && tile.querySelector('.badge').dataset.mic === 'quiet'`))
 	is(t, bo, "Bo's button no longer says muted", `document.querySelector('#mic').textContent === 'Mic off'`)
-	text, err := i18n.Load(static.Files, "i18n", newsletter.Languages...)
+	cat, err := i18n.Load(static.Files, "i18n", newsletter.Languages...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	is(t, bo, "one notification that work begins", fmt.Sprintf(`JSON.stringify(window.shown) === JSON.stringify([%q])`,
-		text.T("en", "notify.phase", "phase", text.T("en", "phase.work"))+" | Room test"))
+		cat.T("en", "notify.phase", "phase", cat.T("en", "phase.work"))+" | Room test"))
 
 	// In the room, the devices can be switched and the level is shown.
 	within(t, bo, 5*time.Second, chromedp.Click("#devices summary"))
@@ -151,6 +153,42 @@ func TestRoomShowsWhoIsWhere(t *testing.T) {
 	is(t, bo, "the new microphone is sent", `window.worktogether.local.audio && window.worktogether.local.audio.getSettings().deviceId === window.wantMic && window.worktogether.local.audio.readyState === 'live'`)
 	screenshot(t, bo, "room-status")
 	accessible(t, bo, axe, "room-devices")
+
+	// The header's link asks before it ends the call: declined, Bo stays;
+	// accepted, he is on the home page.
+	var accept atomic.Bool
+	asked := make(chan string, 2)
+	if err := chromedp.Listen(bo, func(ev any) {
+		if e, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			select {
+			case asked <- e.Message:
+			default:
+			}
+			yes := accept.Load()
+			go chromedp.Call(bo, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: yes})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	leaveAsked := func() {
+		t.Helper()
+		within(t, bo, 10*time.Second, chromedp.Click("header .brand"))
+		select {
+		case m := <-asked:
+			if want := cat.T("en", "room.leave_confirm"); m != want {
+				t.Fatalf("the header link asked %q, want %q", m, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the header link left the call without asking")
+		}
+	}
+	leaveAsked()
+	is(t, bo, "declined, Bo is still in the room", `location.pathname.startsWith('/s/') && !document.querySelector('#inroom').hidden && document.querySelector('#status').dataset.status === 'connected'`)
+	accept.Store(true)
+	leaveAsked()
+	afterNavigation(t, bo, `location.pathname`, "/")
+	within(t, bo, 20*time.Second, chromedp.NavigateBack(), chromedp.WaitEnabled("#join"), chromedp.Click("#join"),
+		chromedp.WaitVisible(`#status[data-status="connected"]`))
 
 	// Leaving: no countdown goes on.
 	within(t, bo, 5*time.Second, chromedp.Click("#leave"), chromedp.WaitVisible("#notice"))
