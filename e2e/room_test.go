@@ -87,6 +87,7 @@ func TestRoomShowsWhoIsWhere(t *testing.T) {
 	within(t, bo, 5*time.Second, chromedp.Click("#turn-mic"))
 	is(t, bo, "the prompt goes", `document.querySelector('#turn-prompt').hidden`)
 	is(t, ada, "Bo's tile says mic on again", tileJS("Bo", `tile.querySelector('.badge').dataset.mic === 'on'`))
+	is(t, bo, "the room's level meter moves", `document.querySelector('#room-level').value > 0.01`)
 
 	// The host's buttons name whom they act on; a mute shows on Bo's own button and tile.
 	is(t, ada, "the mute button names Bo", `!!document.querySelector('#people button[aria-label="Mute Bo"]') && !!document.querySelector('#people button[aria-label="Remove Bo from the session"]')`)
