@@ -99,7 +99,10 @@ func everyPageOnAPhone(t *testing.T, lang, chromium string, msg func(string, ...
 	browser := newBrowser(t, chromedp.Flag("lang", chromium), chromedp.Flag("accept-lang", chromium+","+lang))
 	srv := startServer(t)
 	plan := []map[string]any{{"kind": "commitment", "seconds": 600}, {"kind": "work", "seconds": 600}, {"kind": "closing", "seconds": 600}}
-	var sess struct{ ID string }
+	var sess struct {
+		ID      string
+		OpenURL string `json:"open_url"`
+	}
 	srv.post(t, "/api/sessions", map[string]any{"title": "A session with a rather long title for a small screen", "starts_at": time.Now().UTC().Format(time.RFC3339), "plan": plan, "capacity": 2}, &sess)
 	for i := 0; i < 7; i++ {
 		var more struct{ ID string }
@@ -150,6 +153,9 @@ func everyPageOnAPhone(t *testing.T, lang, chromium string, msg func(string, ...
 		within(t, tab, 20*time.Second, chromedp.Navigate(link), chromedp.WaitVisible("#notice"))
 		shot(t, tab, name)
 	}
+	// The open link's name form.
+	within(t, tab, 20*time.Second, chromedp.Navigate(sess.OpenURL), chromedp.WaitVisible("#guest-name"))
+	shot(t, tab, "open-link")
 
 	// Pages the server writes, for a subscriber.
 	sub := store.Subscriber{ID: "sub-dee", Email: "dee@example.org", Name: "Dee", Lang: lang, TZ: "Europe/Berlin"}
@@ -159,10 +165,14 @@ func everyPageOnAPhone(t *testing.T, lang, chromium string, msg func(string, ...
 	confirm, _ := srv.links.Confirm(sub, time.Now())
 	record, _ := srv.links.Record(sub)
 	unsub, _ := srv.links.Unsubscribe(sub)
+	expired, err := srv.links.Confirm(sub, time.Now().Add(-60*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, page := range []struct{ name, link string }{
 		{"confirm", confirm}, {"record", record}, {"unsubscribe", unsub},
 		{"forget", strings.Replace(record, "/record?", "/forget?", 1)},
-		{"bad-link", srv.url + "/record?token=nonsense"}, {"not-found", srv.url + "/no/such/page"},
+		{"bad-link", srv.url + "/record?token=nonsense"}, {"expired-link", expired}, {"not-found", srv.url + "/no/such/page"},
 	} {
 		within(t, tab, 10*time.Second, chromedp.Navigate(page.link), chromedp.WaitVisible("main h1"))
 		shot(t, tab, page.name)
