@@ -117,14 +117,7 @@ func TestConnectionsPerClientAreCapped(t *testing.T) {
 // cap never outlives the connection.
 func TestConnectionCapFollowsTheReadTimeout(t *testing.T) {
 	h := newHarness(t, Limits{ConnsPerClient: 1, ReadTimeout: 300 * time.Millisecond})
-	hs := h.srv.HTTPServer(nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go hs.Serve(ln)
-	t.Cleanup(func() { hs.Close() })
-	c := slowPost(t, ln.Addr().String(), "203.0.113.7") // no trusted proxy: the header is ignored
+	c := slowPost(t, serveReal(t, h), "203.0.113.7") // no trusted proxy: the header is ignored
 	eventually(t, 10*time.Second, "the slow body is counted", func() bool { return h.srv.openConns("127.0.0.1") == 1 })
 	// The server gives up on the body and answers; the place is free again.
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)

@@ -189,14 +189,7 @@ func TestSlowBodiesAreCut(t *testing.T) {
 	const conns = 2000
 	const readTimeout = 2 * time.Second
 	h := newHarness(t, Limits{ReadTimeout: readTimeout, ReadHeaderTimeout: time.Second, ConnsPerClient: -1})
-	hs := h.srv.HTTPServer(nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go hs.Serve(ln)
-	t.Cleanup(func() { hs.Close() })
-	addr := ln.Addr().String()
+	addr := serveReal(t, h)
 
 	start := time.Now()
 	cut := make(chan time.Duration, conns)
@@ -275,4 +268,19 @@ func TestSlowBodiesAreCut(t *testing.T) {
 		t.Fatalf("slowest cut after %v (dialling took %v)", worst, dialled)
 	}
 	t.Logf("%d slow connections dialled in %v, all cut by %v", conns, dialled, worst)
+}
+
+// serveReal serves h's server through its own http.Server (with its
+// timeouts) on a loopback port, until the test ends, and returns the
+// address.
+func serveReal(t *testing.T, h *harness) string {
+	t.Helper()
+	hs := h.srv.HTTPServer(nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	return ln.Addr().String()
 }
