@@ -136,19 +136,46 @@ func (f *forwarder) effectiveBelow(want int, now int64) int {
 	return noLayer
 }
 
-// allocLoop looks again at every subscription now and then, until the room
-// closes.
+// congestionCheck is how often a room looks for subscribers whose line has
+// begun to lose packets: each such is allocated for at once, not at the
+// next allocInterval (a line that falls loses most of what is sent until
+// then).
+const congestionCheck = 100 * time.Millisecond
+
+// allocLoop looks again at every subscription now and then, and at once at
+// a subscriber whose line has begun to lose packets, until the room closes.
 func (r *Room) allocLoop() {
-	t := time.NewTicker(allocInterval)
+	t := time.NewTicker(congestionCheck)
 	defer t.Stop()
-	for {
+	for n := 1; ; n++ {
 		select {
 		case <-t.C:
-			r.allocate()
+			if n%int(allocInterval/congestionCheck) == 0 {
+				r.allocate()
+			} else {
+				for _, p := range r.newlyCongested() {
+					r.ReallocateFor(p)
+				}
+			}
 		case <-r.stop:
 			return
 		}
 	}
+}
+
+// newlyCongested lists the peers whose line loses packets while what they
+// receive is not yet held to their estimate.
+func (r *Room) newlyCongested() []*Peer {
+	now := time.Now().UnixNano()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*Peer
+	for _, p := range r.peers {
+		if congested, _ := p.lineState(now); congested && !p.limited {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // layerNotice is what a publisher is told: the rids of its video that
@@ -191,6 +218,7 @@ func (r *Room) allocate() {
 		}
 	}
 	for f, u := range used {
+		f.keepLowest(u)
 		// A track announced but not yet arriving waits for its first layer
 		// before its publisher is told anything.
 		if *u != f.used && f.layered && f.live.Load() > 0 {
@@ -233,6 +261,7 @@ func (r *Room) ReallocateFor(p *Peer) {
 	pause, paused := r.allocateFor(p, presence, now, used)
 	stopped := false
 	for f, u := range used {
+		f.keepLowest(u)
 		for i, on := range u {
 			stopped = stopped || (on && !f.used[i] && f.layered)
 		}
@@ -246,6 +275,27 @@ func (r *Room) ReallocateFor(p *Peer) {
 	}
 	if stopped {
 		r.allocate()
+	}
+}
+
+// keepLowest marks f's lowest layer used whenever any of its layers is: a
+// subscriber whose line falls steps down to it at its next keyframe, with no
+// wait for its publisher to start it again (a browser takes a round trip and
+// an encoder's start). It costs the publisher's uplink at most the low
+// layer's 150 kbit/s.
+func (f *forwarder) keepLowest(u *[maxLayers]bool) {
+	inUse := false
+	for _, on := range u {
+		inUse = inUse || on
+	}
+	if !inUse {
+		return
+	}
+	for i := range u {
+		if f.has(i) {
+			u[i] = true
+			return
+		}
 	}
 }
 

@@ -65,6 +65,7 @@ func (r *Room) allocateFor(sub *Peer, presence bool, now int64, used map[*forwar
 	var wants []*want
 	var audio float64
 	sub.mu.Lock()
+	before := sub.pausedForBandwidth
 	for f, s := range sub.senders {
 		if f.audio {
 			if audioOn && !f.publisher.muted.Load() {
@@ -77,12 +78,12 @@ func (r *Room) allocateFor(sub *Peer, presence bool, now int64, used map[*forwar
 			tile = defaultTile()
 		}
 		layer, tid := f.desired(tile, presence)
+		_, paused := slices.BinarySearch(before, f.publisher.id)
 		wants = append(wants, &want{
-			f: f, down: s.down, layer: layer, tid: tid, priority: priorityOf(tile),
-			had: step{int(s.down.target.Load()), int(s.down.maxTID.Load())},
+			f: f, id: f.publisher.id, down: s.down, layer: layer, tid: tid, priority: priorityOf(tile),
+			had: step{int(s.down.target.Load()), int(s.down.maxTID.Load())}, paused: paused,
 		})
 	}
-	before := sub.pausedForBandwidth
 	sub.mu.Unlock()
 
 	full := audio
@@ -169,8 +170,8 @@ func (p *Peer) limitedBy(full float64, now int64) bool {
 	if !known {
 		return false
 	}
-	congested := p.congested()
-	p.probe.spend = p.probe.estimate(float64(estimate), full, congested, now)
+	congested, carried := p.lineState(now)
+	p.probe.spend = p.probe.estimate(float64(estimate), full, congested, carried, now)
 	e := max(float64(estimate), p.probe.floor) // what the line is known to take
 	// Resends: a share of it, half that while the line loses packets.
 	if congested {

@@ -43,12 +43,14 @@ type step struct {
 // want is one video a subscriber shows, in the allocator's terms.
 type want struct {
 	f          *forwarder
+	id         string // its publisher's: equals are taken in a fixed order
 	down       *downTrack
 	layer, tid int    // what the tile asks for (layer noLayer: nothing)
 	priority   int    // higher first
 	steps      []step // from the cheapest to what the tile asks for
 	costs      []float64
 	had        step // what it received before, noLayer for nothing
+	paused     bool // paused for bandwidth before
 	chosen     int  // index into steps, -1 for paused
 }
 
@@ -60,17 +62,36 @@ const spatialUpEvery = 2 * time.Second
 
 // fit chooses a step for every want within budget (bits per second); it
 // returns the budget left and whether a video went up to a higher layer
-// than it had. Wants are taken in order of priority; at most one goes up a
-// layer, and only when spatialUp allows it (going up a temporal layer needs
-// no keyframe and is always allowed).
+// than it had, or came back from a pause. Wants are taken in order of
+// priority, among equals those shown before those paused; at most one goes
+// up a layer or comes back, and only when spatialUp allows it (going up a
+// temporal layer needs no keyframe and is always allowed). A paused video
+// comes back only with the margin to spare: one on the edge of the budget
+// would be paused and shown in turn, each time with a keyframe.
 func fit(wants []*want, budget float64, spatialUp bool) (float64, bool) {
 	allowed := spatialUp
-	sort.SliceStable(wants, func(i, j int) bool { return wants[i].priority > wants[j].priority })
+	sort.SliceStable(wants, func(i, j int) bool {
+		a, b := wants[i], wants[j]
+		switch {
+		case a.priority != b.priority:
+			return a.priority > b.priority
+		case a.paused != b.paused:
+			return !a.paused
+		}
+		return a.id < b.id
+	})
 	for _, w := range wants {
 		w.chosen = -1
-		if len(w.steps) > 0 && w.costs[0] <= budget {
+		if len(w.steps) == 0 {
+			continue
+		}
+		if !w.paused && w.costs[0] <= budget {
 			w.chosen = 0
 			budget -= w.costs[0]
+		} else if w.paused && spatialUp && w.costs[0]*upgradeMargin <= budget {
+			w.chosen = 0
+			budget -= w.costs[0]
+			spatialUp = false
 		}
 	}
 	// Up, by priority; videos of the same priority a step each in turn, so

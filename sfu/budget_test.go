@@ -17,6 +17,12 @@ func wantOf(priority int, had step, costs ...float64) *want {
 	return w
 }
 
+// pausedWant marks w paused for bandwidth before.
+func pausedWant(w *want) *want {
+	w.paused = true
+	return w
+}
+
 func TestFitSharesTheBudgetByPriority(t *testing.T) {
 	none := step{noLayer, allTemporal}
 	cases := []struct {
@@ -49,6 +55,16 @@ func TestFitSharesTheBudgetByPriority(t *testing.T) {
 			[]*want{wantOf(1, step{0, presenceTID}, 100, 200)}, []int{0}, false, false},
 		{"keeping what it had needs less than its cost", 190,
 			[]*want{wantOf(1, step{0, allTemporal}, 100, 200)}, []int{1}, false, false},
+		{"among equals, the shown before the paused", 150,
+			[]*want{pausedWant(wantOf(1, none, 100)), wantOf(1, step{0, presenceTID}, 100)}, []int{-1, 0}, true, false},
+		{"a paused video comes back only with the margin", 110,
+			[]*want{pausedWant(wantOf(1, none, 100))}, []int{-1}, true, false},
+		{"a paused video comes back when it is the time", 200,
+			[]*want{pausedWant(wantOf(1, none, 100))}, []int{0}, true, true},
+		{"not when it is not the time", 200,
+			[]*want{pausedWant(wantOf(1, none, 100))}, []int{-1}, false, false},
+		{"one comes back at a time", 1000,
+			[]*want{pausedWant(wantOf(1, none, 100)), pausedWant(wantOf(1, none, 100))}, []int{0, -1}, true, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -96,6 +96,9 @@ type egress struct {
 	// the estimate, set by the allocator): on a full line they only add to
 	// what is lost.
 	resends resendBudget
+	// sizes remembers what the packets sent carried, by transport-wide
+	// number, for reading its feedback (line.go).
+	sizes sentSizes
 }
 
 // sentPacket is where a sent sequence number came from and what it carried.
@@ -220,7 +223,7 @@ func (d *downTrack) writeAudio(f *forwarder, pkt *rtp.Packet, now int64) bool {
 	pkt.Header.SequenceNumber -= d.audioSeqOff
 	pkt.Header.Timestamp -= d.audioTSOff
 	d.lastSeq, d.lastTS, d.lastAt = pkt.SequenceNumber, pkt.Timestamp, now
-	d.number(&pkt.Header)
+	d.number(&pkt.Header, len(pkt.Payload))
 	_, err := d.writer.WriteRTP(&pkt.Header, pkt.Payload)
 	return err == nil
 }
@@ -329,22 +332,28 @@ func (d *downTrack) send(pkt *rtp.Packet, vp *vp8Desc, seq uint16, out sentPacke
 		payload = append(d.scratch[:0], payload...)
 		rewriteVP8(payload, vp, out.pic, out.tl0)
 	}
-	d.number(&pkt.Header)
+	d.number(&pkt.Header, len(payload))
 	_, err := d.writer.WriteRTP(&pkt.Header, payload)
 	return err == nil
 }
+
+// rtpOverhead is what a packet carries besides its payload: the RTP header
+// with its one extension, SRTP's tag, UDP and IP.
+const rtpOverhead = 12 + 8 + 10 + 8 + 20
 
 // number gives a packet about to be sent the connection's next
 // transport-wide sequence number as its one header extension (what the
 // publisher had is stripped before). Called with mu held; nothing is
 // allocated once the header's extension list has grown to one.
-func (d *downTrack) number(h *rtp.Header) {
+func (d *downTrack) number(h *rtp.Header, payload int) {
 	h.Extension = false
 	h.Extensions = h.Extensions[:0]
 	if d.twccID == 0 {
 		return
 	}
-	binary.BigEndian.PutUint16(d.twccBuf[:], uint16(d.conn.twcc.Add(1)-1))
+	seq := uint16(d.conn.twcc.Add(1) - 1)
+	d.conn.sizes.put(seq, payload+rtpOverhead)
+	binary.BigEndian.PutUint16(d.twccBuf[:], seq)
 	_ = h.SetExtension(d.twccID, d.twccBuf[:])
 }
 

@@ -31,12 +31,16 @@ const (
 // router's API makes, kept by connection id until newPC takes it.
 func (r *Router) estimatorInterceptor() (interceptor.Factory, error) {
 	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
-		return gcc.NewSendSideBWE(
+		e, err := gcc.NewSendSideBWE(
 			gcc.SendSideBWEInitialBitrate(initialEstimate),
 			gcc.SendSideBWEMinBitrate(minEstimate),
 			gcc.SendSideBWEMaxBitrate(maxEstimate),
 			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()),
 		)
+		if err != nil {
+			return nil, err
+		}
+		return &countedBWE{BandwidthEstimator: e}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bandwidth estimator: %w", err)
@@ -105,12 +109,16 @@ func (p *Peer) Estimate() (int, bool) {
 // share of its packets lost. Growing delay alone does not count: a busy
 // receiver's late timestamps look the same (forty load-tool peers on one
 // core were held for nothing), and a full queue soon loses packets.
-func (p *Peer) congested() bool {
+func (p *Peer) congested() bool { return p.loss() > congestionLoss }
+
+// loss is the share of the packets sent to the peer that its line loses,
+// as the estimator averages it.
+func (p *Peer) loss() float64 {
 	if p.bwe == nil {
-		return false
+		return 0
 	}
 	loss, _ := p.bwe.GetStats()["averageLoss"].(float64)
-	return loss > congestionLoss
+	return min(max(loss, 0), 1)
 }
 
 // congestionLoss is the average loss from which a line counts as congested.

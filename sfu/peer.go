@@ -66,6 +66,7 @@ type Peer struct {
 	calmSince     int64
 	lastSpatialUp int64 // when a video last went up a layer, held
 	probe         prober
+	lineNow       lineMeter // its line lately (line.go)
 
 	pub publishConn // what a v2 client publishes on its own connection
 

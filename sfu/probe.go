@@ -16,8 +16,8 @@ import "time"
 // (probes sooner broke the weak-line tests' counting windows).
 
 const (
-	probeCalm    = 12 * time.Second
-	probeHold    = 2 * time.Second
+	probeCalm    = 3 * time.Second
+	probeHold    = time.Second
 	maxProbeWait = 40 * time.Second
 	probeGain    = 1.5
 )
@@ -36,18 +36,23 @@ type prober struct {
 
 // estimate is what the allocator spends from, given the estimator's e, at
 // now: the estimate or the floor, and more while a probe is under way.
-// congested says the line loses packets now; full is what everything asked
-// would cost.
-func (p *prober) estimate(e, full float64, congested bool, now int64) float64 {
+// congested says the line loses packets now, and carried what it carried
+// meanwhile: that becomes the floor, the most the line is known to take.
+// full is what everything asked would cost.
+func (p *prober) estimate(e, full float64, congested bool, carried float64, now int64) float64 {
 	if congested {
-		if p.wait == 0 {
+		switch {
+		case p.wait == 0:
 			p.wait = probeCalm
-		} else if p.level > 0 || p.floor > 0 {
-			p.wait = min(2*p.wait, maxProbeWait)
+		case p.level > 0:
+			p.wait = min(2*p.wait, maxProbeWait) // the probe found the line's edge
 		}
-		p.floor, p.level = 0, 0
+		if carried > 0 {
+			p.floor = carried
+		}
+		p.level = 0
 		p.calmAt = now + int64(p.wait)
-		return e
+		return max(e, p.floor)
 	}
 	if p.calmAt == 0 {
 		p.wait, p.calmAt = probeCalm, now+int64(probeCalm)

@@ -103,6 +103,9 @@ func (r *Room) JoinWithSlots(id string, sig Signaler, slots Slots) (*Peer, error
 	}
 	p := newPeer(r, id, pc, sig)
 	p.bwe = bwe
+	if c, ok := bwe.(*countedBWE); ok {
+		c.sizes.Store(&p.egress.sizes)
+	}
 	if slots.Video > 0 {
 		if err := p.addSlots(slots); err != nil {
 			r.router.closePC(pc)
