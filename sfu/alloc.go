@@ -164,14 +164,20 @@ func (r *Room) allocLoop() {
 }
 
 // newlyCongested lists the peers whose line loses packets while what they
-// receive is not yet held to their estimate.
+// receive is not yet held to their estimate, and those whose probe has just
+// met the line's edge (it ends here, and they go back to what they had).
 func (r *Room) newlyCongested() []*Peer {
 	now := time.Now().UnixNano()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []*Peer
 	for _, p := range r.peers {
-		if congested, _ := p.lineState(now); congested && !p.limited {
+		congested, _ := p.lineState(now)
+		switch {
+		case congested && !p.limited:
+			out = append(out, p)
+		case !congested && p.probe.level > 0 && p.strained(now):
+			p.probe.abort(now)
 			out = append(out, p)
 		}
 	}

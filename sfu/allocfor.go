@@ -171,6 +171,12 @@ func (p *Peer) limitedBy(full float64, now int64) bool {
 		return false
 	}
 	congested, carried := p.lineState(now)
+	if _, through, known := p.line(now); known && !congested {
+		p.probe.peak = max(p.probe.peak, through)
+	}
+	if !congested && p.probe.level > 0 && p.strained(now) {
+		p.probe.abort(now)
+	}
 	p.probe.spend = p.probe.estimate(float64(estimate), full, congested, carried, now)
 	e := max(float64(estimate), p.probe.floor) // what the line is known to take
 	// Resends: a share of it, half that while the line loses packets.

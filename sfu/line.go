@@ -138,6 +138,10 @@ const (
 	lineWindowMax     = time.Second
 	lineWindowPackets = 50
 	lineLossPackets   = 10
+	// While a probe is under way, windows close after fewer packets: on a
+	// line of 400 kbit/s, 50 packets take a second, and a probe that lost
+	// for that long had overflowed the line's queue.
+	lineProbePackets = 20
 )
 
 // lineLoss is the share of a window's packets lost from which the line
@@ -169,7 +173,11 @@ func (p *Peer) line(now int64) (loss, through float64, known bool) {
 	if m.at == 0 {
 		m.at = now
 	}
-	w, ok := c.take(lineWindowPackets, lineWindow, time.Duration(now-m.at) >= lineWindowMax)
+	packets := lineWindowPackets
+	if p.probe.level > 0 {
+		packets = lineProbePackets // a probe must end before the queue overflows
+	}
+	w, ok := c.take(packets, lineWindow, time.Duration(now-m.at) >= lineWindowMax)
 	if !ok {
 		return m.loss, m.through, m.known
 	}
@@ -204,4 +212,16 @@ func (p *Peer) lineState(now int64) (congested bool, carried float64) {
 		return p.congested(), 0
 	}
 	return false, 0
+}
+
+// strained tells whether the peer's line shows the first sign of being
+// full: its last feedback window lost more than lineLossClear, where
+// congestion waits for lineLoss. Only a probe under way heeds it: the probe
+// ends at once, before the line's queue overflows for long. (Growing delay
+// is no such sign: a busy receiver's late timestamps look the same, and
+// probes that ended on it kept a line that came back from 0.5 to 5 Mbit/s
+// at under 1 Mbit/s.) Called with Room.mu held.
+func (p *Peer) strained(now int64) bool {
+	loss, _, known := p.line(now)
+	return known && loss > lineLossClear
 }

@@ -9,9 +9,12 @@ import "time"
 // once the line has lost nothing for probeCalm while its tiles ask for
 // more than the estimate gives, it spends up to probeGain times what it
 // sends now; what it then sent for probeHold without loss becomes a floor
-// under the estimate. Loss ends it all: the floor goes, and the next probe
-// waits twice as long as the last (from probeCalm up to maxProbeWait), so
-// a line that is full stays calm most of the time. The first wait is long
+// under the estimate. A probe ends at the first sign that the line is full
+// (a feedback window losing more than 2 %), before its queue overflows for
+// long, and the next one waits twice as long
+// as the last (from probeCalm up to maxProbeWait), so a line that is full
+// stays calm most of the time; congestion makes what the line carried the
+// floor. The first wait is long
 // enough that a line which has just settled stays settled for a while
 // (probes sooner broke the weak-line tests' counting windows).
 
@@ -20,12 +23,18 @@ const (
 	probeHold    = time.Second
 	maxProbeWait = 40 * time.Second
 	probeGain    = 1.5
+	// A line first congested at about the most it ever carried has shown
+	// no more to probe for: its first probe waits probeCalmFresh. One that
+	// carried fellBy times more before has fallen, and may come back.
+	probeCalmFresh = 12 * time.Second
+	fellBy         = 1.5
 )
 
 // prober is one subscriber's probing state, owned by the allocator (under
 // Room.mu).
 type prober struct {
 	floor   float64 // bits per second sent for probeHold without loss
+	peak    float64 // the most a feedback window saw arrive, bits per second
 	level   float64 // what the probe under way may send; 0: none
 	since   int64   // when it began
 	wait    time.Duration
@@ -42,6 +51,8 @@ type prober struct {
 func (p *prober) estimate(e, full float64, congested bool, carried float64, now int64) float64 {
 	if congested {
 		switch {
+		case p.wait == 0 && carried > 0 && p.peak < fellBy*carried:
+			p.wait = probeCalmFresh // it never carried more
 		case p.wait == 0:
 			p.wait = probeCalm
 		case p.level > 0:
@@ -73,4 +84,15 @@ func (p *prober) estimate(e, full float64, congested bool, carried float64, now 
 	}
 	p.level, p.since = p.sending*probeGain, now
 	return max(base, p.level/headroom)
+}
+
+// abort ends the probe under way as failed, at the first sign that the line
+// is full: the next waits twice as long.
+func (p *prober) abort(now int64) {
+	if p.level == 0 {
+		return
+	}
+	p.wait = min(2*p.wait, maxProbeWait)
+	p.level = 0
+	p.calmAt = now + int64(p.wait)
 }

@@ -53,3 +53,43 @@ func TestProbingRaisesTheFloorAndBacksOff(t *testing.T) {
 		t.Fatalf("inside the longer wait: %v", got)
 	}
 }
+
+// A probe that meets the line's edge ends at once, without raising the
+// floor, and the next one waits twice as long.
+func TestAProbeEndsAtTheFirstSignOfAFullLine(t *testing.T) {
+	// A line that never carried more than at its first congestion waits
+	// longer for its first probe.
+	var fresh prober
+	fresh.peak = 3e5
+	fresh.estimate(3e5, 4e6, true, 2.9e5, 0)
+	if fresh.wait != probeCalmFresh {
+		t.Fatalf("first wait of a line that never carried more: %v", fresh.wait)
+	}
+	// This one carried 1 Mbit/s before it fell.
+	p := prober{peak: 1e6}
+	at := func(d time.Duration) int64 { return int64(d) }
+	const full = 4e6
+	p.estimate(3e5, full, true, 2.9e5, at(0))
+	p.sending = 3e5
+	if got := p.estimate(3e5, full, false, 0, at(probeCalm)); got != 3e5*probeGain/headroom {
+		t.Fatalf("no probe after probeCalm: %v", got)
+	}
+	p.abort(at(probeCalm + 200*time.Millisecond))
+	if p.level != 0 || p.floor != 2.9e5 || p.wait != 2*probeCalm {
+		t.Fatalf("after the abort: level %v, floor %v, wait %v", p.level, p.floor, p.wait)
+	}
+	if got := p.estimate(3e5, full, false, 0, at(probeCalm+probeHold)); got != 3e5 {
+		t.Fatalf("the aborted probe is still spent: %v", got)
+	}
+	if got := p.estimate(3e5, full, false, 0, at(3*probeCalm+199*time.Millisecond)); got != 3e5 {
+		t.Fatalf("probed again before twice the wait: %v", got)
+	}
+	if got := p.estimate(3e5, full, false, 0, at(3*probeCalm+200*time.Millisecond)); got == 3e5 {
+		t.Fatal("no probe after twice the wait")
+	}
+	p.abort(at(4 * probeCalm)) // the probe under way ends once
+	p.abort(at(4 * probeCalm))
+	if p.wait != 4*probeCalm {
+		t.Fatalf("a second abort of the same probe doubled the wait again: %v", p.wait)
+	}
+}
