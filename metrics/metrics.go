@@ -58,6 +58,7 @@ var (
 	overCapDesc      = desc("publish_packets_dropped_total", "Packets not forwarded because their publisher sent more than the per-publisher cap (-publish-kbps).")
 	negotiationDesc  = desc("negotiation_failures_total", "Offers that could not be made and answers refused.")
 	offersDesc       = desc("offers_total", "Offers the server made to subscribers: one per renegotiation.")
+	paddingDesc      = desc("probe_padding_bytes_total", "Padding sent to subscribers while probing whether their line takes more.")
 	queueDropsDesc   = desc("websocket_send_queue_drops_total", "Clients dropped for not reading their messages, by reason: lag (what waited for them had waited too long), full (their queue reached its bound).", "reason")
 	idleClosedDesc   = desc("rooms_closed_idle_total", "Rooms closed for being empty (-room-idle); the next join opens them again.")
 	outboxDesc       = desc("mail_outbox", "Mails in the outbox, by status.", "status")
@@ -70,7 +71,7 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{sessionsDesc, participantsDesc, roomsDesc, peersDesc, tracksDesc, packetsInDesc,
-		packetsOutDesc, bytesOutDesc, layerPacketsDesc, layerBytesDesc, droppedDesc, overCapDesc, negotiationDesc, offersDesc, queueDropsDesc, idleClosedDesc, outboxDesc,
+		packetsOutDesc, bytesOutDesc, layerPacketsDesc, layerBytesDesc, droppedDesc, overCapDesc, negotiationDesc, offersDesc, paddingDesc, queueDropsDesc, idleClosedDesc, outboxDesc,
 		relayAllocDesc, relayRefusedDesc, relayDropDesc} {
 		ch <- d
 	}
@@ -103,6 +104,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(overCapDesc, st.DroppedOverCap)
 	counter(negotiationDesc, st.NegotiationFailures)
 	counter(offersDesc, st.Offers)
+	counter(paddingDesc, st.PaddingBytesOut)
 
 	if sig, err := c.src.Sessions(ctx); err != nil {
 		c.src.Log.Warn("metrics: sessions", zap.Error(err))

@@ -98,17 +98,24 @@ func (r *Room) allocateFor(sub *Peer, presence bool, now int64, used map[*forwar
 	limited := sub.limitedBy(full, now)
 	if limited {
 		estimate := sub.probe.spend
-		spatialUp := time.Duration(now-sub.lastSpatialUp) >= spatialUpEvery || sub.probe.level > 0
+		spatialUp := time.Duration(now-sub.lastSpatialUp) >= spatialUpEvery ||
+			(sub.probe.level > 0 && !sub.probe.padded) || sub.probe.proven
+		sub.probe.proven = false
 		if _, up := fit(wants, estimate*headroom-audio, spatialUp); up {
 			sub.lastSpatialUp = now
 		}
-		sending := audio
+		video := 0.0
 		for _, w := range wants {
 			if w.chosen >= 0 {
-				sending += w.costs[w.chosen]
+				video += w.costs[w.chosen]
 			}
 		}
-		sub.probe.sending = sending
+		sub.probe.sending, sub.probe.video = audio+video, video
+	}
+	if limited {
+		sub.egress.padding.set(sub.probe.padding() / 8)
+	} else {
+		sub.egress.padding.set(0)
 	}
 	var paused []string
 	for _, w := range wants {

@@ -68,6 +68,8 @@ type downTrack struct {
 	scratch []byte
 	twccID  uint8   // the transport-wide sequence number's extension id; 0 when not negotiated
 	twccBuf [2]byte // its value, for the packet being written
+	// padHeader is the header of the padding packets it sends (padding.go).
+	padHeader rtp.Header
 	// needKey makes the next source start at a keyframe only: set when a
 	// slot changes publisher (a delta picture of another stream would not
 	// decode).
@@ -99,6 +101,9 @@ type egress struct {
 	// sizes remembers what the packets sent carried, by transport-wide
 	// number, for reading its feedback (line.go).
 	sizes sentSizes
+	// padding is what a probe of the line may send beside the video
+	// (padding.go).
+	padding padBudget
 }
 
 // sentPacket is where a sent sequence number came from and what it carried.
@@ -283,7 +288,11 @@ func (d *downTrack) writeVideo(f *forwarder, layer int, pkt *rtp.Packet, vp *vp8
 	if vp.hasTL0 {
 		d.lastTL0 = out.tl0
 	}
-	return d.send(pkt, vp, seq, out), false
+	ok := d.send(pkt, vp, seq, out)
+	if ok && pkt.Marker && d.conn.padding.on.Load() {
+		d.pad(now)
+	}
+	return ok, false
 }
 
 // passes decides at the start of a picture whether its temporal layer is

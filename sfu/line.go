@@ -188,6 +188,7 @@ func (p *Peer) line(now int64) (loss, through float64, known bool) {
 	}
 	if span := time.Duration(w.last-w.first) * time.Microsecond; span > 0 {
 		m.through = float64(w.bytes) * 8 / span.Seconds()
+		p.probe.arrived(float64(w.bytes)*8, span)
 	}
 	m.known = w.reported > 0
 	return m.loss, m.through, m.known

@@ -92,6 +92,7 @@ func newPeer(r *Room, id string, pc *webrtc.PeerConnection, sig Signaler) *Peer 
 		tiles:   make(map[string]Tile),
 		ingress: newIngress(r.router.publishBitrate),
 	}
+	p.egress.padding.total = &r.router.totals.padding
 	pc.OnTrack(func(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 		r.publish(p, pc, remote, receiver)
 	})

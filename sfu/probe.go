@@ -40,11 +40,22 @@ type prober struct {
 	wait    time.Duration
 	calmAt  int64   // when the next probe may begin
 	sending float64 // what the last allocation chose, bits per second
+	video   float64 // the video part of it
 	spend   float64 // what this allocation spends from, bits per second
+	// padded says the probe under way sends padding beside the video
+	// (padding.go) rather than raising layers: so does every probe while
+	// video is sent. got and gotFor are what arrived meanwhile, from the
+	// line's feedback windows.
+	padded bool
+	got    float64 // bits
+	gotFor time.Duration
+	// proven says a probe has just held: one video may go up a layer at
+	// once.
+	proven bool
 }
 
 // estimate is what the allocator spends from, given the estimator's e, at
-// now: the estimate or the floor, and more while a probe is under way.
+// now: the estimate or the floor, and more while a probe raises layers.
 // congested says the line loses packets now, and carried what it carried
 // meanwhile: that becomes the floor, the most the line is known to take.
 // full is what everything asked would cost.
@@ -73,17 +84,57 @@ func (p *prober) estimate(e, full float64, congested bool, carried float64, now 
 	case p.level > 0 && time.Duration(now-p.since) >= probeHold:
 		// Held without loss: what was sent is proven, and the next probe
 		// may follow at once.
-		p.floor = max(p.floor, p.sending)
-		p.level = 0
+		p.floor = max(p.floor, p.held())
+		p.level, p.proven = 0, true
 		base = max(e, p.floor)
 	case p.level > 0:
-		return max(base, p.level/headroom)
+		return p.during(base)
 	}
 	if now < p.calmAt || full <= base*headroom || p.sending == 0 {
 		return base
 	}
-	p.level, p.since = p.sending*probeGain, now
+	p.level = min(max(p.sending, p.floor)*probeGain, full/headroom)
+	p.since, p.padded, p.got, p.gotFor = now, p.video > 0, 0, 0
+	return p.during(base)
+}
+
+// during is what a probe under way spends from: the base when it pads (the
+// layers stay), its level when it raises layers.
+func (p *prober) during(base float64) float64 {
+	if p.padded {
+		return base
+	}
 	return max(base, p.level/headroom)
+}
+
+// held is what a probe that held without loss proved the line takes: what
+// was sent, or for one that padded, what arrived (the video may have left
+// the padding too few pictures to follow), at most its level.
+func (p *prober) held() float64 {
+	if !p.padded {
+		return p.sending
+	}
+	if p.gotFor < probeHold/2 {
+		return p.sending
+	}
+	return min(p.level, max(p.sending, p.got/p.gotFor.Seconds()))
+}
+
+// arrived adds a feedback window of the line to the probe under way.
+func (p *prober) arrived(bits float64, span time.Duration) {
+	if p.level > 0 {
+		p.got += bits
+		p.gotFor += span
+	}
+}
+
+// padding is what the probe under way adds to what the allocation chose to
+// send, in bits per second: 0 unless it pads.
+func (p *prober) padding() float64 {
+	if p.level == 0 || !p.padded {
+		return 0
+	}
+	return max(p.level-p.sending, 0)
 }
 
 // abort ends the probe under way as failed, at the first sign that the line

@@ -24,6 +24,9 @@ type Stats struct {
 	DroppedOverCap       uint64 // packets dropped because their publisher sent more than its cap
 	NegotiationFailures  uint64 // offers that could not be made, answers refused
 	Offers               uint64 // offers made to subscribers (each renegotiation is one)
+	// PaddingBytesOut is the padding written to subscribers by probes of
+	// their lines (padding.go).
+	PaddingBytesOut uint64
 }
 
 // totals are the counters of forwarders that have ended, and router-wide
@@ -35,6 +38,7 @@ type totals struct {
 
 	negotiationFailures atomic.Uint64
 	offers              atomic.Uint64
+	padding             atomic.Uint64 // bytes, by every peer's probes
 }
 
 func (t *totals) addRoom(r *Room) {
@@ -96,5 +100,6 @@ func (r *Router) Stats() Stats {
 	t.mu.Unlock()
 	out.NegotiationFailures = t.negotiationFailures.Load()
 	out.Offers = t.offers.Load()
+	out.PaddingBytesOut = t.padding.Load()
 	return out
 }
