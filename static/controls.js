@@ -105,6 +105,10 @@ export function renderPeople(people, you, act) {
     el('span', { class: 'who' }, p.name, p.role === 'host' ? el('small', {}, ' ', t('people.host')) : null, p.id === you?.id ? el('small', {}, ' ', t('people.you')) : null,
       p.present && p.hand ? el('small', { class: 'hand-mark' }, ' ', t('tile.hand')) : null,
       p.present && p.away ? el('small', {}, ' ', t('tile.away')) : null,
+      // The microphone, also of people not on the page of tiles shown.
+      p.present && p.id !== you?.id && (p.muted || typeof p.mic === 'boolean')
+        ? el('small', { class: 'mic-mark', 'data-mic': p.muted ? 'host' : p.mic ? 'on' : 'off' }, ' ', t(p.muted ? 'tile.muted_by_host' : p.mic ? 'tile.mic_on' : 'tile.mic_off'))
+        : null,
       p.commitment ? el('ol', { class: 'tasks' }, ...p.commitment.tasks.map((task, i) =>
         el('li', { class: p.report ? (p.report.done[i] ? 'done' : 'not-done') : '' }, task))) : null,
       p.report?.note ? el('blockquote', {}, p.report.note) : null),

@@ -3,12 +3,14 @@
 // any count, each showing the person's name, their microphone (on, off,
 // quiet, muted by the host), a raised hand, "be right back" and who speaks
 // in a round, and a video the server holds back because this connection has
-// no room for it. room.js owns the state; this draws it.
+// no room for it. A big room is shown a page at a time (pages.js). room.js
+// owns the state; this draws it.
 import { el, initials } from './ui.js';
 import { t } from './i18n.js';
+import { pageSize, paginate } from './pages.js';
 
 /**
- * @typedef {{root: HTMLElement, video: HTMLVideoElement, name: HTMLElement, badge: HTMLElement,
+ * @typedef {{root: HTMLElement, video: HTMLVideoElement, audio: HTMLAudioElement, name: HTMLElement, badge: HTMLElement,
  *            hand: HTMLElement, note: HTMLElement, paused: HTMLElement, stream: MediaStream|null}} Tile
  * @typedef {{id: string, name: string, self: boolean, mic: boolean|null, hostMuted: boolean,
  *            quiet: boolean, hasVideo: boolean, hand: boolean, away: boolean, speaking: boolean,
@@ -24,15 +26,66 @@ export class TileGrid {
    * @param {(id: string) => TileView} view what a tile shows now
    * @param {(id: string, root: HTMLElement) => void} onRemote a remote tile was made
    * @param {(id: string, pinned: boolean) => void} onPin
+   * @param {{nav: HTMLElement, prev: HTMLButtonElement, next: HTMLButtonElement, status: HTMLElement}} pager
+   * @param {(id: string, off: boolean) => void} onPage a remote tile left the page, or came on it
    */
-  constructor(box, view, onRemote, onPin) {
+  constructor(box, view, onRemote, onPin, pager, onPage) {
     this.box = box;
     this.view = view;
     this.onRemote = onRemote;
     this.onPin = onPin;
+    this.pager = pager;
+    this.onPage = onPage;
+    /** The page shown, from 0. */
+    this.page = 0;
+    /** The current speaker in a round, kept on every page ('' for none). */
+    this.speaker = '';
     /** @type {Map<string, Tile>} */
     this.tiles = new Map();
+    pager.prev.addEventListener('click', () => this.turnPage(-1));
+    pager.next.addEventListener('click', () => this.turnPage(1));
     new ResizeObserver(() => this.layout()).observe(box);
+  }
+
+  /** @param {number} by */
+  turnPage(by) {
+    this.page += by;
+    this.layout();
+  }
+
+  /**
+   * Hides the remote tiles that are not on the page shown now, and says
+   * which page that is.
+   */
+  paginate() {
+    const phone = matchMedia('(max-width: 760px)').matches;
+    const size = pageSize(this.box.clientWidth - 2 * GAP, this.box.clientHeight - 2 * GAP, phone, GAP);
+    /** @type {string[]} */
+    const remote = [];
+    let selfShown = false;
+    let pinned = '';
+    for (const [id, tile] of this.tiles) {
+      if (tile.root.classList.contains('self')) selfShown = !tile.root.classList.contains('self-hidden');
+      else {
+        remote.push(id);
+        if (tile.root.classList.contains('pinned')) pinned = id;
+      }
+    }
+    const { shown, page, pages } = paginate(remote, [pinned, this.speaker], size - (selfShown ? 1 : 0), this.page);
+    this.page = page;
+    for (const id of remote) {
+      const tile = /** @type {Tile} */ (this.tiles.get(id));
+      const off = !shown.has(id);
+      if (tile.root.classList.contains('off-page') === off) continue;
+      tile.root.classList.toggle('off-page', off);
+      this.onPage(id, off);
+    }
+    const { nav, prev, next, status } = this.pager;
+    nav.hidden = pages <= 1;
+    prev.disabled = page === 0;
+    next.disabled = page >= pages - 1;
+    const text = pages > 1 ? t('pager.status', { n: page + 1, total: pages }) : '';
+    if (status.textContent !== text) status.textContent = text;
   }
 
   /** @param {string} id @param {boolean} self @param {MediaStream|null} selfStream */
@@ -47,13 +100,18 @@ export class TileGrid {
     const paused = el('p', { class: 'paused-note', hidden: true }, t('tile.paused'));
     const avatar = el('div', { class: 'avatar', 'aria-hidden': 'true' });
     const root = el('figure', { class: 'tile', 'data-participant': id }, video, avatar, note, paused, el('figcaption', {}, name, badge, hand));
-    tile = { root, video, name, badge, hand, note, paused, stream: null };
+    // The voice plays on an element of its own: a video element waits for
+    // a picture, and a tile off the page gets none.
+    const audio = /** @type {HTMLAudioElement} */ (el('audio', { autoplay: true }));
+    tile = { root, video, audio, name, badge, hand, note, paused, stream: null };
     if (self) {
       root.classList.add('self');
       video.muted = true;
       video.srcObject = selfStream;
       tile.stream = selfStream;
     } else {
+      video.muted = true;
+      root.append(audio);
       // A click on the tile, or its button, enlarges it.
       const pin = /** @type {HTMLButtonElement} */ (el('button', { class: 'pin', type: 'button', 'aria-pressed': 'false' }));
       root.append(pin);
@@ -142,7 +200,8 @@ export class TileGrid {
    * stylesheet's two columns and scroll.
    */
   layout() {
-    const shown = [...this.tiles.values()].filter((tile) => !tile.root.classList.contains('self-hidden'));
+    this.paginate();
+    const shown = [...this.tiles.values()].filter((tile) => !tile.root.classList.contains('self-hidden') && !tile.root.classList.contains('off-page'));
     const n = shown.length + shown.filter((tile) => tile.root.classList.contains('pinned')).length * 3;
     const w = this.box.clientWidth - 2 * GAP;
     const h = this.box.clientHeight - 2 * GAP;

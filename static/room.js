@@ -45,7 +45,9 @@ let stopMeter = () => {};
 let ticker;
 // Tells the server what each remote tile shows, so it sends only that.
 const watcher = new TileWatcher((list) => client?.tiles(list));
-const grid = new TileGrid($('tiles'), tileView, (id, root) => watcher.watch(id, root), (id, pinned) => watcher.pin(id, pinned));
+const grid = new TileGrid($('tiles'), tileView, (id, root) => watcher.watch(id, root), (id, pinned) => watcher.pin(id, pinned), {
+  nav: $('pager'), prev: /** @type {HTMLButtonElement} */ ($('page-prev')), next: /** @type {HTMLButtonElement} */ ($('page-next')), status: $('page-of'),
+}, (id, off) => watcher.offPage(id, off));
 const tiles = grid.tiles;
 /** @type {{kind: string, seconds: number}[]} */
 let plan = [];
@@ -422,6 +424,9 @@ function onTurn(next) {
   renderPhase();
   renderControls();
   grid.updateAll();
+  // The speaker stays on the page shown.
+  grid.speaker = speaker;
+  grid.layout();
 }
 
 /** @param {import('./protocol.js').State} st */
@@ -568,11 +573,26 @@ function ensureTile(id) {
     tile.video.srcObject = known;
     known.onremovetrack = () => updateTile(id);
   }
+  if (id !== you?.id) hearTile(tile);
   return tile;
+}
+
+/**
+ * A remote tile's voice plays on its audio element, from the audio tracks
+ * of the participant's stream (they change as sections are reused).
+ * @param {import('./grid.js').Tile} tile
+ */
+function hearTile(tile) {
+  const want = tile.stream?.getAudioTracks() || [];
+  const playing = /** @type {MediaStream|null} */ (tile.audio.srcObject)?.getAudioTracks() || [];
+  if (want.length === playing.length && want.every((tr, i) => tr === playing[i])) return;
+  tile.audio.srcObject = want.length ? new MediaStream(want) : null;
 }
 
 /** @param {string} id */
 function updateTile(id) {
+  const tile = tiles.get(id);
+  if (tile && id !== you?.id) hearTile(tile);
   grid.update(id);
 }
 

@@ -2,7 +2,8 @@
 // What each remote tile shows (protocol v2's tiles message): whether it is
 // on screen, how large it is in device pixels, and whether it is pinned.
 // The server sends each tile only the layer that fits, and none to a tile
-// out of view, so a big room that scrolls costs only what is seen.
+// out of view or off the page shown (pages.js), so a big room costs only
+// what is seen.
 
 /** @typedef {{participant: string, visible: boolean, width: number, height: number, pinned: boolean}} TileView */
 
@@ -10,7 +11,7 @@ export class TileWatcher {
   /** @param {(changed: TileView[]) => void} report */
   constructor(report) {
     this.report = report;
-    /** @type {Map<string, {el: Element, visible: boolean, width: number, height: number, pinned: boolean}>} */
+    /** @type {Map<string, {el: Element, visible: boolean, off: boolean, width: number, height: number, pinned: boolean}>} */
     this.tiles = new Map();
     /** @type {Map<string, string>} what was last reported, by participant */
     this.sent = new Map();
@@ -45,7 +46,7 @@ export class TileWatcher {
   watch(id, el) {
     if (this.tiles.get(id)?.el === el) return;
     this.forget(id);
-    this.tiles.set(id, { el, visible: false, width: 0, height: 0, pinned: false });
+    this.tiles.set(id, { el, visible: false, off: false, width: 0, height: 0, pinned: false });
     this.intersect.observe(el);
     this.resize.observe(el);
   }
@@ -68,6 +69,18 @@ export class TileWatcher {
     this.schedule();
   }
 
+  /**
+   * A tile left the page shown (pages.js), or came back on it: off the
+   * page it is not visible, whatever the observers say.
+   * @param {string} id @param {boolean} off
+   */
+  offPage(id, off) {
+    const t = this.tiles.get(id);
+    if (!t) return;
+    t.off = off;
+    this.schedule();
+  }
+
   /** Says everything again, e.g. on a new connection. */
   resend() {
     this.sent.clear();
@@ -83,7 +96,7 @@ export class TileWatcher {
     /** @type {TileView[]} */
     const changed = [];
     for (const [participant, t] of this.tiles) {
-      const view = { participant, visible: t.visible && t.width > 0, width: t.width, height: t.height, pinned: t.pinned };
+      const view = { participant, visible: t.visible && !t.off && t.width > 0, width: t.width, height: t.height, pinned: t.pinned };
       const key = JSON.stringify(view);
       if (this.sent.get(participant) === key) continue;
       this.sent.set(participant, key);
