@@ -98,10 +98,16 @@ func (r *Room) allocateFor(sub *Peer, presence bool, now int64, used map[*forwar
 	limited := sub.limitedBy(full, now)
 	if limited {
 		estimate := sub.probe.spend
-		spatialUp := time.Duration(now-sub.lastSpatialUp) >= spatialUpEvery ||
-			(sub.probe.level > 0 && !sub.probe.padded) || sub.probe.proven
+		ups := 0
+		switch {
+		case sub.probe.proven:
+			ups = provenUps // the line has just been shown to take more
+		case time.Duration(now-sub.lastSpatialUp) >= spatialUpEvery,
+			sub.probe.level > 0 && !sub.probe.padded:
+			ups = 1
+		}
 		sub.probe.proven = false
-		if _, up := fit(wants, estimate*headroom-audio, spatialUp); up {
+		if _, up := fit(wants, estimate*headroom-audio, ups); up {
 			sub.lastSpatialUp = now
 		}
 		video := 0.0

@@ -60,16 +60,23 @@ type want struct {
 // the time to see what the last one did.
 const spatialUpEvery = 2 * time.Second
 
+// provenUps is how many videos may go up a layer at once after a padding
+// probe has shown the line takes more: the room the probe proved is spent
+// on video at once rather than a tile every spatialUpEvery (with six tiles
+// of three layers, that took 20 s). Not all at once: each costs a
+// keyframe, and six keyframes together fill a line's queue.
+const provenUps = 3
+
 // fit chooses a step for every want within budget (bits per second); it
 // returns the budget left and whether a video went up to a higher layer
 // than it had, or came back from a pause. Wants are taken in order of
-// priority, among equals those shown before those paused; at most one goes
-// up a layer or comes back, and only when spatialUp allows it (going up a
-// temporal layer needs no keyframe and is always allowed). A paused video
+// priority, among equals those shown before those paused; at most ups go
+// up a layer or come back (going up a temporal layer needs no keyframe and
+// is always allowed). A paused video
 // comes back only with the margin to spare: one on the edge of the budget
 // would be paused and shown in turn, each time with a keyframe.
-func fit(wants []*want, budget float64, spatialUp bool) (float64, bool) {
-	allowed := spatialUp
+func fit(wants []*want, budget float64, ups int) (float64, bool) {
+	left := ups
 	sort.SliceStable(wants, func(i, j int) bool {
 		a, b := wants[i], wants[j]
 		switch {
@@ -88,10 +95,10 @@ func fit(wants []*want, budget float64, spatialUp bool) (float64, bool) {
 		if !w.paused && w.costs[0] <= budget {
 			w.chosen = 0
 			budget -= w.costs[0]
-		} else if w.paused && spatialUp && w.costs[0]*upgradeMargin <= budget {
+		} else if w.paused && left > 0 && w.costs[0]*upgradeMargin <= budget {
 			w.chosen = 0
 			budget -= w.costs[0]
-			spatialUp = false
+			left--
 		}
 	}
 	// Up, by priority; videos of the same priority a step each in turn, so
@@ -104,25 +111,25 @@ func fit(wants []*want, budget float64, spatialUp bool) (float64, bool) {
 		for raised := true; raised; {
 			raised = false
 			for _, w := range wants[start:end] {
-				if w.up(&budget, &spatialUp) {
+				if w.up(&budget, &left) {
 					raised = true
 				}
 			}
 		}
 		start = end
 	}
-	return budget, allowed && !spatialUp
+	return budget, left < ups
 }
 
 // up raises w one step if the budget has room for it (and the margin, when
 // the step is above what it had).
-func (w *want) up(budget *float64, spatialUp *bool) bool {
+func (w *want) up(budget *float64, ups *int) bool {
 	next := w.chosen + 1
 	if w.chosen < 0 || next >= len(w.steps) {
 		return false
 	}
 	switching := w.had.layer != noLayer && w.steps[next].layer > max(w.had.layer, w.steps[w.chosen].layer)
-	if switching && !*spatialUp {
+	if switching && *ups == 0 {
 		return false
 	}
 	extra := w.costs[next] - w.costs[w.chosen]
@@ -136,7 +143,7 @@ func (w *want) up(budget *float64, spatialUp *bool) bool {
 	*budget -= extra
 	w.chosen = next
 	if switching {
-		*spatialUp = false
+		*ups--
 	}
 	return true
 }

@@ -26,50 +26,55 @@ func pausedWant(w *want) *want {
 func TestFitSharesTheBudgetByPriority(t *testing.T) {
 	none := step{noLayer, allTemporal}
 	cases := []struct {
-		name      string
-		budget    float64
-		wants     []*want
-		chosen    []int // by position in wants as given
-		spatialUp bool
-		wentUp    bool
+		name   string
+		budget float64
+		wants  []*want
+		chosen []int // by position in wants as given
+		ups    int   // how many may go up a layer or come back
+		wentUp bool
 	}{
 		{"no switch up a layer when it is not the time", 10_000,
-			[]*want{wantOf(1, step{0, allTemporal}, 100, 200, 500, 600)}, []int{1}, false, false},
+			[]*want{wantOf(1, step{0, allTemporal}, 100, 200, 500, 600)}, []int{1}, 0, false},
 		{"one switch up a layer at a time", 10_000,
-			[]*want{wantOf(2, step{0, allTemporal}, 100, 200, 500, 600), wantOf(1, step{0, allTemporal}, 100, 200, 500, 600)}, []int{3, 1}, true, true},
+			[]*want{wantOf(2, step{0, allTemporal}, 100, 200, 500, 600), wantOf(1, step{0, allTemporal}, 100, 200, 500, 600)}, []int{3, 1}, 1, true},
 		{"room for everything", 10_000,
-			[]*want{wantOf(1, none, 100, 200, 500), wantOf(2, none, 100, 200, 500)}, []int{2, 2}, false, false},
+			[]*want{wantOf(1, none, 100, 200, 500), wantOf(2, none, 100, 200, 500)}, []int{2, 2}, 0, false},
 		{"everyone at the cheapest, the rest to the most important", 700,
-			[]*want{wantOf(1, none, 100, 200, 500), wantOf(2, none, 100, 200, 500)}, []int{1, 2}, false, false},
+			[]*want{wantOf(1, none, 100, 200, 500), wantOf(2, none, 100, 200, 500)}, []int{1, 2}, 0, false},
 		{"the most important as far as it goes first", 600,
-			[]*want{wantOf(1, none, 100, 200, 500), wantOf(2, none, 100, 200, 500)}, []int{0, 2}, false, false},
+			[]*want{wantOf(1, none, 100, 200, 500), wantOf(2, none, 100, 200, 500)}, []int{0, 2}, 0, false},
 		{"equal tiles a step each in turn", 600,
-			[]*want{wantOf(3, none, 100, 200, 500), wantOf(3, none, 100, 200, 500), wantOf(3, none, 100, 200, 500)}, []int{1, 1, 1}, false, false},
+			[]*want{wantOf(3, none, 100, 200, 500), wantOf(3, none, 100, 200, 500), wantOf(3, none, 100, 200, 500)}, []int{1, 1, 1}, 0, false},
 		{"not even the cheapest for all: the least important paused", 150,
-			[]*want{wantOf(1, none, 100, 200), wantOf(5, none, 100, 200)}, []int{-1, 0}, false, false},
+			[]*want{wantOf(1, none, 100, 200), wantOf(5, none, 100, 200)}, []int{-1, 0}, 0, false},
 		{"pinned first, however small", 300,
-			[]*want{wantOf(1<<24, none, 100, 200), wantOf(1<<30, none, 100, 200)}, []int{0, 1}, false, false},
+			[]*want{wantOf(1<<24, none, 100, 200), wantOf(1<<30, none, 100, 200)}, []int{0, 1}, 0, false},
 		{"nothing at all", 50,
-			[]*want{wantOf(1, none, 100)}, []int{-1}, false, false},
+			[]*want{wantOf(1, none, 100)}, []int{-1}, 0, false},
 		{"going up from what it had needs the margin", 210,
-			[]*want{wantOf(1, step{0, presenceTID}, 100, 200)}, []int{0}, false, false},
+			[]*want{wantOf(1, step{0, presenceTID}, 100, 200)}, []int{0}, 0, false},
 		{"keeping what it had needs less than its cost", 190,
-			[]*want{wantOf(1, step{0, allTemporal}, 100, 200)}, []int{1}, false, false},
+			[]*want{wantOf(1, step{0, allTemporal}, 100, 200)}, []int{1}, 0, false},
 		{"among equals, the shown before the paused", 150,
-			[]*want{pausedWant(wantOf(1, none, 100)), wantOf(1, step{0, presenceTID}, 100)}, []int{-1, 0}, true, false},
+			[]*want{pausedWant(wantOf(1, none, 100)), wantOf(1, step{0, presenceTID}, 100)}, []int{-1, 0}, 1, false},
 		{"a paused video comes back only with the margin", 110,
-			[]*want{pausedWant(wantOf(1, none, 100))}, []int{-1}, true, false},
+			[]*want{pausedWant(wantOf(1, none, 100))}, []int{-1}, 1, false},
 		{"a paused video comes back when it is the time", 200,
-			[]*want{pausedWant(wantOf(1, none, 100))}, []int{0}, true, true},
+			[]*want{pausedWant(wantOf(1, none, 100))}, []int{0}, 1, true},
 		{"not when it is not the time", 200,
-			[]*want{pausedWant(wantOf(1, none, 100))}, []int{-1}, false, false},
+			[]*want{pausedWant(wantOf(1, none, 100))}, []int{-1}, 0, false},
+		{"after a proven probe, as many switches up a layer as allowed", 10_000,
+			[]*want{wantOf(4, step{0, allTemporal}, 100, 200, 500, 600), wantOf(3, step{0, allTemporal}, 100, 200, 500, 600),
+				wantOf(2, step{0, allTemporal}, 100, 200, 500, 600), wantOf(1, step{0, allTemporal}, 100, 200, 500, 600)}, []int{3, 3, 1, 1}, 2, true},
+		{"and as many come back", 1000,
+			[]*want{pausedWant(wantOf(1, none, 100)), pausedWant(wantOf(1, none, 100)), pausedWant(wantOf(1, none, 100))}, []int{0, 0, -1}, 2, true},
 		{"one comes back at a time", 1000,
-			[]*want{pausedWant(wantOf(1, none, 100)), pausedWant(wantOf(1, none, 100))}, []int{0, -1}, true, true},
+			[]*want{pausedWant(wantOf(1, none, 100)), pausedWant(wantOf(1, none, 100))}, []int{0, -1}, 1, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			wants := append([]*want(nil), c.wants...)
-			if _, up := fit(wants, c.budget, c.spatialUp); up != c.wentUp {
+			if _, up := fit(wants, c.budget, c.ups); up != c.wentUp {
 				t.Errorf("went up a layer: %v, expected %v", up, c.wentUp)
 			}
 			for i, w := range c.wants {

@@ -228,7 +228,7 @@ func (d *downTrack) writeAudio(f *forwarder, pkt *rtp.Packet, now int64) bool {
 	pkt.Header.SequenceNumber -= d.audioSeqOff
 	pkt.Header.Timestamp -= d.audioTSOff
 	d.lastSeq, d.lastTS, d.lastAt = pkt.SequenceNumber, pkt.Timestamp, now
-	d.number(&pkt.Header, len(pkt.Payload))
+	d.number(&pkt.Header, len(pkt.Payload), now)
 	_, err := d.writer.WriteRTP(&pkt.Header, pkt.Payload)
 	return err == nil
 }
@@ -288,7 +288,7 @@ func (d *downTrack) writeVideo(f *forwarder, layer int, pkt *rtp.Packet, vp *vp8
 	if vp.hasTL0 {
 		d.lastTL0 = out.tl0
 	}
-	ok := d.send(pkt, vp, seq, out)
+	ok := d.send(pkt, vp, seq, out, now)
 	if ok && pkt.Marker && d.conn.padding.on.Load() {
 		d.pad(now)
 	}
@@ -331,7 +331,7 @@ func (d *downTrack) switchTo(layer int, pkt *rtp.Packet, vp *vp8Desc, now int64)
 
 // send writes pkt as seq with the rewritten fields of out. Called with mu
 // held; pkt's header is changed.
-func (d *downTrack) send(pkt *rtp.Packet, vp *vp8Desc, seq uint16, out sentPacket) bool {
+func (d *downTrack) send(pkt *rtp.Packet, vp *vp8Desc, seq uint16, out sentPacket, now int64) bool {
 	pkt.Header.SSRC = d.ssrc
 	pkt.Header.PayloadType = d.payloadType
 	pkt.Header.SequenceNumber = seq
@@ -341,7 +341,7 @@ func (d *downTrack) send(pkt *rtp.Packet, vp *vp8Desc, seq uint16, out sentPacke
 		payload = append(d.scratch[:0], payload...)
 		rewriteVP8(payload, vp, out.pic, out.tl0)
 	}
-	d.number(&pkt.Header, len(payload))
+	d.number(&pkt.Header, len(payload), now)
 	_, err := d.writer.WriteRTP(&pkt.Header, payload)
 	return err == nil
 }
@@ -354,14 +354,14 @@ const rtpOverhead = 12 + 8 + 10 + 8 + 20
 // transport-wide sequence number as its one header extension (what the
 // publisher had is stripped before). Called with mu held; nothing is
 // allocated once the header's extension list has grown to one.
-func (d *downTrack) number(h *rtp.Header, payload int) {
+func (d *downTrack) number(h *rtp.Header, payload int, now int64) {
 	h.Extension = false
 	h.Extensions = h.Extensions[:0]
 	if d.twccID == 0 {
 		return
 	}
 	seq := uint16(d.conn.twcc.Add(1) - 1)
-	d.conn.sizes.put(seq, payload+rtpOverhead)
+	d.conn.sizes.put(seq, payload+rtpOverhead, now)
 	binary.BigEndian.PutUint16(d.twccBuf[:], seq)
 	_ = h.SetExtension(d.twccID, d.twccBuf[:])
 }
@@ -389,8 +389,9 @@ func (d *downTrack) resend(seq uint16, pkt *rtp.Packet) {
 	if parseVP8(pkt.Payload, &vp) != nil {
 		return
 	}
-	if !d.conn.resends.take(len(pkt.Payload)+12, time.Now().UnixNano()) {
+	now := time.Now().UnixNano()
+	if !d.conn.resends.take(len(pkt.Payload)+12, now) {
 		return
 	}
-	d.send(pkt, &vp, seq, s)
+	d.send(pkt, &vp, seq, s, now)
 }

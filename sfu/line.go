@@ -25,18 +25,22 @@ import (
 // seconds' worth at video rates, well more than feedback takes to come.
 const sizeRing = 4096
 
-// sentSizes remembers what each recent packet on a connection carried,
-// written by its downTracks, read by the feedback's reader. Each slot holds
-// the sequence number in its high half, the size in its low half.
-type sentSizes [sizeRing]atomic.Uint32
+// sentSizes remembers what each recent packet on a connection carried and
+// when it was sent, written by its downTracks, read by the feedback's
+// reader. Each slot holds the sequence number in its top 16 bits, the size
+// in the next 16, and the send time in microseconds (mod 2^32: about 71
+// minutes, far more than a window spans) in the low 32.
+type sentSizes [sizeRing]atomic.Uint64
 
-func (s *sentSizes) put(seq uint16, size int) {
-	s[int(seq)%sizeRing].Store(uint32(seq)<<16 | uint32(min(size, 0xffff)))
+func (s *sentSizes) put(seq uint16, size int, at int64) {
+	s[int(seq)%sizeRing].Store(uint64(seq)<<48 | uint64(min(size, 0xffff))<<32 | uint64(uint32(at/1000)))
 }
 
-func (s *sentSizes) get(seq uint16) (int, bool) {
+// get is the size of packet seq and when it was sent, in microseconds mod
+// 2^32; ok is false when its slot holds a later packet.
+func (s *sentSizes) get(seq uint16) (size int, sentUs uint32, ok bool) {
 	v := s[int(seq)%sizeRing].Load()
-	return int(v & 0xffff), uint16(v>>16) == seq
+	return int(v >> 32 & 0xffff), uint32(v), uint16(v>>48) == seq
 }
 
 // countedBWE is an estimator that also tallies what its connection's
@@ -57,6 +61,21 @@ type feedbackWindow struct {
 	bytes          int   // received, of the packets whose size is known
 	first, last    int64 // arrival times, microseconds by the subscriber's clock
 	timed          bool
+	// sentFirst and sentLast are when the received packets of known size
+	// were sent, microseconds by the server's clock (mod 2^32), and sent
+	// the bytes of those sent after the first: with arrivals, they tell
+	// whether the line delivers what it is sent.
+	sentFirst, sentLast uint32
+	sentBytes           int
+	sentTimed           bool
+}
+
+// sendSpan is how long the window's received packets took to send.
+func (w *feedbackWindow) sendSpan() time.Duration {
+	if !w.sentTimed {
+		return 0
+	}
+	return time.Duration(int32(w.sentLast-w.sentFirst)) * time.Microsecond
 }
 
 func (c *countedBWE) WriteRTCP(pkts []rtcp.Packet, attrs interceptor.Attributes) error {
@@ -97,8 +116,9 @@ func (c *countedBWE) tally(fb *rtcp.TransportLayerCC, sizes *sentSizes) {
 			}
 			fallthrough
 		default:
-			if size, ok := sizes.get(seq); ok {
+			if size, sent, ok := sizes.get(seq); ok {
 				w.bytes += size
+				w.sawSent(sent, size)
 			}
 		}
 		seq++
@@ -115,6 +135,20 @@ func (c *countedBWE) tally(fb *rtcp.TransportLayerCC, sizes *sentSizes) {
 			}
 		}
 	}
+}
+
+// sawSent adds a received packet's send time to the window.
+func (w *feedbackWindow) sawSent(at uint32, size int) {
+	switch {
+	case !w.sentTimed:
+		w.sentFirst, w.sentLast, w.sentTimed = at, at, true
+		return
+	case int32(at-w.sentFirst) < 0:
+		w.sentFirst = at
+	case int32(at-w.sentLast) > 0:
+		w.sentLast = at
+	}
+	w.sentBytes += size
 }
 
 // take returns the window and starts a new one, when it holds at least
@@ -159,7 +193,20 @@ type lineMeter struct {
 	loss    float64
 	through float64 // bits per second arrived
 	known   bool
+	// queueing says the window's packets took clearly longer to arrive
+	// than to send: the line's queue grew meanwhile.
+	queueing bool
 }
+
+// A window shows a growing queue when its packets, sent over a span,
+// arrived over one longer by at least queueGrowth and by more than a share
+// queueRatio of it. Windows are long (lineWindow and more) and the growth
+// must be large: a busy receiver stamps a few packets late, which a
+// delay-based detector reads as overuse, but not a quarter of a window.
+const (
+	queueGrowth = 20 * time.Millisecond
+	queueRatio  = 0.25
+)
 
 // line is the share of packets the peer's line lost in the last window and
 // what arrived meanwhile, in bits per second; known once its feedback has
@@ -182,13 +229,15 @@ func (p *Peer) line(now int64) (loss, through float64, known bool) {
 		return m.loss, m.through, m.known
 	}
 	m.at = now
-	m.loss, m.through = 0, 0
+	m.loss, m.through, m.queueing = 0, 0, false
 	if w.reported >= lineLossPackets {
 		m.loss = float64(w.lost) / float64(w.reported)
 	}
 	if span := time.Duration(w.last-w.first) * time.Microsecond; span > 0 {
 		m.through = float64(w.bytes) * 8 / span.Seconds()
 		p.probe.arrived(float64(w.bytes)*8, span)
+		sent := w.sendSpan()
+		m.queueing = span >= lineWindow && sent > 0 && span-sent >= queueGrowth && float64(span-sent) > queueRatio*float64(span)
 	}
 	m.known = w.reported > 0
 	return m.loss, m.through, m.known
@@ -217,12 +266,14 @@ func (p *Peer) lineState(now int64) (congested bool, carried float64) {
 
 // strained tells whether the peer's line shows the first sign of being
 // full: its last feedback window lost more than lineLossClear, where
-// congestion waits for lineLoss. Only a probe under way heeds it: the probe
-// ends at once, before the line's queue overflows for long. (Growing delay
-// is no such sign: a busy receiver's late timestamps look the same, and
-// probes that ended on it kept a line that came back from 0.5 to 5 Mbit/s
-// at under 1 Mbit/s.) Called with Room.mu held.
+// congestion waits for lineLoss, or its packets arrived over a span
+// clearly longer than they were sent over (the queue grows: a probe above
+// the line's rate shows so before the queue overflows). Only a probe under
+// way heeds it: the probe ends at once. (GCC's delay-based overuse is no
+// such sign: a busy receiver's late timestamps trip it, and probes that
+// ended on it kept a line that came back from 0.5 to 5 Mbit/s at under 1
+// Mbit/s.) Called with Room.mu held.
 func (p *Peer) strained(now int64) bool {
 	loss, _, known := p.line(now)
-	return known && loss > lineLossClear
+	return known && (loss > lineLossClear || p.lineNow.queueing)
 }

@@ -12,7 +12,7 @@ import (
 func TestFeedbackIsTallied(t *testing.T) {
 	var sizes sentSizes
 	for seq := uint16(65530); seq != 10; seq++ { // across the wrap
-		sizes.put(seq, 1000)
+		sizes.put(seq, 1000, 0)
 	}
 	c := &countedBWE{}
 	// 16 packets from 65530: 4 received, 2 lost, 2 received without a
@@ -50,7 +50,7 @@ func TestFeedbackIsTallied(t *testing.T) {
 		t.Fatalf("a taken window starts again: %+v", w)
 	}
 	// A size that was overwritten by a later packet is not counted.
-	sizes.put(uint16(65530+sizeRing-65536), 1000)
+	sizes.put(uint16(65530+sizeRing-65536), 1000, 0)
 	c.tally(&rtcp.TransportLayerCC{BaseSequenceNumber: 65530, PacketStatusCount: 1,
 		PacketChunks: []rtcp.PacketStatusChunk{&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedWithoutDelta, RunLength: 1}}}, &sizes)
 	if w, _ := c.take(0, 0, true); w.reported != 1 || w.bytes != 0 {
@@ -70,7 +70,7 @@ func TestTheLineIsMeasuredFromItsFeedback(t *testing.T) {
 	var fb rtcp.TransportLayerCC
 	fb.PacketStatusCount = 100
 	for i := range 100 {
-		sizes.put(uint16(i), 1250)
+		sizes.put(uint16(i), 1250, 0)
 		symbol := rtcp.TypeTCCPacketReceivedSmallDelta
 		if i%4 == 3 {
 			symbol = rtcp.TypeTCCPacketNotReceived
@@ -94,5 +94,43 @@ func TestTheLineIsMeasuredFromItsFeedback(t *testing.T) {
 	}
 	if congested, carried := p.lineState(now + int64(20*time.Millisecond)); !congested || carried != through {
 		t.Fatalf("a quarter lost: congested %v, carried %v", congested, carried)
+	}
+}
+
+// A window whose packets arrive over a clearly longer span than they were
+// sent over shows the line's queue growing: a probe under way heeds it
+// before any packet is lost. One that arrives as it was sent does not.
+func TestAGrowingQueueStrainsAProbe(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		arriveUs int64 // between two arrivals; sent 2 ms apart
+		strained bool
+	}{
+		{"arrives as sent", 2000, false},
+		{"a busy receiver's few milliseconds", 2200, false},
+		{"arrives at two thirds of the rate sent", 3000, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var p Peer
+			cb := &countedBWE{}
+			p.bwe = cb
+			now := time.Now().UnixNano()
+			p.probe.level = 1 // a probe is under way
+			var fb rtcp.TransportLayerCC
+			fb.PacketStatusCount = 60
+			for i := range 60 {
+				p.egress.sizes.put(uint16(i), 1000, now+int64(i)*2e6)
+				fb.RecvDeltas = append(fb.RecvDeltas, &rtcp.RecvDelta{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: c.arriveUs})
+				fb.PacketChunks = append(fb.PacketChunks, &rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedSmallDelta, RunLength: 1})
+			}
+			cb.tally(&fb, &p.egress.sizes)
+			at := now + int64(200*time.Millisecond)
+			if got := p.strained(at); got != c.strained {
+				t.Fatalf("strained %v, want %v (meter %+v)", got, c.strained, p.lineNow)
+			}
+			if loss, _, _ := p.line(at); loss != 0 {
+				t.Fatalf("loss %v: none was lost", loss)
+			}
+		})
 	}
 }

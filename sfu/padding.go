@@ -21,10 +21,10 @@ const (
 	// padding length can say.
 	padSize = 255
 	// padPerPicture is the most padding packets sent after one picture.
-	padPerPicture = 8
+	padPerPicture = 16
 	// padBurst is the share of a second of its rate the padding budget
 	// holds.
-	padBurst = 0.04
+	padBurst = 0.1
 )
 
 // padBudget is what a subscriber connection may send as padding, in bytes:
@@ -80,7 +80,7 @@ func (d *downTrack) pad(now int64) {
 		seq := d.lastSeq + 1
 		h.Version, h.Padding, h.PaddingSize, h.Marker = 2, true, padSize, false
 		h.PayloadType, h.SSRC, h.SequenceNumber, h.Timestamp = d.payloadType, d.ssrc, seq, d.lastTS
-		d.number(h, padSize)
+		d.number(h, padSize, now)
 		if _, err := d.writer.WriteRTP(h, nil); err != nil {
 			return
 		}

@@ -110,6 +110,18 @@ func TestAProbeBesideVideoPadsAndProvesWhatArrived(t *testing.T) {
 	if p.floor != 4e5 || !p.proven {
 		t.Fatalf("floor %v (want what arrived, 4e5), proven %v", p.floor, p.proven)
 	}
+	// The next follows at once, and asks for more after one that held.
+	p.estimate(3e5, full, false, 0, at(calm+int(probeHold.Milliseconds())+100))
+	if p.level != 4e5*padGain {
+		t.Fatalf("the probe after one that held asks for %v, want %v", p.level, 4e5*padGain)
+	}
+	// One that fails: the next waits, and asks for probeGain again.
+	p.abort(at(calm + int(probeHold.Milliseconds()) + 200))
+	p.sending = 4e5
+	p.estimate(3e5, full, false, 0, at(calm+int(probeHold.Milliseconds())+200)+int64(p.wait))
+	if p.level != 4e5*probeGain {
+		t.Fatalf("the probe after one that failed asks for %v, want %v", p.level, 4e5*probeGain)
+	}
 
 	// Nothing but audio: the probe raises layers.
 	q := prober{}

@@ -23,6 +23,16 @@ const (
 	probeHold    = time.Second
 	maxProbeWait = 40 * time.Second
 	probeGain    = 1.5
+	// padGain is the gain of a padding probe that follows one that held:
+	// a line that has just taken more may well take much more (it came
+	// back), and one that fails loses padding, not pictures. The first
+	// probe after a calm asks for probeGain only: on a line at its edge,
+	// a probe that asks for twice overflows its queue before its loss shows.
+	padGain = 2.0
+	// provedMore is how much more than the floor a probe must prove for the
+	// next to ask for padGain: one whose padding the line did not carry
+	// (too few pictures to follow, or a full line) proves nothing new.
+	provedMore = 1.1
 	// A line first congested at about the most it ever carried has shown
 	// no more to probe for: its first probe waits probeCalmFresh. One that
 	// carried fellBy times more before has fallen, and may come back.
@@ -49,9 +59,10 @@ type prober struct {
 	padded bool
 	got    float64 // bits
 	gotFor time.Duration
-	// proven says a probe has just held: one video may go up a layer at
-	// once.
+	// proven says a probe has just held: videos may go up a layer at
+	// once. held counts the probes that held in a row.
 	proven bool
+	held   int
 }
 
 // estimate is what the allocator spends from, given the estimator's e, at
@@ -72,7 +83,7 @@ func (p *prober) estimate(e, full float64, congested bool, carried float64, now 
 		if carried > 0 {
 			p.floor = carried
 		}
-		p.level = 0
+		p.level, p.held = 0, 0
 		p.calmAt = now + int64(p.wait)
 		return max(e, p.floor)
 	}
@@ -84,7 +95,13 @@ func (p *prober) estimate(e, full float64, congested bool, carried float64, now 
 	case p.level > 0 && time.Duration(now-p.since) >= probeHold:
 		// Held without loss: what was sent is proven, and the next probe
 		// may follow at once.
-		p.floor = max(p.floor, p.held())
+		proved := p.proved()
+		if proved > p.floor*provedMore {
+			p.held++ // it found more: the next may ask for more still
+		} else {
+			p.held = 0
+		}
+		p.floor = max(p.floor, proved)
 		p.level, p.proven = 0, true
 		base = max(e, p.floor)
 	case p.level > 0:
@@ -93,8 +110,15 @@ func (p *prober) estimate(e, full float64, congested bool, carried float64, now 
 	if now < p.calmAt || full <= base*headroom || p.sending == 0 {
 		return base
 	}
-	p.level = min(max(p.sending, p.floor)*probeGain, full/headroom)
-	p.since, p.padded, p.got, p.gotFor = now, p.video > 0, 0, 0
+	p.padded = p.video > 0
+	gain := probeGain
+	if p.padded && p.held > 0 {
+		gain = padGain
+	}
+	// At most what everything asked costs with the margin a video needs
+	// to go up a layer: a floor proven that high lets every tile up.
+	p.level = min(max(p.sending, p.floor)*gain, full*upgradeMargin/headroom)
+	p.since, p.got, p.gotFor = now, 0, 0
 	return p.during(base)
 }
 
@@ -107,10 +131,10 @@ func (p *prober) during(base float64) float64 {
 	return max(base, p.level/headroom)
 }
 
-// held is what a probe that held without loss proved the line takes: what
+// proved is what a probe that held without loss proved the line takes: what
 // was sent, or for one that padded, what arrived (the video may have left
 // the padding too few pictures to follow), at most its level.
-func (p *prober) held() float64 {
+func (p *prober) proved() float64 {
 	if !p.padded {
 		return p.sending
 	}
@@ -144,6 +168,6 @@ func (p *prober) abort(now int64) {
 		return
 	}
 	p.wait = min(2*p.wait, maxProbeWait)
-	p.level = 0
+	p.level, p.held = 0, 0
 	p.calmAt = now + int64(p.wait)
 }
